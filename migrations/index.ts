@@ -1,0 +1,7 @@
+import type { Migration } from "kysely";
+import * as foundation from "./0001_foundation.js";
+
+/** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
+export const migrations: Record<string, Migration> = {
+  "0001_foundation": foundation,
+};

@@ -1,0 +1,165 @@
+import path from "node:path";
+
+/** OidcProvider is an identity provider whose id tokens Register accepts. */
+export interface OidcProvider {
+  issuer: string;
+  audience: string;
+  jwksUri: string;
+}
+
+export type IdentityProviderName = "GOOGLE" | "APPLE" | "ENTERPRISE";
+
+/** Config is the service's whole configuration, read once from the environment. */
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  dataDir: string;
+  jwt: {
+    issuer: string;
+    audience: string;
+    privateKeyFile: string | undefined;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+  };
+  /** Key for encrypting MFA secrets at rest; required once MFA is configured. */
+  dataEncryptionKey: Buffer | undefined;
+  logLevel: string;
+  tls: { certFile: string; keyFile: string } | undefined;
+  oidcProviders: Partial<Record<IdentityProviderName, OidcProvider>>;
+  limits: {
+    /** Failed sign-ins per account before it is locked out for the window. */
+    loginFailuresPerAccount: number;
+    /** Failed sign-ins per client IP address before it is locked out for the window. */
+    loginFailuresPerIp: number;
+    loginWindowSeconds: number;
+    /** Sign-ups per client IP address per hour. */
+    registrationsPerIpPerHour: number;
+    /** Password hashes computed at once; more wait their turn. */
+    passwordHashConcurrency: number;
+  };
+  profileCacheTtlSeconds: number;
+  shutdownGraceMs: number;
+}
+
+/** ConfigError names the environment variable that is missing or malformed. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+  return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, "is not a valid URL");
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(" or ")}`);
+  }
+  return raw;
+}
+
+function encryptionKey(env: Env): Buffer | undefined {
+  const raw = env.DATA_ENCRYPTION_KEY;
+  if (raw === undefined || raw === "") return undefined;
+  const key = Buffer.from(raw, "base64");
+  if (key.length !== 32 || key.toString("base64") !== raw.replace(/\s/g, "")) {
+    throw new ConfigError("DATA_ENCRYPTION_KEY", "must be 32 bytes, base64-encoded");
+  }
+  return key;
+}
+
+function oidcProviders(env: Env): Config["oidcProviders"] {
+  const raw = env.OIDC_PROVIDERS;
+  if (raw === undefined || raw === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError("OIDC_PROVIDERS", "is not valid JSON");
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError("OIDC_PROVIDERS", 'must be an object like {"GOOGLE": {"issuer", "audience", "jwksUri"}}');
+  }
+  const providers: Config["oidcProviders"] = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    if (name !== "GOOGLE" && name !== "APPLE" && name !== "ENTERPRISE") {
+      throw new ConfigError("OIDC_PROVIDERS", `unknown provider "${name}" (GOOGLE, APPLE or ENTERPRISE)`);
+    }
+    const { issuer, audience, jwksUri } = (value ?? {}) as Record<string, unknown>;
+    if (typeof issuer !== "string" || typeof audience !== "string" || typeof jwksUri !== "string") {
+      throw new ConfigError("OIDC_PROVIDERS", `${name} needs string issuer, audience and jwksUri`);
+    }
+    url({ jwksUri }, "jwksUri", ["https:", "http:"]);
+    providers[name] = { issuer, audience, jwksUri };
+  }
+  return providers;
+}
+
+/** loadConfig reads the environment; it throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = url(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
+  const dataDir = path.resolve(env.DATA_DIR || "./data");
+  const privateKeyFile = env.JWT_PRIVATE_KEY_FILE || undefined;
+  if (databaseUrl && !privateKeyFile) {
+    // Replicas must share one signing key; only embedded mode may generate its own.
+    throw new ConfigError("JWT_PRIVATE_KEY_FILE", "is required when DATABASE_URL is set");
+  }
+  const certFile = env.TLS_CERT_FILE || undefined;
+  const keyFile = env.TLS_KEY_FILE || undefined;
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw new ConfigError(certFile ? "TLS_KEY_FILE" : "TLS_CERT_FILE", "must be set together with its pair");
+  }
+  const logLevel = env.LOG_LEVEL || "info";
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
+    throw new ConfigError("LOG_LEVEL", "must be one of fatal, error, warn, info, debug, trace, silent");
+  }
+  return {
+    port: integer(env, "PORT", 8080, 0, 65535),
+    host: env.HOST || "0.0.0.0",
+    databaseUrl,
+    redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
+    dataDir,
+    jwt: {
+      issuer: env.JWT_ISSUER || "user-service",
+      audience: env.JWT_AUDIENCE || "platform",
+      privateKeyFile,
+      accessTokenTtlSeconds: 3600,
+      refreshTokenTtlSeconds: 30 * 24 * 3600,
+    },
+    dataEncryptionKey: encryptionKey(env),
+    logLevel,
+    tls: certFile && keyFile ? { certFile, keyFile } : undefined,
+    oidcProviders: oidcProviders(env),
+    limits: {
+      loginFailuresPerAccount: integer(env, "LOGIN_FAILURES_PER_ACCOUNT", 10, 1, 1_000_000),
+      loginFailuresPerIp: integer(env, "LOGIN_FAILURES_PER_IP", 100, 1, 1_000_000),
+      loginWindowSeconds: integer(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 86_400),
+      registrationsPerIpPerHour: integer(env, "REGISTRATIONS_PER_IP_PER_HOUR", 20, 1, 100_000_000),
+      passwordHashConcurrency: integer(env, "PASSWORD_HASH_CONCURRENCY", 4, 1, 64),
+    },
+    profileCacheTtlSeconds: integer(env, "PROFILE_CACHE_TTL_SECONDS", 300, 1, 86_400),
+    shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
+  };
+}

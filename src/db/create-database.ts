@@ -1,0 +1,63 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { Kysely, PostgresDialect } from "kysely";
+import { PGliteDialect } from "kysely-pglite-dialect";
+import pg from "pg";
+import type { Db } from "./database.js";
+
+// Postgres returns bigint (int8) as a string by default; ours are sequence numbers that fit a JS
+// number only for a while, so they stay strings. Timestamps parse to Date (the default).
+
+/** DatabaseHandle is the Kysely instance plus what readiness checks and shutdown need. */
+export interface DatabaseHandle {
+  db: Db;
+  mode: "postgres" | "embedded";
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** connectPostgres opens a pool on DATABASE_URL. */
+export function connectPostgres(databaseUrl: string, maxConnections = 20): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: maxConnections,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client's connection dropping must not crash the process; the next query reports it.
+  pool.on("error", () => {});
+  const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    mode: "postgres",
+    ping: async () => {
+      await pool.query("select 1");
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/** openEmbedded opens (or creates) a file-backed PGlite database under dataDir. */
+export async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
+  const dir = path.join(dataDir, "pglite");
+  await fs.mkdir(dir, { recursive: true });
+  const client = await PGlite.create({ dataDir: dir });
+  return embeddedHandle(client);
+}
+
+/** embeddedHandle wraps an open PGlite instance (tests pass in-memory ones). */
+export function embeddedHandle(client: PGlite): DatabaseHandle {
+  const db: Db = new Kysely({ dialect: new PGliteDialect(client) });
+  return {
+    db,
+    mode: "embedded",
+    ping: async () => {
+      await client.query("select 1");
+    },
+    close: async () => {
+      await db.destroy();
+      if (!client.closed) await client.close();
+    },
+  };
+}

@@ -1,0 +1,20 @@
+import type { Kysely, Transaction } from "kysely";
+import type { AuditTrailTable, OutboxTable } from "./tables/audit.js";
+import type { RefreshTokensTable, SessionsTable } from "./tables/sessions.js";
+import type { CredentialsTable, PlatformRoleGrantsTable, UsersTable } from "./tables/users.js";
+
+/** Database lists every table the service reads or writes, keyed by table name. */
+export interface Database {
+  users: UsersTable;
+  credentials: CredentialsTable;
+  platform_role_grants: PlatformRoleGrantsTable;
+  sessions: SessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  audit_trail: AuditTrailTable;
+  outbox: OutboxTable;
+}
+
+/** Db is the database handle; repository functions accept it or a transaction. */
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+export type DbOrTx = Db | Tx;

@@ -1,0 +1,26 @@
+import type { ColumnType, Generated } from "kysely";
+
+export interface SessionsTable {
+  id: Generated<string>;
+  user_id: string;
+  amr: string[];
+  ip_address: string | null;
+  user_agent: string | null;
+  device_id: string | null;
+  device_name: string | null;
+  app_version: string | null;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  last_seen_at: ColumnType<Date, Date | undefined, Date>;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoke_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  id: Generated<string>;
+  session_id: string;
+  token_hash: Buffer;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  expires_at: Date;
+  used_at: Date | null;
+}

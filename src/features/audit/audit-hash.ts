@@ -1,0 +1,32 @@
+import canonicalize from "canonicalize";
+import { sha256 } from "../../platform/crypto/random.js";
+import type { JsonObject } from "../../db/tables/audit.js";
+
+/** GENESIS_HASH is the prev_hash of the first audit row. */
+export const GENESIS_HASH = Buffer.alloc(32);
+
+/** AuditRecord is the content of an audit row that its hash covers. */
+export interface AuditRecord {
+  id: string;
+  actorUserId: string | null;
+  action: string;
+  resourceType: string;
+  resourceId: string;
+  organizationId: string | null;
+  oldValues: JsonObject | null;
+  newValues: JsonObject | null;
+  reason: string | null;
+  ipAddress: string | null;
+  userAgent: string | null;
+  complianceRelevant: boolean;
+  createdAt: Date;
+}
+
+/**
+ * auditHash is SHA-256 over the previous row's hash and the RFC 8785 canonical JSON of this row, so
+ * the value survives jsonb's key reordering and any edit or removal of a row breaks every later hash.
+ */
+export function auditHash(prevHash: Buffer, record: AuditRecord): Buffer {
+  const body = canonicalize({ ...record, createdAt: record.createdAt.toISOString() });
+  return sha256(Buffer.concat([prevHash, Buffer.from(body ?? "", "utf8")]));
+}

@@ -1,0 +1,49 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import {
+  UserRegistrationRequest_RegistrationType as RegistrationType,
+  type UserRegistrationRequest,
+} from "../../../gen/platform/user/v1/auth_service_pb.js";
+import type { AuthTokensSchema, DeviceContext } from "../../../gen/platform/user/v1/common_pb.js";
+import type { RegistrationTypeValue } from "../../db/tables/users.js";
+import { profileDetailsFromPb } from "../profile/index.js";
+import type { ClientDevice } from "../sessions/index.js";
+import type { IssuedTokens, Registration } from "./auth.service.js";
+
+const registrationTypes: Record<RegistrationType, RegistrationTypeValue> = {
+  [RegistrationType.EMAIL]: "email",
+  [RegistrationType.GOOGLE]: "google",
+  [RegistrationType.APPLE]: "apple",
+  [RegistrationType.ENTERPRISE]: "enterprise",
+};
+
+export function deviceFromPb(device: DeviceContext | undefined): ClientDevice {
+  return {
+    deviceId: device?.deviceId,
+    deviceName: device?.deviceName,
+    userAgent: device?.userAgent,
+    appVersion: device?.appVersion,
+  };
+}
+
+export function registrationFromPb(req: UserRegistrationRequest): Registration {
+  return {
+    email: req.email,
+    password: req.password,
+    fullName: req.fullName,
+    registrationType: registrationTypes[req.registrationType],
+    ...profileDetailsFromPb(req.profileDetails),
+    idToken: req.idToken,
+    organizationInviteToken: req.organizationInviteToken,
+    device: deviceFromPb(req.device),
+  };
+}
+
+export function tokensToPb(tokens: IssuedTokens): MessageInitShape<typeof AuthTokensSchema> {
+  return {
+    userId: tokens.userId,
+    sessionId: tokens.sessionId,
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    expiresIn: tokens.expiresIn,
+  };
+}

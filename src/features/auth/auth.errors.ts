@@ -1,0 +1,40 @@
+import { DomainError } from "../../shared/domain-error.js";
+import type { PasswordProblem } from "../../platform/crypto/passwords.js";
+
+// Same code and message for an unknown e-mail and a wrong password: no account enumeration.
+export const invalidCredentials = () => new DomainError("unauthenticated", "invalid_credentials", "invalid email or password");
+
+export const invalidRefreshToken = () => new DomainError("unauthenticated", "invalid_refresh_token", "the refresh token is not valid");
+
+export const emailTaken = () => new DomainError("already_exists", "email_taken", "an account with this email already exists");
+
+export const identityTaken = () =>
+  new DomainError("already_exists", "identity_taken", "an account is already registered with this identity");
+
+export const accountNotActive = () =>
+  new DomainError("failed_precondition", "account_not_active", "the account is suspended, locked or deactivated");
+
+const passwordMessages: Record<PasswordProblem, string> = {
+  too_short: "password: must be at least 12 characters",
+  too_long: "password: must be at most 128 characters",
+  common: "password: is a commonly used password",
+  guessable: "password: is too easy to guess; use a longer passphrase",
+};
+
+export const weakPassword = (problem: PasswordProblem) => new DomainError("invalid_argument", `password_${problem}`, passwordMessages[problem]);
+
+export const idTokenRejected = (reason: string) => {
+  if (reason === "provider_not_configured") {
+    return new DomainError("failed_precondition", reason, "id_token: this sign-in provider is not configured");
+  }
+  if (reason === "email_not_verified") {
+    return new DomainError("invalid_argument", reason, "id_token: the identity has no verified email");
+  }
+  return new DomainError("invalid_argument", reason, "id_token: not a valid token from the provider");
+};
+
+export const emailMismatch = () =>
+  new DomainError("invalid_argument", "email_mismatch", "email: does not match the id_token's verified email");
+
+export const invitationsUnavailable = () =>
+  new DomainError("failed_precondition", "invitations_unavailable", "organization_invite_token: organization invitations are not enabled");

@@ -1,0 +1,33 @@
+import type { DbOrTx, Tx } from "../../db/database.js";
+import type { UserStatusValue } from "../../db/tables/users.js";
+
+export async function insertPasswordCredential(trx: Tx, userId: string, passwordHash: string): Promise<void> {
+  await trx.insertInto("credentials").values({ user_id: userId, kind: "password", password_hash: passwordHash }).execute();
+}
+
+export async function insertOidcCredential(trx: Tx, userId: string, issuer: string, subject: string): Promise<void> {
+  await trx.insertInto("credentials").values({ user_id: userId, kind: "oidc", oidc_issuer: issuer, oidc_subject: subject }).execute();
+}
+
+/** PasswordLogin is what checking a password sign-in needs to know of an account. */
+export interface PasswordLogin {
+  userId: string;
+  status: UserStatusValue;
+  passwordHash: string;
+}
+
+export async function findPasswordLogin(db: DbOrTx, email: string): Promise<PasswordLogin | undefined> {
+  const row = await db
+    .selectFrom("users")
+    .innerJoin("credentials", (join) => join.onRef("credentials.user_id", "=", "users.id").on("credentials.kind", "=", "password"))
+    .select(["users.id", "users.status", "credentials.password_hash"])
+    .where((eb) => eb(eb.fn("lower", ["users.email"]), "=", email))
+    .executeTakeFirst();
+  if (!row?.password_hash) return undefined;
+  return { userId: row.id, status: row.status, passwordHash: row.password_hash };
+}
+
+export async function findUserStatus(db: DbOrTx, userId: string): Promise<UserStatusValue | undefined> {
+  const row = await db.selectFrom("users").select("status").where("id", "=", userId).executeTakeFirst();
+  return row?.status;
+}

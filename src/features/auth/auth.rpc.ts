@@ -1,0 +1,33 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { AuthService as AuthRpc } from "../../../gen/platform/user/v1/auth_service_pb.js";
+import { originKey, principalKey, requirePrincipal } from "../../rpc/context.js";
+import { verificationStatusToPb } from "../profile/index.js";
+import { deviceFromPb, registrationFromPb, tokensToPb } from "./auth.convert.js";
+import type { AuthService } from "./auth.service.js";
+
+/** authRpc adapts AuthService to the AuthService RPCs. CompleteMfaChallenge arrives with MFA. */
+export function authRpc(auth: AuthService): Partial<ServiceImpl<typeof AuthRpc>> {
+  return {
+    async register(req, ctx) {
+      const result = await auth.register(registrationFromPb(req), ctx.values.get(originKey));
+      return {
+        userId: result.userId,
+        accessToken: result.accessToken,
+        refreshToken: result.refreshToken,
+        sessionId: result.sessionId,
+        status: verificationStatusToPb(result.verificationStatus),
+      };
+    },
+    async login(req, ctx) {
+      const tokens = await auth.login(req.email, req.password, deviceFromPb(req.device), ctx.values.get(originKey));
+      return { result: { case: "tokens", value: tokensToPb(tokens) } };
+    },
+    async refreshToken(req, ctx) {
+      return { tokens: tokensToPb(await auth.refresh(req.refreshToken, ctx.values.get(originKey))) };
+    },
+    async logout(_req, ctx) {
+      await auth.logout(requirePrincipal(ctx.values.get(principalKey)), ctx.values.get(originKey));
+      return {};
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { AuthService, normalizeEmail, type AuthDependencies, type AuthLimits } from "./auth.service.js";
+export { authRpc } from "./auth.rpc.js";

@@ -1,0 +1,1 @@
+export { grantPlatformRole, isPlatformRole } from "./platform-roles.service.js";

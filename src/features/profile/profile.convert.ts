@@ -1,0 +1,88 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  UserRegistrationRequest_ProfileDetailsSchema as ProfileDetailsSchema,
+  UserRegistrationRequest_ProfileDetails_InvestmentProfile as InvestmentProfile,
+  UserRegistrationRequest_ProfileDetails_RiskTolerance as RiskTolerance,
+  UserRegistrationResponse_VerificationStatus as VerificationStatus,
+  type UserRegistrationRequest_ProfileDetails as ProfileDetails,
+} from "../../../gen/platform/user/v1/auth_service_pb.js";
+import { OrganizationMembershipSchema, OrgRole, UserStatus } from "../../../gen/platform/user/v1/common_pb.js";
+import type { GetProfileResponse } from "../../../gen/platform/user/v1/profile_service_pb.js";
+import type {
+  InvestmentProfileValue,
+  RiskToleranceValue,
+  UserStatusValue,
+  VerificationStatusValue,
+} from "../../db/tables/users.js";
+import type { Profile } from "./profile.service.js";
+
+const investmentProfiles: Record<InvestmentProfile, InvestmentProfileValue> = {
+  [InvestmentProfile.CONSERVATIVE]: "conservative",
+  [InvestmentProfile.MODERATE]: "moderate",
+  [InvestmentProfile.AGGRESSIVE]: "aggressive",
+};
+const riskTolerances: Record<RiskTolerance, RiskToleranceValue> = {
+  [RiskTolerance.LOW]: "low",
+  [RiskTolerance.MEDIUM]: "medium",
+  [RiskTolerance.HIGH]: "high",
+};
+const userStatuses: Record<UserStatusValue, UserStatus> = {
+  active: UserStatus.ACTIVE,
+  suspended: UserStatus.SUSPENDED,
+  locked: UserStatus.LOCKED,
+  deactivated: UserStatus.DEACTIVATED,
+  pending_verification: UserStatus.PENDING_VERIFICATION,
+};
+const verificationStatuses: Record<VerificationStatusValue, VerificationStatus> = {
+  pending: VerificationStatus.PENDING,
+  verified: VerificationStatus.VERIFIED,
+  requires_additional_verification: VerificationStatus.REQUIRES_ADDITIONAL_VERIFICATION,
+};
+const orgRoles: Record<string, OrgRole> = {
+  admin: OrgRole.ADMIN,
+  manager: OrgRole.MANAGER,
+  trader: OrgRole.TRADER,
+  viewer: OrgRole.VIEWER,
+  compliance: OrgRole.COMPLIANCE,
+};
+
+const investmentProfileEnums: Record<InvestmentProfileValue, InvestmentProfile> = {
+  conservative: InvestmentProfile.CONSERVATIVE,
+  moderate: InvestmentProfile.MODERATE,
+  aggressive: InvestmentProfile.AGGRESSIVE,
+};
+const riskToleranceEnums: Record<RiskToleranceValue, RiskTolerance> = {
+  low: RiskTolerance.LOW,
+  medium: RiskTolerance.MEDIUM,
+  high: RiskTolerance.HIGH,
+};
+
+/** profileDetailsFromPb reads declared profile details; validation already refused undefined enum values. */
+export function profileDetailsFromPb(details: ProfileDetails | undefined): { investmentProfile: InvestmentProfileValue; riskTolerance: RiskToleranceValue } {
+  return {
+    investmentProfile: investmentProfiles[details?.investmentProfile ?? InvestmentProfile.CONSERVATIVE],
+    riskTolerance: riskTolerances[details?.riskTolerance ?? RiskTolerance.LOW],
+  };
+}
+
+export const verificationStatusToPb = (status: VerificationStatusValue) => verificationStatuses[status];
+
+/** profileToPb shapes a profile as GetProfileResponse (UpdateProfileResponse has the same fields). */
+export function profileToPb(profile: Profile): Omit<GetProfileResponse, "$typeName" | "$unknown"> {
+  return {
+    userId: profile.userId,
+    email: profile.email,
+    fullName: profile.fullName,
+    status: userStatuses[profile.status],
+    verificationStatus: verificationStatuses[profile.verificationStatus],
+    profileDetails: create(ProfileDetailsSchema, {
+      investmentProfile: investmentProfileEnums[profile.investmentProfile],
+      riskTolerance: riskToleranceEnums[profile.riskTolerance],
+    }),
+    organizations: profile.organizations.map((o) =>
+      create(OrganizationMembershipSchema, { organizationId: o.organizationId, name: o.name, role: orgRoles[o.role] ?? OrgRole.UNSPECIFIED }),
+    ),
+    createdAt: timestampFromDate(profile.createdAt),
+  };
+}

@@ -1,0 +1,110 @@
+import type { Db, Tx } from "../../db/database.js";
+import type {
+  InvestmentProfileValue,
+  RiskToleranceValue,
+  UserStatusValue,
+  VerificationStatusValue,
+} from "../../db/tables/users.js";
+import type { Cache } from "../../platform/cache.js";
+import type { Clock } from "../../platform/clock.js";
+import { DomainError } from "../../shared/domain-error.js";
+import type { AuditLog, RequestOrigin } from "../audit/index.js";
+import { findUser, findUserForUpdate, insertUser, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
+
+/** Profile is a user's profile as the service hands it out. */
+export interface Profile {
+  userId: string;
+  email: string;
+  fullName: string;
+  status: UserStatusValue;
+  verificationStatus: VerificationStatusValue;
+  investmentProfile: InvestmentProfileValue;
+  riskTolerance: RiskToleranceValue;
+  organizations: Array<{ organizationId: string; name: string; role: string }>;
+  createdAt: Date;
+}
+
+type CachedProfile = Omit<Profile, "createdAt"> & { createdAt: string };
+
+const cacheKey = (userId: string) => `profile:v1:${userId}`;
+
+/** ProfileService reads profiles through a cache and changes them with an audit record. */
+export class ProfileService {
+  constructor(
+    private readonly db: Db,
+    private readonly cache: Cache,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+    private readonly cacheTtlSeconds: number,
+  ) {}
+
+  /** createUser inserts a new user inside the caller's transaction (used by registration). */
+  createUser(trx: Tx, user: NewUser): Promise<string> {
+    return insertUser(trx, user);
+  }
+
+  /** get returns a user's profile, from the cache when it holds one. */
+  async get(userId: string): Promise<Profile> {
+    const cached = await this.cache.get(cacheKey(userId));
+    if (cached) {
+      const profile = JSON.parse(cached) as CachedProfile;
+      return { ...profile, createdAt: new Date(profile.createdAt) };
+    }
+    const row = await findUser(this.db, userId);
+    if (!row) throw new DomainError("not_found", "user_not_found", "user not found");
+    const profile = toProfile(row);
+    await this.cache.set(cacheKey(userId), JSON.stringify(profile), this.cacheTtlSeconds);
+    return profile;
+  }
+
+  /** update applies the changes present, records old and new values, and drops the cached copy. */
+  async update(userId: string, changes: UserChanges, origin: RequestOrigin): Promise<Profile> {
+    await this.db.transaction().execute(async (trx) => {
+      const before = await findUserForUpdate(trx, userId);
+      if (!before) throw new DomainError("not_found", "user_not_found", "user not found");
+      const oldValues: Record<string, string> = {};
+      const newValues: Record<string, string> = {};
+      const compare = (field: string, previous: string, next: string | undefined) => {
+        if (next !== undefined && next !== previous) {
+          oldValues[field] = previous;
+          newValues[field] = next;
+        }
+      };
+      compare("fullName", before.full_name, changes.fullName);
+      compare("investmentProfile", before.investment_profile, changes.investmentProfile);
+      compare("riskTolerance", before.risk_tolerance, changes.riskTolerance);
+      if (Object.keys(newValues).length === 0) return;
+      await updateUser(trx, userId, changes, this.clock.now());
+      await this.audit.record(trx, {
+        actorUserId: userId,
+        action: "profile.update",
+        resourceType: "user",
+        resourceId: userId,
+        oldValues,
+        newValues,
+        origin,
+      });
+    });
+    await this.forget(userId);
+    return this.get(userId);
+  }
+
+  /** forget drops the cached profile; every change to what a profile shows must call it after commit. */
+  forget(userId: string): Promise<void> {
+    return this.cache.delete(cacheKey(userId));
+  }
+}
+
+function toProfile(row: NonNullable<Awaited<ReturnType<typeof findUser>>>): Profile {
+  return {
+    userId: row.id,
+    email: row.email,
+    fullName: row.full_name,
+    status: row.status,
+    verificationStatus: row.verification_status,
+    investmentProfile: row.investment_profile,
+    riskTolerance: row.risk_tolerance,
+    organizations: [],
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,78 @@
+import type { Db } from "../../db/database.js";
+import type { Clock } from "../../platform/clock.js";
+import type { AccessTokens } from "../../platform/crypto/access-tokens.js";
+import type { RevocationBus } from "../../platform/revocation-bus.js";
+import { DomainError } from "../../shared/domain-error.js";
+import type { PlatformRole, Principal } from "../../shared/principal.js";
+import { findSessionStanding } from "./sessions.repository.js";
+
+type Standing = { revoked: true; until: number } | { revoked: false; until: number; userId: string; platformRoles: PlatformRole[] };
+
+const MAX_CACHED_SESSIONS = 50_000;
+const SIGNED_IN_STATUSES = new Set(["active", "pending_verification"]);
+
+const refused = (reason: string) => new DomainError("unauthenticated", reason, "the access token is not valid");
+
+/**
+ * SessionGuard turns a bearer token into a Principal. Besides the token's signature and expiry it
+ * checks that its session is not revoked and the account may sign in. Session standing is cached
+ * per replica for a few seconds; a revocation evicts it on every replica at once through the
+ * revocation bus, and while the bus may be missing messages nothing is cached at all.
+ */
+export class SessionGuard {
+  private readonly standings = new Map<string, Standing>();
+  private busReliable = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly tokens: AccessTokens,
+    private readonly bus: RevocationBus,
+    private readonly clock: Clock,
+    private readonly cacheMs = 5_000,
+  ) {}
+
+  /** start subscribes to revocations; call once before serving. */
+  start(): Promise<void> {
+    return this.bus.subscribe(
+      (sessionId) => this.remember(sessionId, { revoked: true, until: Date.now() + this.tokens.ttlSeconds * 1000 }),
+      (reliable) => {
+        this.busReliable = reliable;
+        if (!reliable) this.standings.clear();
+      },
+    );
+  }
+
+  /** authenticate verifies the bearer token and its session; it throws an unauthenticated DomainError. */
+  async authenticate(bearer: string): Promise<Principal> {
+    const claims = await this.tokens.verify(bearer, this.clock.now()).catch(() => {
+      throw refused("invalid_token");
+    });
+    const standing = await this.standing(claims.sessionId);
+    if (standing.revoked) throw refused("session_revoked");
+    if (standing.userId !== claims.userId) throw refused("invalid_token");
+    return { userId: claims.userId, sessionId: claims.sessionId, amr: claims.amr, platformRoles: standing.platformRoles };
+  }
+
+  private async standing(sessionId: string): Promise<Standing> {
+    const cached = this.standings.get(sessionId);
+    if (cached && cached.until > Date.now()) return cached;
+    const row = await findSessionStanding(this.db, sessionId);
+    const usable = row && !row.revoked && row.expiresAt > this.clock.now() && SIGNED_IN_STATUSES.has(row.userStatus);
+    const standing: Standing = usable
+      ? { revoked: false, until: Date.now() + this.cacheMs, userId: row.userId, platformRoles: row.platformRoles }
+      : { revoked: true, until: Date.now() + this.cacheMs };
+    // A revocation announced while the query ran wins over what the query read.
+    const current = this.standings.get(sessionId);
+    if (this.busReliable && !(current?.revoked && current.until > Date.now())) this.remember(sessionId, standing);
+    return standing;
+  }
+
+  private remember(sessionId: string, standing: Standing): void {
+    this.standings.delete(sessionId);
+    if (this.standings.size >= MAX_CACHED_SESSIONS) {
+      const oldest = this.standings.keys().next().value;
+      if (oldest !== undefined) this.standings.delete(oldest);
+    }
+    this.standings.set(sessionId, standing);
+  }
+}

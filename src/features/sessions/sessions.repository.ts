@@ -1,0 +1,125 @@
+import { sql } from "kysely";
+import type { Db, DbOrTx, Tx } from "../../db/database.js";
+import type { PlatformRole, UserStatusValue } from "../../db/tables/users.js";
+
+export interface NewSession {
+  userId: string;
+  amr: string[];
+  ipAddress: string | null;
+  userAgent: string | null;
+  deviceId: string | null;
+  deviceName: string | null;
+  appVersion: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export async function insertSession(trx: Tx, session: NewSession): Promise<string> {
+  const row = await trx
+    .insertInto("sessions")
+    .values({
+      user_id: session.userId,
+      amr: session.amr,
+      ip_address: session.ipAddress,
+      user_agent: session.userAgent,
+      device_id: session.deviceId,
+      device_name: session.deviceName,
+      app_version: session.appVersion,
+      created_at: session.createdAt,
+      last_seen_at: session.createdAt,
+      expires_at: session.expiresAt,
+    })
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function insertRefreshToken(trx: Tx, sessionId: string, tokenHash: Buffer, createdAt: Date, expiresAt: Date): Promise<void> {
+  await trx
+    .insertInto("refresh_tokens")
+    .values({ session_id: sessionId, token_hash: tokenHash, created_at: createdAt, expires_at: expiresAt })
+    .execute();
+}
+
+/** RefreshTokenClaim is what presenting a refresh token found. */
+export type RefreshTokenClaim =
+  | { outcome: "unknown" }
+  | { outcome: "reused"; sessionId: string; userId: string }
+  | { outcome: "claimed"; sessionId: string; userId: string; expiresAt: Date; amr: string[]; sessionRevoked: boolean };
+
+/**
+ * claimRefreshToken marks the token used if it was not yet; the conditional update makes two
+ * concurrent presentations of one token resolve to one "claimed" and one "reused".
+ */
+export async function claimRefreshToken(trx: Tx, tokenHash: Buffer, now: Date): Promise<RefreshTokenClaim> {
+  const claimed = await trx
+    .updateTable("refresh_tokens")
+    .set({ used_at: now })
+    .where("token_hash", "=", tokenHash)
+    .where("used_at", "is", null)
+    .returning(["session_id", "expires_at"])
+    .executeTakeFirst();
+  const session = await trx
+    .selectFrom("refresh_tokens")
+    .innerJoin("sessions", "sessions.id", "refresh_tokens.session_id")
+    .select(["sessions.id", "sessions.user_id", "sessions.amr", "sessions.revoked_at"])
+    .where("refresh_tokens.token_hash", "=", tokenHash)
+    .executeTakeFirst();
+  if (!session) return { outcome: "unknown" };
+  if (!claimed) return { outcome: "reused", sessionId: session.id, userId: session.user_id };
+  return {
+    outcome: "claimed",
+    sessionId: session.id,
+    userId: session.user_id,
+    expiresAt: claimed.expires_at,
+    amr: session.amr,
+    sessionRevoked: session.revoked_at !== null,
+  };
+}
+
+/** revokeSession marks a session revoked; false when it already was (or does not exist). */
+export async function revokeSession(trx: Tx, sessionId: string, reason: string, now: Date): Promise<boolean> {
+  const result = await trx
+    .updateTable("sessions")
+    .set({ revoked_at: now, revoke_reason: reason })
+    .where("id", "=", sessionId)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function touchSession(db: DbOrTx, sessionId: string, now: Date): Promise<void> {
+  await db.updateTable("sessions").set({ last_seen_at: now }).where("id", "=", sessionId).execute();
+}
+
+/** SessionStanding is what authenticating a request needs to know of its session and user. */
+export interface SessionStanding {
+  userId: string;
+  revoked: boolean;
+  expiresAt: Date;
+  userStatus: UserStatusValue;
+  platformRoles: PlatformRole[];
+}
+
+export async function findSessionStanding(db: Db, sessionId: string): Promise<SessionStanding | undefined> {
+  const row = await db
+    .selectFrom("sessions")
+    .innerJoin("users", "users.id", "sessions.user_id")
+    .select([
+      "sessions.user_id",
+      "sessions.revoked_at",
+      "sessions.expires_at",
+      "users.status",
+      sql<PlatformRole[]>`coalesce((select array_agg(g.role order by g.role) from platform_role_grants g where g.user_id = users.id), '{}')`.as("roles"),
+    ])
+    .where("sessions.id", "=", sessionId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    userId: row.user_id,
+    revoked: row.revoked_at !== null,
+    expiresAt: row.expires_at,
+    userStatus: row.status,
+    platformRoles: row.roles,
+  };
+}

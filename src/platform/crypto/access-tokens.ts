@@ -1,0 +1,108 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { calculateJwkThumbprint, exportJWK, jwtVerify, SignJWT, type JWK } from "jose";
+import { newId } from "./random.js";
+
+/** AccessTokenClaims are the claims the service reads back from a verified access token. */
+export interface AccessTokenClaims {
+  userId: string;
+  sessionId: string;
+  amr: string[];
+  expiresAt: Date;
+}
+
+/** SigningKey is the private key access tokens are signed with, its JOSE algorithm and key id. */
+export interface SigningKey {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  alg: "EdDSA" | "ES256";
+  kid: string;
+  publicJwk: JWK;
+}
+
+async function signingKeyFrom(privateKey: KeyObject): Promise<SigningKey> {
+  const publicKey = createPublicKey(privateKey);
+  let alg: SigningKey["alg"];
+  if (privateKey.asymmetricKeyType === "ed25519") alg = "EdDSA";
+  else if (privateKey.asymmetricKeyType === "ec" && privateKey.asymmetricKeyDetails?.namedCurve === "prime256v1") alg = "ES256";
+  else throw new Error("the signing key must be Ed25519 or EC P-256");
+  const jwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  return { privateKey, publicKey, alg, kid, publicJwk: { ...jwk, kid, alg, use: "sig" } };
+}
+
+/** loadSigningKey reads a PKCS#8 PEM private key (Ed25519 or P-256). */
+export async function loadSigningKey(file: string): Promise<SigningKey> {
+  return signingKeyFrom(createPrivateKey(await fs.readFile(file)));
+}
+
+/**
+ * loadOrCreateSigningKey is embedded mode's key: generated once as an Ed25519 key under dataDir,
+ * readable by the owner only, and reused on every start so issued tokens stay valid.
+ */
+export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKey> {
+  const file = path.join(dataDir, "jwt-signing-key.pem");
+  try {
+    return await loadSigningKey(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  await fs.mkdir(dataDir, { recursive: true });
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const pem = privateKey.export({ type: "pkcs8", format: "pem" });
+  // "wx" fails if another process created the file first; then we read theirs.
+  await fs.writeFile(file, pem, { mode: 0o600, flag: "wx" }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EEXIST") throw error;
+  });
+  return loadSigningKey(file);
+}
+
+/**
+ * AccessTokens issues and verifies RFC 9068 JWT access tokens: header typ "at+jwt" with kid, claims
+ * iss, aud, sub, sid, client_id, iat, exp, jti, amr.
+ */
+export class AccessTokens {
+  constructor(
+    private readonly key: SigningKey,
+    private readonly issuer: string,
+    private readonly audience: string,
+    readonly ttlSeconds: number,
+  ) {}
+
+  /** issue signs an access token for a session; `now` pins iat so tests can control time. */
+  issue(userId: string, sessionId: string, amr: string[], now: Date): Promise<string> {
+    const iat = Math.floor(now.getTime() / 1000);
+    // RFC 9068 requires client_id; sign-in is first-party, so the issuing service is the client.
+    return new SignJWT({ sid: sessionId, amr, client_id: this.issuer })
+      .setProtectedHeader({ alg: this.key.alg, kid: this.key.kid, typ: "at+jwt" })
+      .setIssuer(this.issuer)
+      .setAudience(this.audience)
+      .setSubject(userId)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + this.ttlSeconds)
+      .setJti(newId())
+      .sign(this.key.privateKey);
+  }
+
+  /** verify checks signature, algorithm, type, issuer, audience and expiry; it throws on any failure. */
+  async verify(token: string, now: Date): Promise<AccessTokenClaims> {
+    const { payload } = await jwtVerify(token, this.key.publicKey, {
+      algorithms: [this.key.alg],
+      typ: "at+jwt",
+      issuer: this.issuer,
+      audience: this.audience,
+      currentDate: now,
+      clockTolerance: 5,
+      requiredClaims: ["sub", "sid", "exp", "iat", "jti"],
+    });
+    const amr = Array.isArray(payload.amr) ? payload.amr.filter((m): m is string => typeof m === "string") : [];
+    if (typeof payload.sid !== "string") throw new Error("sid claim is not a string");
+    return { userId: payload.sub!, sessionId: payload.sid, amr, expiresAt: new Date(payload.exp! * 1000) };
+  }
+
+  /** jwks is the JSON Web Key Set published at /.well-known/jwks.json. */
+  jwks(): { keys: JWK[] } {
+    return { keys: [this.key.publicJwk] };
+  }
+}

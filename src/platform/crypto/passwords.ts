@@ -1,0 +1,54 @@
+import { hash, verify } from "@node-rs/argon2";
+import { ZxcvbnFactory } from "@zxcvbn-ts/core";
+import { adjacencyGraphs, dictionary } from "@zxcvbn-ts/language-common";
+import { Semaphore } from "./semaphore.js";
+
+/** A hash of a random password, verified against when the account does not exist so both paths cost the same. */
+const UNKNOWN_ACCOUNT_HASH =
+  "$argon2id$v=19$m=19456,t=2,p=1$DZedVcURxQoar8eJPyNgJw$NuzR2S1sUGBAnrx5TY1XMFk70imd47HkfdkI1xRHQiw";
+
+/** Minimum zxcvbn score (0–4) a new password needs: 3 means "safely unguessable" to an online attacker. */
+const MIN_STRENGTH_SCORE = 3;
+
+const strength = new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs });
+const commonPasswords = new Set(dictionary["passwords-common"]);
+
+/** PasswordProblem says why a new password is refused. */
+export type PasswordProblem = "too_short" | "too_long" | "common" | "guessable";
+
+/**
+ * passwordProblem checks a new password the NIST 800-63B way: length 12–128 (in characters), not on
+ * the common-passwords list, and not easily guessed from dictionary words or the user's own details.
+ * No composition rules.
+ */
+export function passwordProblem(password: string, userInputs: string[]): PasswordProblem | undefined {
+  const length = [...password].length;
+  if (length < 12) return "too_short";
+  if (length > 128) return "too_long";
+  if (commonPasswords.has(password.toLowerCase())) return "common";
+  const words = userInputs.flatMap((input) => input.toLowerCase().split(/[^\p{L}\p{N}]+/u)).filter((w) => w.length >= 3);
+  if (strength.check(password, [...userInputs, ...words]).score < MIN_STRENGTH_SCORE) return "guessable";
+  return undefined;
+}
+
+/**
+ * PasswordHasher hashes and verifies passwords with argon2id at OWASP's parameters (m=19 MiB, t=2,
+ * p=1, the library defaults), at most `concurrency` at a time to bound memory and CPU.
+ */
+export class PasswordHasher {
+  private readonly slots: Semaphore;
+
+  constructor(concurrency: number) {
+    this.slots = new Semaphore(concurrency);
+  }
+
+  hash(password: string): Promise<string> {
+    return this.slots.run(() => hash(password));
+  }
+
+  /** verify checks password against a stored PHC string; with none, it burns the same time and fails. */
+  async verify(stored: string | undefined, password: string): Promise<boolean> {
+    const matched = await this.slots.run(() => verify(stored ?? UNKNOWN_ACCOUNT_HASH, password).catch(() => false));
+    return stored !== undefined && matched;
+  }
+}

@@ -1,0 +1,68 @@
+import { EventEmitter } from "node:events";
+import type { Redis } from "ioredis";
+
+/**
+ * RevocationBus tells every replica that a session was revoked. Subscribers learn when delivery
+ * may have gaps (the Redis subscription dropped), so they can stop trusting what they cached.
+ */
+export interface RevocationBus {
+  publish(sessionId: string): Promise<void>;
+  subscribe(onRevoked: (sessionId: string) => void, onReliabilityChange: (reliable: boolean) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** MemoryRevocationBus is the single-process bus of embedded mode; it never misses a message. */
+export class MemoryRevocationBus implements RevocationBus {
+  private readonly events = new EventEmitter();
+
+  async publish(sessionId: string): Promise<void> {
+    this.events.emit("revoked", sessionId);
+  }
+
+  async subscribe(onRevoked: (sessionId: string) => void, onReliabilityChange: (reliable: boolean) => void): Promise<void> {
+    this.events.on("revoked", onRevoked);
+    onReliabilityChange(true);
+  }
+
+  async close(): Promise<void> {
+    this.events.removeAllListeners();
+  }
+}
+
+/**
+ * RedisRevocationBus uses Redis pub/sub. Pub/sub channels ignore the client's key prefix, so the
+ * channel name carries it explicitly to keep deployments (and test runs) sharing a Redis apart.
+ */
+export class RedisRevocationBus implements RevocationBus {
+  private readonly channel: string;
+  private subscriber: Redis | undefined;
+
+  constructor(
+    private readonly redis: Redis,
+    namespace: string,
+  ) {
+    this.channel = `${namespace}session-revoked`;
+  }
+
+  async publish(sessionId: string): Promise<void> {
+    await this.redis.publish(this.channel, sessionId);
+  }
+
+  async subscribe(onRevoked: (sessionId: string) => void, onReliabilityChange: (reliable: boolean) => void): Promise<void> {
+    const subscriber = this.redis.duplicate({ keyPrefix: "", maxRetriesPerRequest: null });
+    this.subscriber = subscriber;
+    subscriber.on("message", (channel: string, sessionId: string) => {
+      if (channel === this.channel) onRevoked(sessionId);
+    });
+    // ioredis resubscribes by itself after a reconnect; until then messages may be lost.
+    subscriber.on("close", () => onReliabilityChange(false));
+    subscriber.on("error", () => onReliabilityChange(false));
+    subscriber.on("ready", () => onReliabilityChange(true));
+    await subscriber.subscribe(this.channel);
+    onReliabilityChange(true);
+  }
+
+  async close(): Promise<void> {
+    this.subscriber?.disconnect();
+  }
+}

@@ -1,0 +1,25 @@
+import { getOption, hasOption, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { rule, type AccessRule } from "../../gen/platform/user/v1/options_pb.js";
+
+/** Infrastructure services come from third-party protos that cannot carry our option; they are public. */
+export const INFRASTRUCTURE_SERVICES: ReadonlySet<DescService> = new Set([Health, ReflectionV1, ReflectionV1alpha]);
+
+/**
+ * accessRuleOf returns the access rule declared on an RPC in proto, or undefined when it declares
+ * none or an empty one: such an RPC is refused to everyone (default deny).
+ */
+export function accessRuleOf(method: DescMethod): AccessRule | undefined {
+  if (!hasOption(method, rule)) return undefined;
+  const declared = getOption(method, rule);
+  return declared.access.case === undefined ? undefined : declared;
+}
+
+/** isPublic says whether an RPC may be called without credentials. */
+export function isPublic(method: DescMethod): boolean {
+  if (INFRASTRUCTURE_SERVICES.has(method.parent)) return true;
+  const declared = accessRuleOf(method);
+  return declared?.access.case === "public" && declared.access.value;
+}

@@ -1,0 +1,27 @@
+import { createContextKey } from "@connectrpc/connect";
+import type { Principal } from "../shared/principal.js";
+
+/** RequestOrigin is where a call came from: recorded with sessions and audit rows. */
+export interface RequestOrigin {
+  ipAddress: string | undefined;
+  userAgent: string | undefined;
+}
+
+/** principalKey holds the authenticated caller; undefined on public RPCs called without a token. */
+export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "authenticated caller" });
+
+/** originKey holds the caller's IP address and user agent. */
+export const originKey = createContextKey<RequestOrigin>(
+  { ipAddress: undefined, userAgent: undefined },
+  { description: "request origin" },
+);
+
+/** requestIdKey holds the request's id: the x-request-id header or a generated one. */
+export const requestIdKey = createContextKey<string>("", { description: "request id" });
+
+/** requirePrincipal returns the caller of an RPC whose rule demands authentication. */
+export function requirePrincipal(principal: Principal | undefined): Principal {
+  // The authorize interceptor guarantees it for non-public RPCs; reaching here without one is a bug.
+  if (!principal) throw new Error("principal missing on an authenticated RPC");
+  return principal;
+}

@@ -1,0 +1,56 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Logger } from "../platform/logger.js";
+import { LimitExceeded } from "../platform/rate-limits.js";
+import { DomainError, type ErrorKind } from "../shared/domain-error.js";
+
+const codeOf: Record<ErrorKind, Code> = {
+  invalid_argument: Code.InvalidArgument,
+  unauthenticated: Code.Unauthenticated,
+  permission_denied: Code.PermissionDenied,
+  not_found: Code.NotFound,
+  already_exists: Code.AlreadyExists,
+  failed_precondition: Code.FailedPrecondition,
+  resource_exhausted: Code.ResourceExhausted,
+  unavailable: Code.Unavailable,
+};
+
+// Node and driver error codes that mean a backing service (Postgres, Redis) cannot be reached.
+const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "57P01", "57P03", "53300"]);
+
+function isUnreachable(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && UNREACHABLE.has(code)) return true;
+    if (/Connection terminated|connection timeout|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable/i.test(e.message)) return true;
+    if (e instanceof AggregateError && e.errors.some(isUnreachable)) return true;
+  }
+  return false;
+}
+
+/**
+ * toConnectError is the one place that turns failures into wire errors. Client faults are logged at
+ * warn, server faults at error; a cause, stack or SQL never reaches the wire.
+ */
+export function toConnectError(error: unknown, log: Logger): ConnectError {
+  if (error instanceof DomainError) {
+    log.warn({ reason: error.reason, kind: error.kind }, error.message);
+    return new ConnectError(error.message, codeOf[error.kind], { "x-error-reason": error.reason });
+  }
+  if (error instanceof LimitExceeded) {
+    log.warn({ retryAfterMs: error.retryAfterMs }, "rate limit exceeded");
+    return new ConnectError("too many attempts, try again later", Code.ResourceExhausted, {
+      "retry-after": String(Math.ceil(error.retryAfterMs / 1000)),
+    });
+  }
+  if (error instanceof ConnectError) {
+    if (error.code === Code.Internal || error.code === Code.Unknown) log.error({ err: error }, "rpc failed");
+    else log.warn({ code: Code[error.code] }, error.rawMessage);
+    return error;
+  }
+  if (isUnreachable(error)) {
+    log.error({ err: error }, "backing service unavailable");
+    return new ConnectError("service temporarily unavailable", Code.Unavailable);
+  }
+  log.error({ err: error }, "unexpected failure");
+  return new ConnectError("internal error", Code.Internal);
+}

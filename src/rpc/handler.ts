@@ -1,0 +1,50 @@
+import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { originKey } from "./context.js";
+
+/** NodeHandler is a request handler for node:http and node:http2 servers alike. */
+export type NodeHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
+type Request = Parameters<NodeHandler>[0];
+type Response = Parameters<NodeHandler>[1];
+
+// Content types of the Connect, gRPC and gRPC-Web protocols, in their JSON and binary codecs.
+const RPC_CONTENT_TYPE = /^application\/(json|proto|connect\+(json|proto)|grpc(-web(-text)?)?(\+(json|proto))?)\s*(;.*)?$/i;
+
+function clientAddress(req: Request): string | undefined {
+  const address = req.socket?.remoteAddress;
+  return address?.startsWith("::ffff:") ? address.slice(7) : address;
+}
+
+export interface HandlerOptions {
+  routes: (router: ConnectRouter) => void;
+  interceptors: Interceptor[];
+  fallback: NodeHandler;
+  readMaxBytes: number;
+}
+
+/**
+ * createHandler serves every RPC route in the three protocols, and the plain HTTP endpoints for
+ * other paths. An RPC call with a content type no protocol speaks is answered as a Connect
+ * INVALID_ARGUMENT error, where the adapter alone would answer a bare 415.
+ */
+export function createHandler(options: HandlerOptions) {
+  const adapter = connectNodeAdapter({
+    routes: options.routes,
+    interceptors: options.interceptors,
+    fallback: options.fallback,
+    readMaxBytes: options.readMaxBytes,
+    // Zero values are meaningful in the seed messages (PENDING, EMAIL): always spell them out in JSON.
+    jsonOptions: { alwaysEmitImplicit: true },
+    contextValues: (req) =>
+      createContextValues().set(originKey, { ipAddress: clientAddress(req), userAgent: req.headers["user-agent"]?.slice(0, 512) }),
+  });
+  return (req: Request, res: Response): void => {
+    const isRpcPath = req.method === "POST" && /^\/[\w.]+\.\w+\/\w+$/.test(req.url ?? "");
+    if (isRpcPath && !RPC_CONTENT_TYPE.test(req.headers["content-type"] ?? "")) {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ code: "invalid_argument", message: "content-type: unsupported; use application/json, application/proto, application/grpc or application/grpc-web" }));
+      return;
+    }
+    adapter(req, res);
+  };
+}

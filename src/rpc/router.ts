@@ -1,0 +1,45 @@
+import type { DescService } from "@bufbuild/protobuf";
+import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import { ActivityService } from "../../gen/platform/user/v1/activity_service_pb.js";
+import { AuditService } from "../../gen/platform/user/v1/audit_service_pb.js";
+import { AuthService } from "../../gen/platform/user/v1/auth_service_pb.js";
+import { ComplianceService } from "../../gen/platform/user/v1/compliance_service_pb.js";
+import { MfaService } from "../../gen/platform/user/v1/mfa_service_pb.js";
+import { OrganizationService } from "../../gen/platform/user/v1/organization_service_pb.js";
+import { PreferencesService } from "../../gen/platform/user/v1/preferences_service_pb.js";
+import { ProfileService } from "../../gen/platform/user/v1/profile_service_pb.js";
+import { SessionService } from "../../gen/platform/user/v1/session_service_pb.js";
+import { UserLifecycleService } from "../../gen/platform/user/v1/user_lifecycle_service_pb.js";
+import { registerHealth, type ReadinessProbe } from "./health.js";
+import { registerReflection } from "./reflection.js";
+
+/** API_SERVICES are the services of the public contract, in API.md's order. */
+export const API_SERVICES: readonly DescService[] = [
+  AuthService,
+  ProfileService,
+  MfaService,
+  SessionService,
+  UserLifecycleService,
+  PreferencesService,
+  OrganizationService,
+  ActivityService,
+  ComplianceService,
+  AuditService,
+];
+
+/** Implementations are the features' handlers; a service or method left out answers UNIMPLEMENTED. */
+export interface Implementations {
+  auth?: Partial<ServiceImpl<typeof AuthService>>;
+  profile?: Partial<ServiceImpl<typeof ProfileService>>;
+}
+
+/** createRoutes registers every API service, health checking and reflection on a router. */
+export function createRoutes(implementations: Implementations, ready: ReadinessProbe) {
+  return (router: ConnectRouter) => {
+    router.service(AuthService, implementations.auth ?? {});
+    router.service(ProfileService, implementations.profile ?? {});
+    for (const service of API_SERVICES.slice(2)) router.service(service, {});
+    registerHealth(router, API_SERVICES.map((s) => s.typeName), ready);
+    registerReflection(router, [...API_SERVICES]);
+  };
+}
