@@ -1,0 +1,14 @@
+/** Jest runs the TypeScript sources as native ES modules through SWC (no type checking: `npm run typecheck`). */
+export default {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  extensionsToTreatAsEsm: [".ts"],
+  transform: {
+    "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "es6" } }],
+  },
+  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
+  // Every suite starts servers and opens databases; two workers keep a 2-core machine responsive.
+  maxWorkers: 2,
+  testTimeout: 30_000,
+};

@@ -1,0 +1,100 @@
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import type { Interceptor, Transport } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { Redis } from "ioredis";
+import { startApp, type App } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { connectPostgres, embeddedHandle, type DatabaseHandle } from "../../src/db/create-database.js";
+import type { Db } from "../../src/db/database.js";
+import { migrateToLatest } from "../../src/db/migrate.js";
+import type { Clock } from "../../src/platform/clock.js";
+import { loadSigningKey, type SigningKey } from "../../src/platform/crypto/access-tokens.js";
+import { createTestDatabase, type TestDatabase } from "./database.js";
+import { REDIS_URL } from "./services.js";
+
+let signingKey: Promise<SigningKey> | undefined;
+
+/** testSigningKey is one Ed25519 key per test process, written to a file like production's. */
+export function testSigningKey(): Promise<SigningKey> {
+  signingKey ??= (async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "user-service-key-"));
+    const file = path.join(dir, "jwt.pem");
+    await fs.writeFile(file, generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }));
+    return loadSigningKey(file);
+  })();
+  return signingKey;
+}
+
+export interface TestAppOptions {
+  /** PGlite in memory and no Redis, like `npm start` on a laptop. */
+  embedded?: boolean;
+  /** Extra environment for loadConfig (limits, OIDC providers...). */
+  env?: Record<string, string>;
+  clock?: Clock;
+  /** Run a second replica on the same database, Redis namespace and key as this app. */
+  replicaOf?: TestApp;
+}
+
+/** TestApp is a running service on a free port with its own database and Redis namespace. */
+export interface TestApp {
+  app: App;
+  baseUrl: string;
+  db: Db;
+  redis: Redis | undefined;
+  namespace: string;
+  database: TestDatabase | undefined;
+  transport(options?: { token?: string; httpVersion?: "1.1" | "2" }): Transport;
+  close(): Promise<void>;
+}
+
+/** startTestApp starts the whole service the way `serve` does, on port 0. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent", SHUTDOWN_GRACE_MS: "5000", ...options.env });
+  const namespace = options.replicaOf?.namespace ?? `test:${randomBytes(6).toString("hex")}:`;
+  let database: TestDatabase | undefined = options.replicaOf?.database;
+  let handle: DatabaseHandle;
+  let redis: Redis | undefined;
+  if (options.embedded) {
+    const client = await PGlite.create();
+    handle = embeddedHandle(client);
+    await migrateToLatest(handle.db);
+  } else {
+    const owned = !database;
+    database ??= await createTestDatabase();
+    handle = connectPostgres(database.url, 10);
+    if (!owned) database = undefined; // the first replica drops it
+    redis = new Redis(REDIS_URL, { keyPrefix: namespace, maxRetriesPerRequest: 1 });
+  }
+  const app = await startApp(config, {
+    database: handle,
+    redis: redis ?? null,
+    redisNamespace: namespace,
+    signingKey: await testSigningKey(),
+    clock: options.clock,
+  });
+  const baseUrl = `http://127.0.0.1:${app.port}`;
+  return {
+    app,
+    baseUrl,
+    db: handle.db,
+    redis,
+    namespace,
+    database: options.replicaOf?.database ?? database,
+    transport({ token, httpVersion = "2" } = {}) {
+      const auth: Interceptor = (next) => (req) => {
+        if (token) req.header.set("authorization", `Bearer ${token}`);
+        return next(req);
+      };
+      return createConnectTransport({ baseUrl, httpVersion, interceptors: [auth] });
+    },
+    async close() {
+      await app.close();
+      await redis?.quit();
+      if (database && !options.replicaOf) await database.drop();
+    },
+  };
+}
