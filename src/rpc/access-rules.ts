@@ -12,10 +12,15 @@ export const INFRASTRUCTURE_SERVICES: ReadonlySet<DescService> = new Set([Health
  * none or an empty one: such an RPC is refused to everyone (default deny).
  */
 export function accessRuleOf(method: DescMethod): AccessRule | undefined {
-  if (!hasOption(method, rule)) return undefined;
-  const declared = getOption(method, rule);
-  return declared.access.case === undefined ? undefined : declared;
+  // Options are decoded from the descriptor on every getOption call; a method's rule never changes.
+  if (!decoded.has(method)) {
+    const declared = hasOption(method, rule) ? getOption(method, rule) : undefined;
+    decoded.set(method, declared?.access.case === undefined ? undefined : declared);
+  }
+  return decoded.get(method);
 }
+
+const decoded = new WeakMap<DescMethod, AccessRule | undefined>();
 
 /** isPublic says whether an RPC may be called without credentials. */
 export function isPublic(method: DescMethod): boolean {

@@ -1,0 +1,159 @@
+// npm run bench: drives the real server (child process, local Postgres + Redis) over HTTP/2 at a
+// fixed concurrency for a fixed time, measures the two limits in the same run, prints a table
+// and writes bench/results.json. BENCH_SECONDS and BENCH_CONCURRENCY change the load.
+import { spawn, type ChildProcess } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+import { fileURLToPath } from "node:url";
+import { createClient, type Transport } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import pg from "pg";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { AuthService } from "../gen/platform/user/v1/auth_service_pb.js";
+import { ProfileService } from "../gen/platform/user/v1/profile_service_pb.js";
+import { loadConfig } from "../src/config.js";
+import { PasswordHasher } from "../src/platform/crypto/passwords.js";
+import { drive, type RpcFigures } from "./load.js";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://root@127.0.0.1:5432/postgres";
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+const root = fileURLToPath(new URL("..", import.meta.url));
+const PASSWORD = "violet-harbor-lantern-91";
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** startProcess runs a server script and resolves with its port once it logs "listening". */
+async function startProcess(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env, PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
+  const lines = readline.createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}`)));
+    lines.on("line", (line) => {
+      const entry = JSON.parse(line) as { msg?: string; port?: number };
+      if (entry.msg === "listening" && entry.port) resolve(entry.port);
+    });
+  });
+  return { child, port };
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+const transportTo = (port: number): Transport => createConnectTransport({ baseUrl: `http://127.0.0.1:${port}`, httpVersion: "2", useBinaryFormat: true });
+
+async function benchService(): Promise<Record<string, RpcFigures>> {
+  const database = `user_service_bench_${randomBytes(4).toString("hex")}`;
+  const keyDir = await fs.mkdtemp(path.join(os.tmpdir(), "user-service-bench-"));
+  const keyFile = path.join(keyDir, "jwt.pem");
+  await fs.writeFile(keyFile, generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }));
+  await adminQuery(`create database "${database}"`);
+  const databaseUrl = new URL(POSTGRES_ADMIN_URL);
+  databaseUrl.pathname = `/${database}`;
+  const { child, port } = await startProcess(["bin/user-service.js", "serve", "--migrate"], {
+    DATABASE_URL: databaseUrl.toString(),
+    REDIS_URL,
+    JWT_PRIVATE_KEY_FILE: keyFile,
+    LOG_LEVEL: "info",
+    REGISTRATIONS_PER_IP_PER_HOUR: "100000000",
+  });
+  try {
+    const transport = transportTo(port);
+    const auth = createClient(AuthService, transport);
+    const rpcs: Record<string, RpcFigures> = {};
+    const registered: string[] = [];
+    let serial = 0;
+
+    rpcs.Register = await drive(CONCURRENCY, SECONDS, () => async () => {
+      const email = `bench.${serial++}@example.com`;
+      await auth.register({ email, password: PASSWORD, fullName: "Bench User" });
+      registered.push(email);
+    });
+
+    const loginAs = async (email: string) => {
+      const res = await auth.login({ email, password: PASSWORD });
+      if (res.result.case !== "tokens") throw new Error("expected tokens");
+      return res.result.value;
+    };
+    rpcs.Login = await drive(CONCURRENCY, SECONDS, (worker) => {
+      let next = worker;
+      return () => loginAs(registered[next++ % registered.length]!);
+    });
+
+    // One signed-in user per caller, as many clients each reading their own profile.
+    const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => loginAs(registered[i % registered.length]!)));
+    rpcs.GetProfile = await drive(CONCURRENCY, SECONDS, (worker) => {
+      const profiles = createClient(ProfileService, transport);
+      const headers = { authorization: `Bearer ${sessions[worker]!.accessToken}` };
+      return () => profiles.getProfile({}, { headers });
+    });
+
+    rpcs.RefreshToken = await drive(CONCURRENCY, SECONDS, (worker) => {
+      let refreshToken = sessions[worker]!.refreshToken;
+      return async () => {
+        const res = await auth.refreshToken({ refreshToken });
+        refreshToken = res.tokens!.refreshToken;
+      };
+    });
+    return rpcs;
+  } finally {
+    await stopProcess(child);
+    await adminQuery(`drop database if exists "${database}" with (force)`);
+    await fs.rm(keyDir, { recursive: true, force: true });
+  }
+}
+
+/** argon2 verifications per second alone, at the service's parameters and concurrency cap. */
+async function argon2Limit(): Promise<number> {
+  const hasher = new PasswordHasher(loadConfig({}).limits.passwordHashConcurrency);
+  const stored = await hasher.hash(PASSWORD);
+  const figures = await drive(CONCURRENCY, SECONDS, () => () => hasher.verify(stored, PASSWORD));
+  return figures.rps;
+}
+
+/** A bare connect-node RPC on the same server code and load driver. */
+async function echoLimit(): Promise<number> {
+  const { child, port } = await startProcess(["--import", "tsx", "bench/echo-server.ts"], {});
+  try {
+    const health = createClient(Health, transportTo(port));
+    return (await drive(CONCURRENCY, SECONDS, () => () => health.check({}))).rps;
+  } finally {
+    await stopProcess(child);
+  }
+}
+
+const rpcs = await benchService();
+const limits = { argon2_verify_per_s: await argon2Limit(), echo_rps: await echoLimit() };
+const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toFixed(3)) : 0);
+const results = {
+  concurrency: CONCURRENCY,
+  seconds: SECONDS,
+  rpcs,
+  limits,
+  ratios: {
+    login_vs_argon2: ratio(rpcs.Login!.rps, limits.argon2_verify_per_s),
+    getprofile_vs_echo: ratio(rpcs.GetProfile!.rps, limits.echo_rps),
+  },
+};
+
+console.log(`\nconcurrency ${CONCURRENCY}, ${SECONDS} s per measurement\n`);
+console.table(Object.fromEntries(Object.entries(rpcs).map(([name, f]) => [name, { rps: f.rps, "p50 ms": f.p50_ms, "p99 ms": f.p99_ms, errors: f.errors }])));
+console.table({ "argon2id verify/s": { value: limits.argon2_verify_per_s }, "echo rps": { value: limits.echo_rps } });
+console.table({ "Login / argon2 (target >= 0.85)": { ratio: results.ratios.login_vs_argon2 }, "GetProfile / echo (target >= 0.5)": { ratio: results.ratios.getprofile_vs_echo } });
+await fs.writeFile(path.join(root, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+console.log("written to bench/results.json");
