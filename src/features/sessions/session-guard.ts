@@ -1,6 +1,6 @@
 import type { Db } from "../../db/database.js";
 import type { Clock } from "../../platform/clock.js";
-import type { AccessTokens } from "../../platform/crypto/access-tokens.js";
+import type { AccessTokenClaims, AccessTokens } from "../../platform/crypto/access-tokens.js";
 import type { RevocationBus } from "../../platform/revocation-bus.js";
 import { DomainError } from "../../shared/domain-error.js";
 import type { PlatformRole, Principal } from "../../shared/principal.js";
@@ -9,6 +9,7 @@ import { findSessionStanding } from "./sessions.repository.js";
 type Standing = { revoked: true; until: number } | { revoked: false; until: number; userId: string; platformRoles: PlatformRole[] };
 
 const MAX_CACHED_SESSIONS = 50_000;
+const MAX_CACHED_TOKENS = 10_000;
 const SIGNED_IN_STATUSES = new Set(["active", "pending_verification"]);
 
 const refused = (reason: string) => new DomainError("unauthenticated", reason, "the access token is not valid");
@@ -21,6 +22,8 @@ const refused = (reason: string) => new DomainError("unauthenticated", reason, "
  */
 export class SessionGuard {
   private readonly standings = new Map<string, Standing>();
+  // Signature checks are the costliest step of a call; a token's bytes verify the same every time.
+  private readonly verifiedTokens = new Map<string, AccessTokenClaims>();
   private busReliable = false;
 
   constructor(
@@ -44,13 +47,23 @@ export class SessionGuard {
 
   /** authenticate verifies the bearer token and its session; it throws an unauthenticated DomainError. */
   async authenticate(bearer: string): Promise<Principal> {
-    const claims = await this.tokens.verify(bearer, this.clock.now()).catch(() => {
-      throw refused("invalid_token");
-    });
+    const claims = await this.verifiedClaims(bearer);
     const standing = await this.standing(claims.sessionId);
     if (standing.revoked) throw refused("session_revoked");
     if (standing.userId !== claims.userId) throw refused("invalid_token");
     return { userId: claims.userId, sessionId: claims.sessionId, amr: claims.amr, platformRoles: standing.platformRoles };
+  }
+
+  private async verifiedClaims(bearer: string): Promise<AccessTokenClaims> {
+    const now = this.clock.now();
+    const cached = this.verifiedTokens.get(bearer);
+    if (cached && cached.expiresAt > now) return cached;
+    const claims = await this.tokens.verify(bearer, now).catch(() => {
+      throw refused("invalid_token");
+    });
+    if (this.verifiedTokens.size >= MAX_CACHED_TOKENS) this.verifiedTokens.delete(this.verifiedTokens.keys().next().value!);
+    this.verifiedTokens.set(bearer, claims);
+    return claims;
   }
 
   private async standing(sessionId: string): Promise<Standing> {
