@@ -135,6 +135,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       interceptors,
       fallback: createHttpRoutes({ ready, metrics, jwks: () => accessTokens.jwks() }),
       readMaxBytes: 1 << 20,
+      corsOrigins: config.corsOrigins,
     });
     const server = await startServer({ handler, host: config.host, port: config.port, tls: config.tls, graceMs: config.shutdownGraceMs, log });
     closers.push(() => server.close());

@@ -41,6 +41,8 @@ export interface Config {
   };
   profileCacheTtlSeconds: number;
   shutdownGraceMs: number;
+  /** Browser origins (scheme://host[:port]) allowed to call the API with Connect-Web or gRPC-Web. */
+  corsOrigins: string[];
 }
 
 /** ConfigError names the environment variable that is missing or malformed. */
@@ -117,6 +119,22 @@ function oidcProviders(env: Env): Config["oidcProviders"] {
   return providers;
 }
 
+function origins(env: Env): string[] {
+  const raw = env.CORS_ALLOWED_ORIGINS;
+  if (!raw) return [];
+  return raw.split(",").map((entry) => {
+    const origin = entry.trim();
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new ConfigError("CORS_ALLOWED_ORIGINS", `"${origin}" is not an origin like https://app.example.com`);
+    }
+    if (parsed.origin !== origin) throw new ConfigError("CORS_ALLOWED_ORIGINS", `"${origin}" is not an origin like https://app.example.com`);
+    return origin;
+  });
+}
+
 /** loadConfig reads the environment; it throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = url(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
@@ -161,5 +179,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     profileCacheTtlSeconds: integer(env, "PROFILE_CACHE_TTL_SECONDS", 300, 1, 86_400),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
+    corsOrigins: origins(env),
   };
 }

@@ -1,6 +1,7 @@
 import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { originKey } from "./context.js";
+import { createCors } from "./cors.js";
 
 /** NodeHandler is a request handler for node:http and node:http2 servers alike. */
 export type NodeHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
@@ -20,6 +21,8 @@ export interface HandlerOptions {
   interceptors: Interceptor[];
   fallback: NodeHandler;
   readMaxBytes: number;
+  /** Browser origins allowed to call the API (CORS). */
+  corsOrigins: readonly string[];
 }
 
 /**
@@ -38,7 +41,9 @@ export function createHandler(options: HandlerOptions) {
     contextValues: (req) =>
       createContextValues().set(originKey, { ipAddress: clientAddress(req), userAgent: req.headers["user-agent"]?.slice(0, 512) }),
   });
+  const applyCors = createCors(options.corsOrigins);
   return (req: Request, res: Response): void => {
+    if (applyCors(req, res)) return;
     const isRpcPath = req.method === "POST" && /^\/[\w.]+\.\w+\/\w+$/.test(req.url ?? "");
     if (isRpcPath && !RPC_CONTENT_TYPE.test(req.headers["content-type"] ?? "")) {
       res.writeHead(400, { "content-type": "application/json" });

@@ -1,0 +1,34 @@
+import { cors } from "@connectrpc/connect";
+import type { NodeHandler } from "./handler.js";
+
+type Request = Parameters<NodeHandler>[0];
+type Response = Parameters<NodeHandler>[1];
+
+const allowHeaders = [...cors.allowedHeaders, "Authorization", "X-Request-Id"].join(", ");
+const exposeHeaders = [...cors.exposedHeaders, "X-Request-Id", "X-Error-Reason", "Retry-After"].join(", ");
+
+/**
+ * createCors lets browsers on the configured origins call the API with Connect-Web or gRPC-Web.
+ * It adds the CORS headers to responses for those origins and answers preflight requests itself,
+ * returning true when the request was fully handled. Other origins get no CORS headers at all.
+ */
+export function createCors(allowedOrigins: readonly string[]) {
+  const allowed = new Set(allowedOrigins);
+  return (req: Request, res: Response): boolean => {
+    const origin = req.headers.origin;
+    if (!origin || !allowed.has(origin)) return false;
+    res.setHeader("access-control-allow-origin", origin);
+    res.setHeader("vary", "Origin");
+    if (req.method !== "OPTIONS") {
+      res.setHeader("access-control-expose-headers", exposeHeaders);
+      return false;
+    }
+    res.writeHead(204, {
+      "access-control-allow-methods": cors.allowedMethods.join(", "),
+      "access-control-allow-headers": allowHeaders,
+      "access-control-max-age": "7200",
+    });
+    res.end();
+    return true;
+  };
+}
