@@ -33,10 +33,11 @@ export class Limiter {
     }
   }
 
-  /** ensureAvailable throws LimitExceeded when key has already used up its points. */
-  async ensureAvailable(key: string): Promise<void> {
+  /** ensureAvailable throws LimitExceeded when key has used up its points, else returns the points used. */
+  async ensureAvailable(key: string): Promise<number> {
     const state = await this.limiter.get(key);
     if (state && state.remainingPoints <= 0) throw new LimitExceeded(state.msBeforeNext);
+    return state?.consumedPoints ?? 0;
   }
 
   /** reset forgets key's count, e.g. an account's failures after a successful sign-in. */

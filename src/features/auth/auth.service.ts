@@ -144,7 +144,10 @@ export class AuthService {
     const { db, audit, sessions, limits } = this.deps;
     const email = normalizeEmail(emailInput);
     const ip = origin.ipAddress ?? "unknown";
-    await Promise.all([limits.loginFailuresPerAccount.ensureAvailable(email), limits.loginFailuresPerIp.ensureAvailable(ip)]);
+    const [accountFailures] = await Promise.all([
+      limits.loginFailuresPerAccount.ensureAvailable(email),
+      limits.loginFailuresPerIp.ensureAvailable(ip),
+    ]);
     const account = await findPasswordLogin(db, email);
     const matched = await this.deps.passwords.verify(account?.passwordHash, password);
     if (!account || !matched) {
@@ -168,7 +171,7 @@ export class AuthService {
       });
       return session;
     });
-    await limits.loginFailuresPerAccount.reset(email);
+    if (accountFailures > 0) await limits.loginFailuresPerAccount.reset(email);
     return this.tokensFor(account.userId, opened.sessionId, opened.refreshToken, amr);
   }
 
