@@ -120,6 +120,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
         return false;
       }
     };
+    const stopping = new AbortController();
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
     const interceptors: Interceptor[] = [
@@ -131,14 +132,17 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       createValidateInterceptor(),
     ];
     const handler = createHandler({
-      routes: createRoutes({ auth: authRpc(auth), profile: profileRpc(profiles) }, ready),
+      routes: createRoutes({ auth: authRpc(auth), profile: profileRpc(profiles) }, ready, stopping.signal),
       interceptors,
       fallback: createHttpRoutes({ ready, metrics, jwks: () => accessTokens.jwks() }),
       readMaxBytes: 1 << 20,
       corsOrigins: config.corsOrigins,
     });
     const server = await startServer({ handler, host: config.host, port: config.port, tls: config.tls, graceMs: config.shutdownGraceMs, log });
-    closers.push(() => server.close());
+    closers.push(() => {
+      stopping.abort();
+      return server.close();
+    });
     return { port: server.port, mode: database.mode, database, close: closeAll };
   } catch (error) {
     await closeAll();

@@ -6,9 +6,16 @@ export type ReadinessProbe = () => Promise<boolean>;
 
 /**
  * registerHealth serves grpc.health.v1.Health. The overall service ("") and each named service
- * report SERVING while the readiness probe passes; Watch re-checks every few seconds.
+ * report SERVING while the readiness probe passes; Watch re-checks every few seconds until the
+ * client leaves or `stopping` aborts (shutdown must not wait for watchers that never end).
  */
-export function registerHealth(router: ConnectRouter, serviceNames: string[], ready: ReadinessProbe, watchIntervalMs = 5_000): void {
+export function registerHealth(
+  router: ConnectRouter,
+  serviceNames: string[],
+  ready: ReadinessProbe,
+  stopping: AbortSignal,
+  watchIntervalMs = 5_000,
+): void {
   const known = new Set(["", ...serviceNames]);
   const statusOf = async (service: string) => {
     if (!known.has(service)) return ServingStatus.SERVICE_UNKNOWN;
@@ -25,14 +32,15 @@ export function registerHealth(router: ConnectRouter, serviceNames: string[], re
       return { statuses };
     },
     async *watch(req, ctx) {
+      const done = AbortSignal.any([ctx.signal, stopping]);
       let last: ServingStatus | undefined;
-      while (!ctx.signal.aborted) {
+      while (!done.aborted) {
         const status = await statusOf(req.service);
         if (status !== last) yield { status };
         last = status;
         await new Promise((resolve) => {
           const timer = setTimeout(resolve, watchIntervalMs);
-          ctx.signal.addEventListener("abort", () => { clearTimeout(timer); resolve(undefined); }, { once: true });
+          done.addEventListener("abort", () => { clearTimeout(timer); resolve(undefined); }, { once: true });
         });
       }
     },

@@ -1,5 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ActivityService } from "../../gen/platform/user/v1/activity_service_pb.js";
 import { AuditService } from "../../gen/platform/user/v1/audit_service_pb.js";
 import { AuthService } from "../../gen/platform/user/v1/auth_service_pb.js";
@@ -34,12 +35,12 @@ export interface Implementations {
 }
 
 /** createRoutes registers every API service, health checking and reflection on a router. */
-export function createRoutes(implementations: Implementations, ready: ReadinessProbe) {
+export function createRoutes(implementations: Implementations, ready: ReadinessProbe, stopping: AbortSignal) {
   return (router: ConnectRouter) => {
     router.service(AuthService, implementations.auth ?? {});
     router.service(ProfileService, implementations.profile ?? {});
     for (const service of API_SERVICES.slice(2)) router.service(service, {});
-    registerHealth(router, API_SERVICES.map((s) => s.typeName), ready);
-    registerReflection(router, [...API_SERVICES]);
+    registerHealth(router, API_SERVICES.map((s) => s.typeName), ready, stopping);
+    registerReflection(router, [...API_SERVICES, Health]);
   };
 }
