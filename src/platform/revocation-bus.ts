@@ -36,6 +36,7 @@ export class MemoryRevocationBus implements RevocationBus {
 export class RedisRevocationBus implements RevocationBus {
   private readonly channel: string;
   private subscriber: Redis | undefined;
+  private onRevoked: ((sessionId: string) => void) | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -45,10 +46,14 @@ export class RedisRevocationBus implements RevocationBus {
   }
 
   async publish(sessionId: string): Promise<void> {
+    // The echo through Redis can arrive after the revoking call has answered; this replica must
+    // refuse the session as soon as its client learns of the revocation, so it is told first.
+    this.onRevoked?.(sessionId);
     await this.redis.publish(this.channel, sessionId);
   }
 
   async subscribe(onRevoked: (sessionId: string) => void, onReliabilityChange: (reliable: boolean) => void): Promise<void> {
+    this.onRevoked = onRevoked;
     const subscriber = this.redis.duplicate({ keyPrefix: "", maxRetriesPerRequest: null });
     this.subscriber = subscriber;
     subscriber.on("message", (channel: string, sessionId: string) => {
