@@ -131,6 +131,7 @@ describeWithServices("AuthService", () => {
       ["an EMAIL registration has no email", { email: "" }],
       ["the full name is empty", { fullName: "" }],
       ["the full name is longer than 200 characters", { fullName: "a".repeat(201) }],
+      ["the full name is only white space", { fullName: "\u00a0 \t" }],
       ["the password is shorter than 12 characters", { password: GOOD_PASSWORD.slice(0, 11) }],
       // 11 characters but 22 UTF-16 code units: length is counted in characters.
       ["the password is 11 astral characters", { password: astral(11) }],
