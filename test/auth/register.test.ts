@@ -159,6 +159,15 @@ describeWithServices("AuthService", () => {
       await expect(register(t, { fullName: "Ann Smith", password })).resolves.toMatchObject({ status: VerificationStatus.PENDING });
     });
 
+    it("refuses the user's own name joined by separators, with or without a year", async () => {
+      for (const password of ["Quorvath.Zellinbrandt", "Zellinbrandt-Quorvath", "quorvath_zellinbrandt_1990!"]) {
+        await expect(register(t, { fullName: "Quorvath Zellinbrandt", password })).rejects.toMatchObject({ code: Code.InvalidArgument });
+      }
+      await expect(register(t, { fullName: "Quorvath Zellinbrandt", password: "quorvath violet harbor lantern" })).resolves.toMatchObject({
+        status: VerificationStatus.PENDING,
+      });
+    });
+
     it("answers INVALID_ARGUMENT for a registration_type number the enum does not define", async () => {
       const body = { email: uniqueEmail(), password: GOOD_PASSWORD, fullName: "Raw Json" };
       const refused = await postRegisterJson(t, { ...body, registrationType: 9 });

@@ -28,6 +28,11 @@ export function passwordProblem(password: string, userInputs: string[]): Passwor
   if (commonPasswords.has(password.toLowerCase())) return "common";
   const words = userInputs.flatMap((input) => input.toLowerCase().split(/[^\p{L}\p{N}]+/u)).filter((w) => w.length >= 3);
   if (strength.check(password, [...userInputs, ...words]).score < MIN_STRENGTH_SCORE) return "guessable";
+  // zxcvbn scores the user's own words joined by separators ("Ann.Smith-1990") too kindly: judge
+  // what is left once they are taken out.
+  const compact = password.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
+  const rest = words.sort((a, b) => b.length - a.length).reduce((left, word) => left.split(word).join(""), compact);
+  if (rest !== compact && strength.check(rest).score < MIN_STRENGTH_SCORE) return "guessable";
   return undefined;
 }
 
