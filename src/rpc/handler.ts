@@ -2,6 +2,7 @@ import { createContextValues, type ConnectRouter, type Interceptor } from "@conn
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { originKey } from "./context.js";
 import { createCors } from "./cors.js";
+import { answerUndecodableAsInvalidArgument } from "./undecodable.js";
 
 /** NodeHandler is a request handler for node:http and node:http2 servers alike. */
 export type NodeHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
@@ -32,12 +33,16 @@ export interface HandlerOptions {
  */
 export function createHandler(options: HandlerOptions) {
   const adapter = connectNodeAdapter({
-    routes: options.routes,
+    routes: (router) => {
+      options.routes(router);
+      answerUndecodableAsInvalidArgument(router);
+    },
     interceptors: options.interceptors,
     fallback: options.fallback,
     readMaxBytes: options.readMaxBytes,
     // Zero values are meaningful in the seed messages (PENDING, EMAIL): always spell them out in JSON.
-    jsonOptions: { alwaysEmitImplicit: true },
+    // Unknown fields and enum names are refused, not silently dropped: a typo must not change meaning.
+    jsonOptions: { alwaysEmitImplicit: true, ignoreUnknownFields: false },
     contextValues: (req) =>
       createContextValues().set(originKey, { ipAddress: clientAddress(req), userAgent: req.headers["user-agent"]?.slice(0, 512) }),
   });

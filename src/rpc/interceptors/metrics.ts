@@ -1,4 +1,5 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { Counter, Histogram, type Registry } from "prom-client";
 
 /** createMetricsInterceptor counts calls and records their latency per RPC and result code. */
@@ -18,7 +19,7 @@ export function createMetricsInterceptor(registry: Registry): Interceptor {
     try {
       return await next(req);
     } catch (error) {
-      code = error instanceof ConnectError ? Code[error.code].toLowerCase() : "unknown";
+      code = error instanceof ConnectError ? codeToString(error.code) : "unknown";
       throw error;
     } finally {
       const labels = { service: req.service.typeName, method: req.method.name, code };
