@@ -6,7 +6,7 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import readline from "node:readline";
+import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -35,18 +35,47 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-/** startProcess runs a server script and resolves with its port once it logs "listening". */
-async function startProcess(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env, PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
-  const lines = readline.createInterface({ input: child.stdout! });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}`)));
-    lines.on("line", (line) => {
-      const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg === "listening" && entry.port) resolve(entry.port);
+/** freePort asks the OS for a port nobody listens on. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
     });
+    probe.once("error", reject);
   });
-  return { child, port };
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * startProcess runs a server script on a free port and resolves once the port accepts connections.
+ * Its logs go to a file: a pipe read by this busy process would stall the server's log writes.
+ */
+async function startProcess(args: string[], env: Record<string, string>, logFile: string): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const log = await fs.open(logFile, "a");
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", log.fd, "inherit"] });
+  await log.close();
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  for (let attempt = 0; ; attempt++) {
+    if (exited) throw new Error(`${args.join(" ")} exited; see ${logFile}`);
+    if (attempt > 300) {
+      child.kill("SIGKILL");
+      throw new Error(`${args.join(" ")} did not become ready; see ${logFile}`);
+    }
+    if (await accepts(port)) return { child, port };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function stopProcess(child: ChildProcess): Promise<void> {
@@ -71,7 +100,7 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
     JWT_PRIVATE_KEY_FILE: keyFile,
     LOG_LEVEL: "info",
     REGISTRATIONS_PER_IP_PER_HOUR: "100000000",
-  });
+  }, path.join(os.tmpdir(), "user-service-bench-server.log"));
   try {
     const transport = transportTo(port);
     const auth = createClient(AuthService, transport);
@@ -128,7 +157,7 @@ async function argon2Limit(): Promise<number> {
 
 /** A bare connect-node RPC on the same server code and load driver. */
 async function echoLimit(): Promise<number> {
-  const { child, port } = await startProcess(["--import", "tsx", "bench/echo-server.ts"], {});
+  const { child, port } = await startProcess(["--import", "tsx", "bench/echo-server.ts"], {}, path.join(os.tmpdir(), "user-service-bench-echo.log"));
   try {
     const health = createClient(Health, transportTo(port));
     return (await drive(CONCURRENCY, SECONDS, () => () => health.check({}))).rps;

@@ -23,8 +23,12 @@ const redactPaths = [
   "*.secret",
 ];
 
-/** createLogger builds the JSON logger all components share. */
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+/**
+ * createLogger builds the JSON logger all components share. Lines go to stdout asynchronously, a
+ * write per batch rather than per line; pino flushes what is pending when the process exits and
+ * after every fatal line.
+ */
+export function createLogger(level: string, destination: pino.DestinationStream = pino.destination({ dest: 1, sync: false })): Logger {
   return pino(
     {
       level,
