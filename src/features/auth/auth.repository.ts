@@ -26,8 +26,3 @@ export async function findPasswordLogin(db: DbOrTx, email: string): Promise<Pass
   if (!row?.password_hash) return undefined;
   return { userId: row.id, status: row.status, passwordHash: row.password_hash };
 }
-
-export async function findUserStatus(db: DbOrTx, userId: string): Promise<UserStatusValue | undefined> {
-  const row = await db.selectFrom("users").select("status").where("id", "=", userId).executeTakeFirst();
-  return row?.status;
-}

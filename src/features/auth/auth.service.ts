@@ -15,7 +15,7 @@ import type { AuditLog, RequestOrigin } from "../audit/index.js";
 import type { ProfileService } from "../profile/index.js";
 import { claimRefreshToken, touchSession, type ClientDevice, type Sessions } from "../sessions/index.js";
 import * as errors from "./auth.errors.js";
-import { findPasswordLogin, findUserStatus, insertOidcCredential, insertPasswordCredential } from "./auth.repository.js";
+import { findPasswordLogin, insertOidcCredential, insertPasswordCredential } from "./auth.repository.js";
 
 /** Registration is a validated sign-up request. */
 export interface Registration {
@@ -211,9 +211,7 @@ export class AuthService {
         }
         return { ok: false as const, revokedSessionId: revoked ? claim.sessionId : undefined };
       }
-      if (claim.sessionRevoked || claim.expiresAt <= now) return { ok: false as const };
-      const status = await findUserStatus(trx, claim.userId);
-      if (!status || !SIGN_IN_STATUSES.has(status)) return { ok: false as const };
+      if (claim.sessionRevoked || claim.expiresAt <= now || !SIGN_IN_STATUSES.has(claim.userStatus)) return { ok: false as const };
       const next = await sessions.mintRefreshToken(trx, claim.sessionId);
       await touchSession(trx, claim.sessionId, now);
       return { ok: true as const, userId: claim.userId, sessionId: claim.sessionId, refreshToken: next, amr: claim.amr };

@@ -45,7 +45,15 @@ export async function insertRefreshToken(trx: Tx, sessionId: string, tokenHash: 
 export type RefreshTokenClaim =
   | { outcome: "unknown" }
   | { outcome: "reused"; sessionId: string; userId: string }
-  | { outcome: "claimed"; sessionId: string; userId: string; expiresAt: Date; amr: string[]; sessionRevoked: boolean };
+  | {
+      outcome: "claimed";
+      sessionId: string;
+      userId: string;
+      userStatus: UserStatusValue;
+      expiresAt: Date;
+      amr: string[];
+      sessionRevoked: boolean;
+    };
 
 /**
  * claimRefreshToken marks the token used if it was not yet; the conditional update makes two
@@ -62,7 +70,8 @@ export async function claimRefreshToken(trx: Tx, tokenHash: Buffer, now: Date): 
   const session = await trx
     .selectFrom("refresh_tokens")
     .innerJoin("sessions", "sessions.id", "refresh_tokens.session_id")
-    .select(["sessions.id", "sessions.user_id", "sessions.amr", "sessions.revoked_at"])
+    .innerJoin("users", "users.id", "sessions.user_id")
+    .select(["sessions.id", "sessions.user_id", "sessions.amr", "sessions.revoked_at", "users.status"])
     .where("refresh_tokens.token_hash", "=", tokenHash)
     .executeTakeFirst();
   if (!session) return { outcome: "unknown" };
@@ -71,6 +80,7 @@ export async function claimRefreshToken(trx: Tx, tokenHash: Buffer, now: Date): 
     outcome: "claimed",
     sessionId: session.id,
     userId: session.user_id,
+    userStatus: session.status,
     expiresAt: claimed.expires_at,
     amr: session.amr,
     sessionRevoked: session.revoked_at !== null,
