@@ -62,7 +62,7 @@ function tamper(token: string, change: (claims: JWTPayload) => JWTPayload): stri
   return `${header}.${payload}.${signature}`;
 }
 
-describeWithServices("AuthService", () => {
+describeWithServices("access tokens", () => {
   let t: TestApp;
   let user: RegisteredUser;
   beforeAll(async () => {
@@ -71,95 +71,89 @@ describeWithServices("AuthService", () => {
   });
   afterAll(() => t?.close());
 
-  describe("Login access token", () => {
-    it("is signed EdDSA with typ at+jwt and a kid published at /.well-known/jwks.json", async () => {
-      const { accessToken } = await signInTokens(t, user);
-      const header = decodeProtectedHeader(accessToken);
-      expect(header).toMatchObject({ alg: "EdDSA", typ: "at+jwt" });
-      expect(header.kid).toEqual(expect.any(String));
+  describe("AuthService", () => {
+    describe("Login access token", () => {
+      it("is signed EdDSA with typ at+jwt and a kid published at /.well-known/jwks.json", async () => {
+        const { accessToken } = await signInTokens(t, user);
+        const header = decodeProtectedHeader(accessToken);
+        expect(header).toMatchObject({ alg: "EdDSA", typ: "at+jwt" });
+        expect(header.kid).toEqual(expect.any(String));
 
-      const res = await fetch(`${t.baseUrl}/.well-known/jwks.json`);
-      expect(res.status).toBe(200);
-      const { keys } = (await res.json()) as { keys: JWK[] };
-      expect(keys.find((key) => key.kid === header.kid)).toMatchObject({ kty: "OKP", crv: "Ed25519" });
-      // Only the public half is published.
-      expect(keys.every((key) => key.d === undefined)).toBe(true);
+        const res = await fetch(`${t.baseUrl}/.well-known/jwks.json`);
+        expect(res.status).toBe(200);
+        const { keys } = (await res.json()) as { keys: JWK[] };
+        expect(keys.find((key) => key.kid === header.kid)).toMatchObject({ kty: "OKP", crv: "Ed25519" });
+        // Only the public half is published.
+        expect(keys.every((key) => key.d === undefined)).toBe(true);
+      });
+
+      it("carries iss, aud, sub, sid, iat, exp = iat + 3600, jti and amr", async () => {
+        const tokens = await signInTokens(t, user);
+        const claims = decodeJwt(tokens.accessToken);
+        expect(claims).toMatchObject({ iss: ISSUER, aud: AUDIENCE, sub: user.userId, sid: tokens.sessionId, amr: ["pwd"] });
+        expect(claims.jti).toEqual(expect.any(String));
+        expect(claims.iat).toBeGreaterThan(Date.now() / 1000 - 60);
+        expect(claims.exp).toBe(claims.iat! + 3600);
+      });
+
+      it("gives every token its own jti", async () => {
+        const [first, second] = [await signInTokens(t, user), await signInTokens(t, user)];
+        expect(decodeJwt(first.accessToken).jti).not.toBe(decodeJwt(second.accessToken).jti);
+      });
+
+      it("verifies offline against the published JWKS with the algorithm pinned", async () => {
+        const { accessToken, sessionId } = await signInTokens(t, user);
+        const jwks = createRemoteJWKSet(new URL(`${t.baseUrl}/.well-known/jwks.json`));
+        const { payload, protectedHeader } = await jwtVerify(accessToken, jwks, { algorithms: ["EdDSA"], issuer: ISSUER, audience: AUDIENCE, typ: "at+jwt" });
+        expect(payload).toMatchObject({ sub: user.userId, sid: sessionId });
+        expect(protectedHeader.alg).toBe("EdDSA");
+      });
     });
 
-    it("carries iss, aud, sub, sid, iat, exp = iat + 3600, jti and amr", async () => {
-      const tokens = await signInTokens(t, user);
-      const claims = decodeJwt(tokens.accessToken);
-      expect(claims).toMatchObject({ iss: ISSUER, aud: AUDIENCE, sub: user.userId, sid: tokens.sessionId, amr: ["pwd"] });
-      expect(claims.jti).toEqual(expect.any(String));
-      expect(claims.iat).toBeGreaterThan(Date.now() / 1000 - 60);
-      expect(claims.exp).toBe(claims.iat! + 3600);
-    });
-
-    it("gives every token its own jti", async () => {
-      const [first, second] = [await signInTokens(t, user), await signInTokens(t, user)];
-      expect(decodeJwt(first.accessToken).jti).not.toBe(decodeJwt(second.accessToken).jti);
-    });
-
-    it("verifies offline against the published JWKS with the algorithm pinned", async () => {
-      const { accessToken, sessionId } = await signInTokens(t, user);
-      const jwks = createRemoteJWKSet(new URL(`${t.baseUrl}/.well-known/jwks.json`));
-      const { payload, protectedHeader } = await jwtVerify(accessToken, jwks, { algorithms: ["EdDSA"], issuer: ISSUER, audience: AUDIENCE, typ: "at+jwt" });
-      expect(payload).toMatchObject({ sub: user.userId, sid: sessionId });
-      expect(protectedHeader.alg).toBe("EdDSA");
+    describe("Register access token", () => {
+      it("is an access token for the new session with amr pwd", async () => {
+        const registered = await registerUser(t);
+        const claims = decodeJwt(registered.accessToken);
+        expect(claims).toMatchObject({ iss: ISSUER, aud: AUDIENCE, sub: registered.userId, sid: registered.sessionId, amr: ["pwd"] });
+        expect(claims.exp).toBe(claims.iat! + 3600);
+      });
     });
   });
 
-  describe("Register access token", () => {
-    it("is an access token for the new session with amr pwd", async () => {
-      const registered = await registerUser(t);
-      const claims = decodeJwt(registered.accessToken);
-      expect(claims).toMatchObject({ iss: ISSUER, aud: AUDIENCE, sub: registered.userId, sid: registered.sessionId, amr: ["pwd"] });
-      expect(claims.exp).toBe(claims.iat! + 3600);
-    });
-  });
-});
+  describe("ProfileService", () => {
+    describe("GetProfile", () => {
+      it("accepts the service's own token and a token forged exactly like one", async () => {
+        await expect(profileClient(t, user.accessToken).getProfile({})).resolves.toMatchObject({ userId: user.userId, email: user.email });
+        // Proves forgeAccessToken makes valid tokens, so each refusal below comes from its one change.
+        await expect(profileClient(t, await forgeAccessToken(user)).getProfile({})).resolves.toMatchObject({ userId: user.userId });
+      });
 
-describeWithServices("ProfileService", () => {
-  let t: TestApp;
-  let user: RegisteredUser;
-  beforeAll(async () => {
-    t = await startTestApp({ env: { JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE } });
-    user = await registerUser(t);
-  });
-  afterAll(() => t?.close());
+      it("answers UNAUTHENTICATED without a token", async () => {
+        await expect(profileClient(t).getProfile({})).rejects.toMatchObject({ code: Code.Unauthenticated });
+      });
 
-  describe("GetProfile", () => {
-    it("accepts the service's own token and a token forged exactly like one", async () => {
-      await expect(profileClient(t, user.accessToken).getProfile({})).resolves.toMatchObject({ userId: user.userId, email: user.email });
-      // Proves forgeAccessToken makes valid tokens, so each refusal below comes from its one change.
-      await expect(profileClient(t, await forgeAccessToken(user)).getProfile({})).resolves.toMatchObject({ userId: user.userId });
-    });
+      it.each<[string, (token: string) => string]>([
+        ["has no scheme", (token) => token],
+        ["uses the Basic scheme", (token) => `Basic ${token}`],
+        ["has the scheme only", () => "Bearer"],
+        ["carries something that is not a JWT", () => "Bearer not-a-jwt"],
+      ])("answers UNAUTHENTICATED when the authorization header %s", async (_, authorization) => {
+        await expect(profileWithAuthorization(t, authorization(user.accessToken)).getProfile({})).rejects.toMatchObject({ code: Code.Unauthenticated });
+      });
 
-    it("answers UNAUTHENTICATED without a token", async () => {
-      await expect(profileClient(t).getProfile({})).rejects.toMatchObject({ code: Code.Unauthenticated });
-    });
-
-    it.each<[string, (token: string) => string]>([
-      ["has no scheme", (token) => token],
-      ["uses the Basic scheme", (token) => `Basic ${token}`],
-      ["has the scheme only", () => "Bearer"],
-      ["carries something that is not a JWT", () => "Bearer not-a-jwt"],
-    ])("answers UNAUTHENTICATED when the authorization header %s", async (_, authorization) => {
-      await expect(profileWithAuthorization(t, authorization(user.accessToken)).getProfile({})).rejects.toMatchObject({ code: Code.Unauthenticated });
-    });
-
-    const now = () => Math.floor(Date.now() / 1000);
-    it.each<[string, () => Promise<string>]>([
-      ["is signed by another key under the service's key id", () => forgeAccessToken(user, { key: generateKeyPairSync("ed25519").privateKey })],
-      ["has typ JWT instead of at+jwt", () => forgeAccessToken(user, { header: { typ: "JWT" } })],
-      ["has no typ", () => forgeAccessToken(user, { header: { typ: undefined } })],
-      ["expired", () => forgeAccessToken(user, { claims: { iat: now() - 7200, exp: now() - 3600 } })],
-      ["is for another audience", () => forgeAccessToken(user, { claims: { aud: "another-platform" } })],
-      ["comes from another issuer", () => forgeAccessToken(user, { claims: { iss: "https://evil.test" } })],
-      ["has its payload changed after signing", async () => tamper(user.accessToken, (claims) => ({ ...claims, amr: ["pwd", "otp"] }))],
-      ["has its expiry extended after signing", async () => tamper(user.accessToken, (claims) => ({ ...claims, exp: claims.exp! + 86_400 }))],
-    ])("answers UNAUTHENTICATED when the token %s", async (_, token) => {
-      await expect(profileClient(t, await token()).getProfile({})).rejects.toMatchObject({ code: Code.Unauthenticated });
+      const now = () => Math.floor(Date.now() / 1000);
+      it.each<[string, () => Promise<string>]>([
+        ["is signed by another key under the service's key id", () => forgeAccessToken(user, { key: generateKeyPairSync("ed25519").privateKey })],
+        ["has typ JWT instead of at+jwt", () => forgeAccessToken(user, { header: { typ: "JWT" } })],
+        ["has no typ", () => forgeAccessToken(user, { header: { typ: undefined } })],
+        ["expired", () => forgeAccessToken(user, { claims: { iat: now() - 7200, exp: now() - 3600 } })],
+        ["is for another audience", () => forgeAccessToken(user, { claims: { aud: "another-platform" } })],
+        ["comes from another issuer", () => forgeAccessToken(user, { claims: { iss: "https://evil.test" } })],
+        ["has its payload changed after signing", async () => tamper(user.accessToken, (claims) => ({ ...claims, amr: ["pwd", "otp"] }))],
+        ["has its expiry extended after signing", async () => tamper(user.accessToken, (claims) => ({ ...claims, exp: claims.exp! + 86_400 }))],
+      ])("answers UNAUTHENTICATED when the token %s", async (_, token) => {
+        await expect(profileClient(t, await token()).getProfile({})).rejects.toMatchObject({ code: Code.Unauthenticated });
+      });
     });
   });
 });

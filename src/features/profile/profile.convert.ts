@@ -15,18 +15,19 @@ import type {
   UserStatusValue,
   VerificationStatusValue,
 } from "../../db/tables/users.js";
-import type { Profile } from "./profile.service.js";
+import { twoWayMap } from "../../shared/two-way-map.js";
+import type { OrgRoleValue, Profile } from "./profile.service.js";
 
-const investmentProfiles: Record<InvestmentProfile, InvestmentProfileValue> = {
-  [InvestmentProfile.CONSERVATIVE]: "conservative",
-  [InvestmentProfile.MODERATE]: "moderate",
-  [InvestmentProfile.AGGRESSIVE]: "aggressive",
-};
-const riskTolerances: Record<RiskTolerance, RiskToleranceValue> = {
-  [RiskTolerance.LOW]: "low",
-  [RiskTolerance.MEDIUM]: "medium",
-  [RiskTolerance.HIGH]: "high",
-};
+const investmentProfiles = twoWayMap<InvestmentProfile, InvestmentProfileValue>([
+  [InvestmentProfile.CONSERVATIVE, "conservative"],
+  [InvestmentProfile.MODERATE, "moderate"],
+  [InvestmentProfile.AGGRESSIVE, "aggressive"],
+]);
+const riskTolerances = twoWayMap<RiskTolerance, RiskToleranceValue>([
+  [RiskTolerance.LOW, "low"],
+  [RiskTolerance.MEDIUM, "medium"],
+  [RiskTolerance.HIGH, "high"],
+]);
 const userStatuses: Record<UserStatusValue, UserStatus> = {
   active: UserStatus.ACTIVE,
   suspended: UserStatus.SUSPENDED,
@@ -39,7 +40,7 @@ const verificationStatuses: Record<VerificationStatusValue, VerificationStatus> 
   verified: VerificationStatus.VERIFIED,
   requires_additional_verification: VerificationStatus.REQUIRES_ADDITIONAL_VERIFICATION,
 };
-const orgRoles: Record<string, OrgRole> = {
+const orgRoles: Record<OrgRoleValue, OrgRole> = {
   admin: OrgRole.ADMIN,
   manager: OrgRole.MANAGER,
   trader: OrgRole.TRADER,
@@ -47,22 +48,11 @@ const orgRoles: Record<string, OrgRole> = {
   compliance: OrgRole.COMPLIANCE,
 };
 
-const investmentProfileEnums: Record<InvestmentProfileValue, InvestmentProfile> = {
-  conservative: InvestmentProfile.CONSERVATIVE,
-  moderate: InvestmentProfile.MODERATE,
-  aggressive: InvestmentProfile.AGGRESSIVE,
-};
-const riskToleranceEnums: Record<RiskToleranceValue, RiskTolerance> = {
-  low: RiskTolerance.LOW,
-  medium: RiskTolerance.MEDIUM,
-  high: RiskTolerance.HIGH,
-};
-
 /** profileDetailsFromPb reads declared profile details; validation already refused undefined enum values. */
 export function profileDetailsFromPb(details: ProfileDetails | undefined): { investmentProfile: InvestmentProfileValue; riskTolerance: RiskToleranceValue } {
   return {
-    investmentProfile: investmentProfiles[details?.investmentProfile ?? InvestmentProfile.CONSERVATIVE],
-    riskTolerance: riskTolerances[details?.riskTolerance ?? RiskTolerance.LOW],
+    investmentProfile: investmentProfiles.forward[details?.investmentProfile ?? InvestmentProfile.CONSERVATIVE],
+    riskTolerance: riskTolerances.forward[details?.riskTolerance ?? RiskTolerance.LOW],
   };
 }
 
@@ -77,11 +67,11 @@ export function profileToPb(profile: Profile): Omit<GetProfileResponse, "$typeNa
     status: userStatuses[profile.status],
     verificationStatus: verificationStatuses[profile.verificationStatus],
     profileDetails: create(ProfileDetailsSchema, {
-      investmentProfile: investmentProfileEnums[profile.investmentProfile],
-      riskTolerance: riskToleranceEnums[profile.riskTolerance],
+      investmentProfile: investmentProfiles.backward[profile.investmentProfile],
+      riskTolerance: riskTolerances.backward[profile.riskTolerance],
     }),
     organizations: profile.organizations.map((o) =>
-      create(OrganizationMembershipSchema, { organizationId: o.organizationId, name: o.name, role: orgRoles[o.role] ?? OrgRole.UNSPECIFIED }),
+      create(OrganizationMembershipSchema, { organizationId: o.organizationId, name: o.name, role: orgRoles[o.role] }),
     ),
     createdAt: timestampFromDate(profile.createdAt),
   };

@@ -11,6 +11,8 @@ import { DomainError } from "../../shared/domain-error.js";
 import type { AuditLog, RequestOrigin } from "../audit/index.js";
 import { findUser, findUserForUpdate, insertUser, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
 
+export type OrgRoleValue = "admin" | "manager" | "trader" | "viewer" | "compliance";
+
 /** Profile is a user's profile as the service hands it out. */
 export interface Profile {
   userId: string;
@@ -20,7 +22,8 @@ export interface Profile {
   verificationStatus: VerificationStatusValue;
   investmentProfile: InvestmentProfileValue;
   riskTolerance: RiskToleranceValue;
-  organizations: Array<{ organizationId: string; name: string; role: string }>;
+  /** Memberships arrive with organizations; until then every list is empty. */
+  organizations: Array<{ organizationId: string; name: string; role: OrgRoleValue }>;
   createdAt: Date;
 }
 
