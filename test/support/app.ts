@@ -12,6 +12,7 @@ import { connectPostgres, embeddedHandle, type DatabaseHandle } from "../../src/
 import type { Db } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import type { Clock } from "../../src/platform/clock.js";
+import type { Logger } from "../../src/platform/logger.js";
 import { loadSigningKey, type SigningKey } from "../../src/platform/crypto/access-tokens.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 import { REDIS_URL } from "./services.js";
@@ -37,6 +38,8 @@ export interface TestAppOptions {
   clock?: Clock;
   /** Run a second replica on the same database, Redis namespace and key as this app. */
   replicaOf?: TestApp;
+  /** A logger to use instead of a silent one (to inspect what the service logs). */
+  log?: Logger;
 }
 
 /** TestApp is a running service on a free port with its own database and Redis namespace. */
@@ -75,6 +78,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     redisNamespace: namespace,
     signingKey: await testSigningKey(),
     clock: options.clock,
+    log: options.log,
   });
   const baseUrl = `http://127.0.0.1:${app.port}`;
   return {

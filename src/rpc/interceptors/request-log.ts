@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { Logger } from "../../platform/logger.js";
 import { requestIdKey } from "../context.js";
 
@@ -23,7 +24,7 @@ export function createRequestLogInterceptor(log: Logger): Interceptor {
       log.info({ ...fields, code: "ok", ms: Math.round(performance.now() - started) }, "rpc");
       return res;
     } catch (error) {
-      const code = error instanceof ConnectError ? Code[error.code] : "unknown";
+      const code = error instanceof ConnectError ? codeToString(error.code) : "unknown";
       log.info({ ...fields, code, ms: Math.round(performance.now() - started) }, "rpc");
       if (error instanceof ConnectError) error.metadata.set("x-request-id", requestId);
       throw error;
