@@ -25,9 +25,11 @@ function withDependencies(file: DescFile, into = new Set<DescFile>()): Set<DescF
 
 /**
  * registerReflection serves gRPC server reflection (v1 and v1alpha, which share one shape) for the
- * given services, so grpcurl and `buf curl` work without .proto files.
+ * given services and itself, so grpcurl and `buf curl` work without .proto files.
  */
-export function registerReflection(router: ConnectRouter, services: DescService[]): void {
+export function registerReflection(router: ConnectRouter, served: DescService[]): void {
+  // Reflection describes itself too, as grpcurl and buf curl expect of a server.
+  const services = [...served, ReflectionV1, ReflectionV1alpha];
   const files = new Set<DescFile>();
   for (const service of services) withDependencies(service.file, files);
   const registry = createRegistry(...files);

@@ -223,9 +223,11 @@ describeWithServices("Transport", () => {
     const lines = (text: string) => text.split("\n").filter(Boolean);
 
     describe.each(["grpc-v1", "grpc-v1alpha"])("with --reflect-protocol %s", (protocol) => {
-      it("lists every API service and the health service", async () => {
+      it("lists every API service, health and reflection itself", async () => {
         const services = lines(await bufCurl(["--reflect-protocol", protocol, "--list-services", t.baseUrl]));
-        expect(services).toEqual(expect.arrayContaining([...API_SERVICES.map((s) => s.typeName), "grpc.health.v1.Health"]));
+        expect(services).toEqual(
+          expect.arrayContaining([...API_SERVICES.map((s) => s.typeName), "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"]),
+        );
         expect(services.filter((s) => s.startsWith("platform.user.v1."))).toHaveLength(10);
       });
 
