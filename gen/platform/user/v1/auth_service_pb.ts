@@ -116,7 +116,8 @@ export const UserRegistrationRequest_ProfileDetailsSchema: GenMessage<UserRegist
   messageDesc(file_platform_user_v1_auth_service, 0, 0);
 
 /**
- * InvestmentProfile is the user's declared investment style.
+ * InvestmentProfile is the user's declared investment style. The value names are the seed's and
+ * fixed by the contract, hence the lint exceptions on them.
  *
  * @generated from enum platform.user.v1.UserRegistrationRequest.ProfileDetails.InvestmentProfile
  */
@@ -151,7 +152,8 @@ export const UserRegistrationRequest_ProfileDetails_InvestmentProfileSchema: Gen
   enumDesc(file_platform_user_v1_auth_service, 0, 0, 0);
 
 /**
- * RiskTolerance is how much loss the user declares they accept.
+ * RiskTolerance is how much loss the user declares they accept. The value names are the seed's
+ * and fixed by the contract, hence the lint exceptions on them.
  *
  * @generated from enum platform.user.v1.UserRegistrationRequest.ProfileDetails.RiskTolerance
  */
@@ -186,7 +188,8 @@ export const UserRegistrationRequest_ProfileDetails_RiskToleranceSchema: GenEnum
   enumDesc(file_platform_user_v1_auth_service, 0, 0, 1);
 
 /**
- * RegistrationType is how the user proves who they are.
+ * RegistrationType is how the user proves who they are. The value names are the seed's and fixed
+ * by the contract, hence the lint exceptions on them.
  *
  * @generated from enum platform.user.v1.UserRegistrationRequest.RegistrationType
  */
@@ -277,7 +280,8 @@ export const UserRegistrationResponseSchema: GenMessage<UserRegistrationResponse
   messageDesc(file_platform_user_v1_auth_service, 1);
 
 /**
- * VerificationStatus is how far identity verification has come.
+ * VerificationStatus is how far identity verification has come. The value names are the seed's
+ * and fixed by the contract, hence the lint exceptions on them.
  *
  * @generated from enum platform.user.v1.UserRegistrationResponse.VerificationStatus
  */
@@ -554,6 +558,8 @@ export const AuthService: GenService<{
    * verification completes.
    *
    * Required permissions: none (public).
+   *
+   * The request and response are the seed's messages, whose names the contract fixes.
    * buf:lint:ignore RPC_REQUEST_STANDARD_NAME
    * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
    * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
