@@ -82,7 +82,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     if (redis && overrides.redis === undefined) closers.push(() => redis.quit());
     log.info({ database: database.mode, redis: Boolean(redis) }, redis ? "running with Postgres and Redis" : `running in ${database.mode} mode`);
 
-    const cache: Cache = redis ? new RedisCache(redis) : new MemoryCache();
+    const cache: Cache = redis ? new RedisCache(redis, log) : new MemoryCache();
     const bus: RevocationBus = redis ? new RedisRevocationBus(redis, namespace) : new MemoryRevocationBus();
     closers.push(() => bus.close());
     const signingKey =

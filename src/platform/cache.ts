@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { Logger } from "./logger.js";
 
 /** Cache is a string key-value store with expiry: Redis in production, process memory embedded. */
 export interface Cache {
@@ -40,16 +41,32 @@ export class MemoryCache implements Cache {
   }
 }
 
-/** RedisCache stores entries in Redis under the client's key prefix. */
+/**
+ * RedisCache stores entries in Redis under the client's key prefix. While Redis is unreachable,
+ * reads miss and writes are skipped, so callers fall back to the database; a failed delete is
+ * thrown, because the entry it meant to drop would otherwise be served stale.
+ */
 export class RedisCache implements Cache {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly log: Logger,
+  ) {}
 
   async get(key: string): Promise<string | undefined> {
-    return (await this.redis.get(key)) ?? undefined;
+    try {
+      return (await this.redis.get(key)) ?? undefined;
+    } catch (error) {
+      this.log.warn({ err: error }, "cache read failed; reading through");
+      return undefined;
+    }
   }
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
-    await this.redis.set(key, value, "EX", ttlSeconds);
+    try {
+      await this.redis.set(key, value, "EX", ttlSeconds);
+    } catch (error) {
+      this.log.warn({ err: error }, "cache write failed");
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { IdentityProviderName, OidcProvider } from "../config.js";
 
 /** VerifiedIdentity is what a valid id token proves. */
@@ -10,10 +10,19 @@ export interface VerifiedIdentity {
 
 /** IdentityTokenRejected says why an id token was not accepted. */
 export class IdentityTokenRejected extends Error {
-  constructor(readonly reason: "provider_not_configured" | "invalid_id_token" | "email_not_verified") {
+  constructor(readonly reason: "provider_not_configured" | "provider_unreachable" | "invalid_id_token" | "email_not_verified") {
     super(reason);
     this.name = "IdentityTokenRejected";
   }
+}
+
+/** keySetUnavailable tells a provider whose key set cannot be fetched from a token that is bad. */
+function keySetUnavailable(error: unknown): boolean {
+  return (
+    error instanceof errors.JWKSTimeout ||
+    (error as { name?: unknown } | null)?.name === "TypeError" || // fetch failed (refused, reset, DNS); may come from another realm
+    (error instanceof errors.JOSEError && error.code === "ERR_JOSE_GENERIC") // not 200, or not a key set
+  );
 }
 
 /**
@@ -40,8 +49,8 @@ export class IdentityTokens {
       currentDate: now,
       clockTolerance: 30,
       requiredClaims: ["sub", "exp", "iat"],
-    }).catch(() => {
-      throw new IdentityTokenRejected("invalid_id_token");
+    }).catch((error: unknown) => {
+      throw new IdentityTokenRejected(keySetUnavailable(error) ? "provider_unreachable" : "invalid_id_token");
     });
     // Apple sends email_verified as the string "true".
     const verified = payload.email_verified === true || payload.email_verified === "true";

@@ -14,15 +14,18 @@ const codeOf: Record<ErrorKind, Code> = {
   unavailable: Code.Unavailable,
 };
 
-// Node and driver error codes that mean a backing service (Postgres, Redis) cannot be reached.
-const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "57P01", "57P03", "53300"]);
+// Node and driver error codes that mean a backing service (Postgres, Redis) cannot be reached or
+// cannot take the work now: network failures, Postgres connection exceptions (class 08), shutdown
+// and start-up (57P01-57P03), too many connections (53300), and a database that is gone (3D000).
+const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "57P01", "57P02", "57P03", "53300", "3D000"]);
+const POSTGRES_CONNECTION_EXCEPTION = /^08[0-9A-Z]{3}$/;
 
+// Errors are inspected by shape, not instanceof: Node's network errors may come from another realm.
 function isUnreachable(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && UNREACHABLE.has(code)) return true;
-    if (/Connection terminated|connection timeout|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable/i.test(e.message)) return true;
-    if (e instanceof AggregateError && e.errors.some(isUnreachable)) return true;
+  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown } | undefined; e && typeof e === "object"; e = e.cause as typeof e) {
+    if (typeof e.code === "string" && (UNREACHABLE.has(e.code) || POSTGRES_CONNECTION_EXCEPTION.test(e.code))) return true;
+    if (typeof e.message === "string" && /Connection terminated|connection timeout|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable/i.test(e.message)) return true;
+    if (Array.isArray(e.errors) && e.errors.some(isUnreachable)) return true;
   }
   return false;
 }

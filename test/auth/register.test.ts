@@ -199,6 +199,35 @@ describeWithServices("AuthService", () => {
     });
   });
 
+  describe("Register when the provider's key set cannot be fetched", () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      // A port that was free a moment ago: connections to it are refused.
+      const probe = createServer();
+      await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+      const { port } = probe.address() as AddressInfo;
+      await new Promise((resolve) => probe.close(resolve));
+      const google = { issuer: "https://accounts.google.test", audience: "client-1", jwksUri: `http://127.0.0.1:${port}/jwks` };
+      t = await startTestApp({ env: { ...UNLIMITED, OIDC_PROVIDERS: JSON.stringify({ GOOGLE: google }) } });
+    });
+    afterAll(() => t?.close());
+
+    it("answers UNAVAILABLE, not INVALID_ARGUMENT: the token may well be good", async () => {
+      const { privateKey } = await generateKeyPair("RS256");
+      const token = await new SignJWT({ email: uniqueEmail("oidc"), email_verified: true })
+        .setProtectedHeader({ alg: "RS256", kid: "k1" })
+        .setIssuer("https://accounts.google.test")
+        .setAudience("client-1")
+        .setSubject(randomUUID())
+        .setIssuedAt()
+        .setExpirationTime("10m")
+        .sign(privateKey);
+      await expect(authClient(t).register({ registrationType: RegistrationType.GOOGLE, idToken: token, fullName: "Federated User" })).rejects.toMatchObject({
+        code: Code.Unavailable,
+      });
+    });
+  });
+
   describe("Register with an OpenID Connect id_token", () => {
     type Provider = { name: "GOOGLE" | "ENTERPRISE"; type: RegistrationType; issuer: string; audience: string; alg: "RS256" | "ES256"; kid: string };
     type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;

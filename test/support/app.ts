@@ -97,7 +97,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     async close() {
       await app.close();
-      await redis?.quit();
+      if (redis && redis.status !== "end") await redis.quit();
       if (database && !options.replicaOf) await database.drop();
     },
   };

@@ -27,6 +27,9 @@ export const idTokenRejected = (reason: string) => {
   if (reason === "provider_not_configured") {
     return new DomainError("failed_precondition", reason, "id_token: this sign-in provider is not configured");
   }
+  if (reason === "provider_unreachable") {
+    return new DomainError("unavailable", reason, "the sign-in provider cannot be reached; try again later");
+  }
   if (reason === "email_not_verified") {
     return new DomainError("invalid_argument", reason, "id_token: the identity has no verified email");
   }
