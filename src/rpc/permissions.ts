@@ -7,7 +7,6 @@ import type { PlatformRole } from "../shared/principal.js";
 const PLATFORM_ROLE_PERMISSIONS: Record<Exclude<PlatformRole, "admin">, ReadonlySet<string>> = {
   support: new Set(["users.read", "users.status.update", "activity.read"]),
   compliance_officer: new Set([
-    "users.read",
     "activity.read",
     "audit.read",
     "audit.verify",

@@ -75,7 +75,13 @@ describeWithServices("ProfileService", () => {
       await expect(profileClient(t, reader.accessToken).getProfile({ userId: other.userId })).rejects.toMatchObject({ code: Code.PermissionDenied });
     });
 
-    it.each(["admin", "support", "compliance_officer"] as const)("returns another user's profile to a platform %s", async (role) => {
+    it("refuses a compliance officer another user's profile: only admin and support read profiles", async () => {
+      const [reader, other] = await Promise.all([registerWithRole(t, "compliance_officer"), registerUser(t)]);
+
+      await expect(profileClient(t, reader.accessToken).getProfile({ userId: other.userId })).rejects.toMatchObject({ code: Code.PermissionDenied });
+    });
+
+    it.each(["admin", "support"] as const)("returns another user's profile to a platform %s", async (role) => {
       const [reader, other] = await Promise.all([registerWithRole(t, role), registerUser(t)]);
 
       const profile = await profileClient(t, reader.accessToken).getProfile({ userId: other.userId });

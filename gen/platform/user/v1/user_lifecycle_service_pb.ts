@@ -442,7 +442,7 @@ export const UserLifecycleService: GenService<{
    *
    * Reasons may hold internal notes, so users cannot read their own history through this RPC.
    *
-   * Required permissions: users.read (platform admin, support or compliance officer).
+   * Required permissions: users.read (platform admin or support).
    *
    * @generated from rpc platform.user.v1.UserLifecycleService.ListStatusHistory
    */
