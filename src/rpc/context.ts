@@ -1,11 +1,6 @@
 import { createContextKey } from "@connectrpc/connect";
 import type { Principal } from "../shared/principal.js";
-
-/** RequestOrigin is where a call came from: recorded with sessions and audit rows. */
-export interface RequestOrigin {
-  ipAddress: string | undefined;
-  userAgent: string | undefined;
-}
+import type { RequestOrigin } from "../shared/request-origin.js";
 
 /** principalKey holds the authenticated caller; undefined on public RPCs called without a token. */
 export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "authenticated caller" });

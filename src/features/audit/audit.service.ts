@@ -2,13 +2,9 @@ import type { Tx } from "../../db/database.js";
 import type { JsonObject } from "../../db/tables/audit.js";
 import type { Clock } from "../../platform/clock.js";
 import { newId } from "../../platform/crypto/random.js";
+import type { RequestOrigin } from "../../shared/request-origin.js";
 import { insertChained } from "./audit.repository.js";
 
-/** RequestOrigin is where a change came from, recorded with it. */
-export interface RequestOrigin {
-  ipAddress?: string | undefined;
-  userAgent?: string | undefined;
-}
 
 /** AuditEvent describes one change for the audit trail. Values must hold no secrets. */
 export interface AuditEvent {

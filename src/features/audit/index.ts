@@ -1,2 +1,2 @@
-export { AuditLog, type AuditEvent, type RequestOrigin } from "./audit.service.js";
+export { AuditLog, type AuditEvent } from "./audit.service.js";
 export { findByResource as findAuditByResource } from "./audit.repository.js";

@@ -11,7 +11,9 @@ import { IdentityTokenRejected, type IdentityTokens, type VerifiedIdentity } fro
 import type { Logger } from "../../platform/logger.js";
 import { LimitExceeded, type Limiter } from "../../platform/rate-limits.js";
 import type { Principal } from "../../shared/principal.js";
-import type { AuditLog, RequestOrigin } from "../audit/index.js";
+import type { RequestOrigin } from "../../shared/request-origin.js";
+import { mayUseAccount } from "../../shared/user-status.js";
+import type { AuditLog } from "../audit/index.js";
 import type { ProfileService } from "../profile/index.js";
 import { claimRefreshToken, touchSession, type ClientDevice, type Sessions } from "../sessions/index.js";
 import * as errors from "./auth.errors.js";
@@ -58,7 +60,6 @@ export interface AuthDependencies {
   limits: AuthLimits;
 }
 
-const SIGN_IN_STATUSES = new Set(["active", "pending_verification"]);
 const PROVIDERS: Record<Exclude<RegistrationTypeValue, "email">, IdentityProviderName> = {
   google: "GOOGLE",
   apple: "APPLE",
@@ -157,7 +158,7 @@ export class AuthService {
       if (account) this.recordFailedLogin(account.userId, origin);
       throw errors.invalidCredentials();
     }
-    if (!SIGN_IN_STATUSES.has(account.status)) throw errors.accountNotActive();
+    if (!mayUseAccount(account.status)) throw errors.accountNotActive();
     const amr = ["pwd"];
     const opened = await db.transaction().execute(async (trx) => {
       const session = await sessions.open(trx, account.userId, amr, device, origin);
@@ -211,7 +212,7 @@ export class AuthService {
         }
         return { ok: false as const, revokedSessionId: revoked ? claim.sessionId : undefined };
       }
-      if (claim.sessionRevoked || claim.expiresAt <= now || !SIGN_IN_STATUSES.has(claim.userStatus)) return { ok: false as const };
+      if (claim.sessionRevoked || claim.expiresAt <= now || !mayUseAccount(claim.userStatus)) return { ok: false as const };
       const next = await sessions.mintRefreshToken(trx, claim.sessionId);
       await touchSession(trx, claim.sessionId, now);
       return { ok: true as const, userId: claim.userId, sessionId: claim.sessionId, refreshToken: next, amr: claim.amr };

@@ -8,7 +8,8 @@ import type {
 import type { Cache } from "../../platform/cache.js";
 import type { Clock } from "../../platform/clock.js";
 import { DomainError } from "../../shared/domain-error.js";
-import type { AuditLog, RequestOrigin } from "../audit/index.js";
+import type { RequestOrigin } from "../../shared/request-origin.js";
+import type { AuditLog } from "../audit/index.js";
 import { findUser, findUserForUpdate, insertUser, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
 
 export type OrgRoleValue = "admin" | "manager" | "trader" | "viewer" | "compliance";

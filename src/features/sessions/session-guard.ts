@@ -4,13 +4,13 @@ import type { AccessTokenClaims, AccessTokens } from "../../platform/crypto/acce
 import type { RevocationBus } from "../../platform/revocation-bus.js";
 import { DomainError } from "../../shared/domain-error.js";
 import type { PlatformRole, Principal } from "../../shared/principal.js";
+import { mayUseAccount } from "../../shared/user-status.js";
 import { findSessionStanding } from "./sessions.repository.js";
 
 type Standing = { revoked: true; until: number } | { revoked: false; until: number; userId: string; platformRoles: PlatformRole[] };
 
 const MAX_CACHED_SESSIONS = 50_000;
 const MAX_CACHED_TOKENS = 10_000;
-const SIGNED_IN_STATUSES = new Set(["active", "pending_verification"]);
 
 const refused = (reason: string) => new DomainError("unauthenticated", reason, "the access token is not valid");
 
@@ -70,7 +70,7 @@ export class SessionGuard {
     const cached = this.standings.get(sessionId);
     if (cached && cached.until > Date.now()) return cached;
     const row = await findSessionStanding(this.db, sessionId);
-    const usable = row && !row.revoked && row.expiresAt > this.clock.now() && SIGNED_IN_STATUSES.has(row.userStatus);
+    const usable = row && !row.revoked && row.expiresAt > this.clock.now() && mayUseAccount(row.userStatus);
     const standing: Standing = usable
       ? { revoked: false, until: Date.now() + this.cacheMs, userId: row.userId, platformRoles: row.platformRoles }
       : { revoked: true, until: Date.now() + this.cacheMs };

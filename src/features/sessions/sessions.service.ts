@@ -2,7 +2,7 @@ import type { Tx } from "../../db/database.js";
 import type { Clock } from "../../platform/clock.js";
 import { randomToken, sha256 } from "../../platform/crypto/random.js";
 import type { RevocationBus } from "../../platform/revocation-bus.js";
-import type { RequestOrigin } from "../audit/index.js";
+import type { RequestOrigin } from "../../shared/request-origin.js";
 import { insertRefreshToken, insertSession, revokeSession } from "./sessions.repository.js";
 
 /** ClientDevice is what the client says about itself when a session starts. */

@@ -1,0 +1,5 @@
+/** RequestOrigin is where a call came from: recorded with sessions and audit rows. */
+export interface RequestOrigin {
+  ipAddress?: string | undefined;
+  userAgent?: string | undefined;
+}
