@@ -38,9 +38,14 @@ export function registerHealth(
         const status = await statusOf(req.service);
         if (status !== last) yield { status };
         last = status;
-        await new Promise((resolve) => {
-          const timer = setTimeout(resolve, watchIntervalMs);
-          done.addEventListener("abort", () => { clearTimeout(timer); resolve(undefined); }, { once: true });
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            clearTimeout(timer);
+            done.removeEventListener("abort", wake);
+            resolve();
+          };
+          const timer = setTimeout(wake, watchIntervalMs);
+          done.addEventListener("abort", wake);
         });
       }
     },
