@@ -22,15 +22,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const PREFACE_TIMEOUT_MS = 10_000;
+
 /**
  * routeBySniffing waits for a connection's first three bytes: "PRI" opens an HTTP/2 prior-knowledge
  * (h2c) connection, anything else is HTTP/1.1. The bytes are put back for the real parser.
  */
 function routeBySniffing(socket: net.Socket, h2: http2.Http2Server, h1: http.Server): void {
+  // A client that connects and says nothing must not hold the socket forever.
+  socket.setTimeout(PREFACE_TIMEOUT_MS, () => socket.destroy());
   const onReadable = () => {
     const head: Buffer | null = socket.read(3);
     if (head === null) return; // fewer than three bytes so far
     socket.off("readable", onReadable);
+    socket.setTimeout(0);
     socket.unshift(head);
     (head.toString("latin1") === "PRI" ? h2 : h1).emit("connection", socket);
   };
