@@ -8,8 +8,6 @@ import os from "node:os";
 import path from "node:path";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { createClient, type Transport } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { AuthService } from "../gen/platform/user/v1/auth_service_pb.js";
@@ -17,6 +15,7 @@ import { ProfileService } from "../gen/platform/user/v1/profile_service_pb.js";
 import { loadConfig } from "../src/config.js";
 import { PasswordHasher } from "../src/platform/crypto/passwords.js";
 import { drive, type RpcFigures } from "./load.js";
+import { RawConnectClient } from "./raw-client.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -84,7 +83,7 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-const transportTo = (port: number): Transport => createConnectTransport({ baseUrl: `http://127.0.0.1:${port}`, httpVersion: "2", useBinaryFormat: true });
+const clientFor = (port: number) => new RawConnectClient(`http://127.0.0.1:${port}`);
 
 async function benchService(): Promise<Record<string, RpcFigures>> {
   const database = `user_service_bench_${randomBytes(4).toString("hex")}`;
@@ -102,20 +101,19 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
     REGISTRATIONS_PER_IP_PER_HOUR: "100000000",
   }, path.join(os.tmpdir(), "user-service-bench-server.log"));
   try {
-    const transport = transportTo(port);
-    const auth = createClient(AuthService, transport);
+    const client = clientFor(port);
     const rpcs: Record<string, RpcFigures> = {};
     const registered: string[] = [];
     let serial = 0;
 
     rpcs.Register = await drive(CONCURRENCY, SECONDS, () => async () => {
       const email = `bench.${serial++}@example.com`;
-      await auth.register({ email, password: PASSWORD, fullName: "Bench User" });
+      await client.call(AuthService.method.register, { email, password: PASSWORD, fullName: "Bench User" });
       registered.push(email);
     });
 
     const loginAs = async (email: string) => {
-      const res = await auth.login({ email, password: PASSWORD });
+      const res = await client.call(AuthService.method.login, { email, password: PASSWORD });
       if (res.result.case !== "tokens") throw new Error("expected tokens");
       return res.result.value;
     };
@@ -127,18 +125,18 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
     // One signed-in user per caller, as many clients each reading their own profile.
     const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => loginAs(registered[i % registered.length]!)));
     rpcs.GetProfile = await drive(CONCURRENCY, SECONDS, (worker) => {
-      const profiles = createClient(ProfileService, transport);
       const headers = { authorization: `Bearer ${sessions[worker]!.accessToken}` };
-      return () => profiles.getProfile({}, { headers });
+      return () => client.call(ProfileService.method.getProfile, {}, headers);
     });
 
     rpcs.RefreshToken = await drive(CONCURRENCY, SECONDS, (worker) => {
       let refreshToken = sessions[worker]!.refreshToken;
       return async () => {
-        const res = await auth.refreshToken({ refreshToken });
+        const res = await client.call(AuthService.method.refreshToken, { refreshToken });
         refreshToken = res.tokens!.refreshToken;
       };
     });
+    client.close();
     return rpcs;
   } finally {
     await stopProcess(child);
@@ -161,8 +159,10 @@ async function argon2Limit(): Promise<number> {
 async function echoLimit(): Promise<number> {
   const { child, port } = await startProcess(["--import", "tsx", "bench/echo-server.ts"], {}, path.join(os.tmpdir(), "user-service-bench-echo.log"));
   try {
-    const health = createClient(Health, transportTo(port));
-    return (await drive(CONCURRENCY, SECONDS, () => () => health.check({}))).rps;
+    const client = clientFor(port);
+    const { rps } = await drive(CONCURRENCY, SECONDS, () => () => client.call(Health.method.check, {}));
+    client.close();
+    return rps;
   } finally {
     await stopProcess(child);
   }
