@@ -156,20 +156,23 @@ async function argon2Limit(): Promise<number> {
 }
 
 /** A bare connect-node RPC on the same server code and load driver. */
-async function echoLimit(): Promise<number> {
+async function echoLimit(): Promise<RpcFigures> {
   const { child, port } = await startProcess(["--import", "tsx", "bench/echo-server.ts"], {}, path.join(os.tmpdir(), "user-service-bench-echo.log"));
   try {
     const client = clientFor(port);
-    const { rps } = await drive(CONCURRENCY, SECONDS, () => () => client.call(Health.method.check, {}));
+    const figures = await drive(CONCURRENCY, SECONDS, () => () => client.call(Health.method.check, {}));
     client.close();
-    return rps;
+    return figures;
   } finally {
     await stopProcess(child);
   }
 }
 
 const rpcs = await benchService();
-const limits = { argon2_verify_per_s: await argon2Limit(), echo_rps: await echoLimit() };
+const argon2 = await argon2Limit();
+const echo = await echoLimit();
+// echo_p99_ms: the latency floor at this concurrency, to read GetProfile's p99 against.
+const limits = { argon2_verify_per_s: argon2, echo_rps: echo.rps, echo_p99_ms: echo.p99_ms };
 const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toFixed(3)) : 0);
 const results = {
   concurrency: CONCURRENCY,
@@ -184,7 +187,11 @@ const results = {
 
 console.log(`\nconcurrency ${CONCURRENCY}, ${SECONDS} s per measurement\n`);
 console.table(Object.fromEntries(Object.entries(rpcs).map(([name, f]) => [name, { rps: f.rps, "p50 ms": f.p50_ms, "p99 ms": f.p99_ms, errors: f.errors }])));
-console.table({ "argon2id verify/s": { value: limits.argon2_verify_per_s }, "echo rps": { value: limits.echo_rps } });
+console.table({
+  "argon2id verify/s": { value: limits.argon2_verify_per_s },
+  "echo rps": { value: limits.echo_rps },
+  "echo p99 ms": { value: limits.echo_p99_ms },
+});
 console.table({ "Login / argon2 (target >= 0.85)": { ratio: results.ratios.login_vs_argon2 }, "GetProfile / echo (target >= 0.5)": { ratio: results.ratios.getprofile_vs_echo } });
 await fs.writeFile(path.join(root, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log("written to bench/results.json");
