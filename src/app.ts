@@ -137,6 +137,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       fallback: createHttpRoutes({ ready, metrics, jwks: () => accessTokens.jwks() }),
       readMaxBytes: 1 << 20,
       corsOrigins: config.corsOrigins,
+      trustedProxyHops: config.trustedProxyHops,
     });
     const server = await startServer({ handler, host: config.host, port: config.port, tls: config.tls, graceMs: config.shutdownGraceMs, log });
     closers.push(() => {

@@ -43,6 +43,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** Browser origins (scheme://host[:port]) allowed to call the API with Connect-Web or gRPC-Web. */
   corsOrigins: string[];
+  /** Proxies (load balancers) in front of the service that append the client to X-Forwarded-For. */
+  trustedProxyHops: number;
 }
 
 /** ConfigError names the environment variable that is missing or malformed. */
@@ -180,5 +182,6 @@ export function loadConfig(env: Env = process.env): Config {
     profileCacheTtlSeconds: integer(env, "PROFILE_CACHE_TTL_SECONDS", 300, 1, 86_400),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
     corsOrigins: origins(env),
+    trustedProxyHops: integer(env, "TRUSTED_PROXY_HOPS", 0, 0, 10),
   };
 }

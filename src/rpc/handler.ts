@@ -1,5 +1,6 @@
 import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { clientAddress } from "./client-address.js";
 import { originKey } from "./context.js";
 import { createCors } from "./cors.js";
 import { answerUndecodableAsInvalidArgument } from "./undecodable.js";
@@ -12,11 +13,6 @@ type Response = Parameters<NodeHandler>[1];
 // Content types of the Connect, gRPC and gRPC-Web protocols, in their JSON and binary codecs.
 const RPC_CONTENT_TYPE = /^application\/(json|proto|connect\+(json|proto)|grpc(-web(-text)?)?(\+(json|proto))?)\s*(;.*)?$/i;
 
-function clientAddress(req: Request): string | undefined {
-  const address = req.socket?.remoteAddress;
-  return address?.startsWith("::ffff:") ? address.slice(7) : address;
-}
-
 export interface HandlerOptions {
   routes: (router: ConnectRouter) => void;
   interceptors: Interceptor[];
@@ -24,6 +20,8 @@ export interface HandlerOptions {
   readMaxBytes: number;
   /** Browser origins allowed to call the API (CORS). */
   corsOrigins: readonly string[];
+  /** How many proxies in front of the service append to X-Forwarded-For. */
+  trustedProxyHops: number;
 }
 
 /**
@@ -44,7 +42,7 @@ export function createHandler(options: HandlerOptions) {
     // Unknown fields and enum names are refused, not silently dropped: a typo must not change meaning.
     jsonOptions: { alwaysEmitImplicit: true, ignoreUnknownFields: false },
     contextValues: (req) =>
-      createContextValues().set(originKey, { ipAddress: clientAddress(req), userAgent: req.headers["user-agent"]?.slice(0, 512) }),
+      createContextValues().set(originKey, { ipAddress: clientAddress(req, options.trustedProxyHops), userAgent: req.headers["user-agent"]?.slice(0, 512) }),
   });
   const applyCors = createCors(options.corsOrigins);
   return (req: Request, res: Response): void => {
