@@ -127,6 +127,8 @@ describeWithServices("AuthService", () => {
 
     it.each<[string, RegistrationInit]>([
       ["the email is not an address", { email: "not-an-email" }],
+      ["the email belongs to a throwaway-mail service", { email: `ann.${randomBytes(3).toString("hex")}@mailinator.com` }],
+      ["the email is on a subdomain of a throwaway-mail service", { email: `ann.${randomBytes(3).toString("hex")}@x.10mail.org` }],
       ["the email is longer than 254 characters", { email: `${"a".repeat(64)}@${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(58)}.com` }],
       ["an EMAIL registration has no email", { email: "" }],
       ["the full name is empty", { fullName: "" }],

@@ -36,6 +36,9 @@ export const idTokenRejected = (reason: string) => {
   return new DomainError("invalid_argument", reason, "id_token: not a valid token from the provider");
 };
 
+export const disposableEmail = () =>
+  new DomainError("invalid_argument", "email_disposable", "email: addresses of throwaway-mail services are not accepted");
+
 export const emailMismatch = () =>
   new DomainError("invalid_argument", "email_mismatch", "email: does not match the id_token's verified email");
 

@@ -6,6 +6,7 @@ import { enqueue, queues } from "../../jobs/outbox.js";
 import type { Clock } from "../../platform/clock.js";
 import type { AccessTokens } from "../../platform/crypto/access-tokens.js";
 import { passwordProblem, type PasswordHasher } from "../../platform/crypto/passwords.js";
+import { isDisposableEmail } from "../../platform/disposable-email.js";
 import { sha256 } from "../../platform/crypto/random.js";
 import { IdentityTokenRejected, type IdentityTokens, type VerifiedIdentity } from "../../platform/identity-tokens.js";
 import type { Logger } from "../../platform/logger.js";
@@ -121,6 +122,8 @@ export class AuthService {
   private async proveIdentity(input: Registration) {
     if (input.registrationType === "email") {
       const email = normalizeEmail(input.email);
+      // A trading account must reach its owner; identity-provider accounts were verified by the provider.
+      if (isDisposableEmail(email)) throw errors.disposableEmail();
       const problem = passwordProblem(input.password, [email, input.fullName]);
       if (problem) throw errors.weakPassword(problem);
       return { email, credential: { kind: "password" as const, hash: await this.deps.passwords.hash(input.password) } };
