@@ -59,7 +59,7 @@ async function grantRole(config: Config, log: Logger, args: string[]): Promise<v
 class UsageError extends Error {}
 
 /** main runs one CLI verb; it returns the process exit code. */
-export async function main(argv: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number> {
   const [verb = "serve", ...args] = argv;
   let config: Config;
   try {

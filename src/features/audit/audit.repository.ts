@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { DbOrTx, Tx } from "../../db/database.js";
+import type { Tx } from "../../db/database.js";
 import { auditHash, GENESIS_HASH, type AuditRecord } from "./audit-hash.js";
 
 // One advisory lock orders all writers of the chain; held from here until the transaction ends.
@@ -32,16 +32,5 @@ export async function insertChained(trx: Tx, record: AuditRecord): Promise<void>
       prev_hash: prevHash,
       hash: auditHash(prevHash, record),
     })
-    .execute();
-}
-
-/** findByResource lists a resource's audit rows, oldest first (for tests and the audit API). */
-export function findByResource(db: DbOrTx, resourceType: string, resourceId: string) {
-  return db
-    .selectFrom("audit_trail")
-    .selectAll()
-    .where("resource_type", "=", resourceType)
-    .where("resource_id", "=", resourceId)
-    .orderBy("seq", "asc")
     .execute();
 }

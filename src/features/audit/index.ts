@@ -1,2 +1,1 @@
 export { AuditLog, type AuditEvent } from "./audit.service.js";
-export { findByResource as findAuditByResource } from "./audit.repository.js";
