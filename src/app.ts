@@ -2,7 +2,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import type { Redis } from "ioredis";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import type { Config } from "./config.js";
+import { ConfigError, type Config } from "./config.js";
 import { connectPostgres, openEmbedded, type DatabaseHandle } from "./db/create-database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { AuditLog } from "./features/audit/index.js";
@@ -11,7 +11,7 @@ import { ProfileService, profileRpc } from "./features/profile/index.js";
 import { SessionGuard, Sessions } from "./features/sessions/index.js";
 import { MemoryCache, RedisCache, type Cache } from "./platform/cache.js";
 import { systemClock, type Clock } from "./platform/clock.js";
-import { AccessTokens, loadOrCreateSigningKey, loadSigningKey, type SigningKey } from "./platform/crypto/access-tokens.js";
+import { AccessTokens, loadOrCreateSigningKey, loadSigningKey, loadVerificationKey, type SigningKey } from "./platform/crypto/access-tokens.js";
 import { PasswordHasher } from "./platform/crypto/passwords.js";
 import { IdentityTokens } from "./platform/identity-tokens.js";
 import { createLogger, type Logger } from "./platform/logger.js";
@@ -60,6 +60,13 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   }
 }
 
+/** asConfig blames a key file that cannot be used on the variable that named it. */
+function asConfig<T>(variable: string, loading: Promise<T>): Promise<T> {
+  return loading.catch((error: unknown) => {
+    throw new ConfigError(variable, `cannot be used as a key: ${error instanceof Error ? error.message : String(error)}`);
+  });
+}
+
 /**
  * startApp is the composition root: it builds every dependency from config (or takes the
  * override), wires the features to the router and starts serving. close() shuts down in reverse.
@@ -85,10 +92,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const cache: Cache = redis ? new RedisCache(redis, log) : new MemoryCache();
     const bus: RevocationBus = redis ? new RedisRevocationBus(redis, namespace) : new MemoryRevocationBus();
     closers.push(() => bus.close());
+    const { privateKeyFile, previousKeyFiles } = config.jwt;
     const signingKey =
       overrides.signingKey ??
-      (config.jwt.privateKeyFile ? await loadSigningKey(config.jwt.privateKeyFile) : await loadOrCreateSigningKey(config.dataDir));
-    const accessTokens = new AccessTokens(signingKey, config.jwt.issuer, config.jwt.audience, config.jwt.accessTokenTtlSeconds);
+      (privateKeyFile ? await asConfig("JWT_PRIVATE_KEY_FILE", loadSigningKey(privateKeyFile)) : await loadOrCreateSigningKey(config.dataDir));
+    const previousKeys = await asConfig("JWT_PREVIOUS_KEY_FILES", Promise.all(previousKeyFiles.map(loadVerificationKey)));
+    const accessTokens = new AccessTokens(signingKey, previousKeys, config.jwt.issuer, config.jwt.audience, config.jwt.accessTokenTtlSeconds);
     const audit = new AuditLog(clock);
     const sessions = new Sessions(clock, bus, config.jwt.refreshTokenTtlSeconds);
     const guard = new SessionGuard(database.db, accessTokens, bus, clock);

@@ -92,6 +92,10 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${error.message}\n${USAGE}\n`);
       return 64;
     }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+      return 2;
+    }
     if (error instanceof DomainError) {
       log.error({ reason: error.reason }, error.message);
       return 1;

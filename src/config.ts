@@ -20,6 +20,8 @@ export interface Config {
     issuer: string;
     audience: string;
     privateKeyFile: string | undefined;
+    /** Keys rotated out: still accepted and published until the tokens they signed expire. */
+    previousKeyFiles: string[];
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
   };
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
       issuer: env.JWT_ISSUER || "user-service",
       audience: env.JWT_AUDIENCE || "platform",
       privateKeyFile,
+      previousKeyFiles: (env.JWT_PREVIOUS_KEY_FILES ?? "").split(",").map((f) => f.trim()).filter(Boolean),
       accessTokenTtlSeconds: 3600,
       refreshTokenTtlSeconds: 30 * 24 * 3600,
     },

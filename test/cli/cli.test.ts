@@ -199,6 +199,15 @@ describeWithServices("user-service CLI against Postgres", () => {
           if (child.exitCode === null) child.kill("SIGKILL");
         }
       });
+
+      it.each([
+        ["JWT_PRIVATE_KEY_FILE", { JWT_PRIVATE_KEY_FILE: "/nonexistent/jwt.pem" }],
+        ["JWT_PREVIOUS_KEY_FILES", { JWT_PREVIOUS_KEY_FILES: "/nonexistent/old.pem" }],
+      ])("exits 2 naming %s when that key file cannot be read", async (variable, broken) => {
+        const result = await runCli(["serve"], { ...env, ...broken, PORT: "0", HOST: "127.0.0.1" });
+        expect(result.code).toBe(2);
+        expect(result.stderr).toContain(variable);
+      });
     });
   });
 });

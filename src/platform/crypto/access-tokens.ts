@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { calculateJwkThumbprint, exportJWK, jwtVerify, SignJWT, type JWK } from "jose";
+import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK, jwtVerify, SignJWT, type JWK } from "jose";
 import { newId } from "./random.js";
 
 /** AccessTokenClaims are the claims the service reads back from a verified access token. */
@@ -12,29 +12,38 @@ export interface AccessTokenClaims {
   expiresAt: Date;
 }
 
-/** SigningKey is the private key access tokens are signed with, its JOSE algorithm and key id. */
-export interface SigningKey {
-  privateKey: KeyObject;
+/** VerificationKey is a public key access tokens are checked with, its JOSE algorithm and key id. */
+export interface VerificationKey {
   publicKey: KeyObject;
   alg: "EdDSA" | "ES256";
   kid: string;
   publicJwk: JWK;
 }
 
-async function signingKeyFrom(privateKey: KeyObject): Promise<SigningKey> {
-  const publicKey = createPublicKey(privateKey);
-  let alg: SigningKey["alg"];
-  if (privateKey.asymmetricKeyType === "ed25519") alg = "EdDSA";
-  else if (privateKey.asymmetricKeyType === "ec" && privateKey.asymmetricKeyDetails?.namedCurve === "prime256v1") alg = "ES256";
-  else throw new Error("the signing key must be Ed25519 or EC P-256");
+/** SigningKey is the key pair access tokens are signed with. */
+export interface SigningKey extends VerificationKey {
+  privateKey: KeyObject;
+}
+
+async function verificationKeyFrom(publicKey: KeyObject): Promise<VerificationKey> {
+  let alg: VerificationKey["alg"];
+  if (publicKey.asymmetricKeyType === "ed25519") alg = "EdDSA";
+  else if (publicKey.asymmetricKeyType === "ec" && publicKey.asymmetricKeyDetails?.namedCurve === "prime256v1") alg = "ES256";
+  else throw new Error("access-token keys must be Ed25519 or EC P-256");
   const jwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(jwk);
-  return { privateKey, publicKey, alg, kid, publicJwk: { ...jwk, kid, alg, use: "sig" } };
+  return { publicKey, alg, kid, publicJwk: { ...jwk, kid, alg, use: "sig" } };
 }
 
 /** loadSigningKey reads a PKCS#8 PEM private key (Ed25519 or P-256). */
 export async function loadSigningKey(file: string): Promise<SigningKey> {
-  return signingKeyFrom(createPrivateKey(await fs.readFile(file)));
+  const privateKey = createPrivateKey(await fs.readFile(file));
+  return { privateKey, ...(await verificationKeyFrom(createPublicKey(privateKey))) };
+}
+
+/** loadVerificationKey reads a PEM public key, or the public half of a PEM private key. */
+export async function loadVerificationKey(file: string): Promise<VerificationKey> {
+  return verificationKeyFrom(createPublicKey(await fs.readFile(file)));
 }
 
 /**
@@ -60,15 +69,21 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
 
 /**
  * AccessTokens issues and verifies RFC 9068 JWT access tokens: header typ "at+jwt" with kid, claims
- * iss, aud, sub, sid, client_id, iat, exp, jti, amr.
+ * iss, aud, sub, sid, client_id, iat, exp, jti, amr. Tokens are signed with the current key; keys
+ * being rotated out keep verifying (and stay published) until their last tokens have expired.
  */
 export class AccessTokens {
+  private readonly verificationKeys: Map<string, VerificationKey>;
+
   constructor(
     private readonly key: SigningKey,
+    previousKeys: VerificationKey[],
     private readonly issuer: string,
     private readonly audience: string,
     readonly ttlSeconds: number,
-  ) {}
+  ) {
+    this.verificationKeys = new Map([key, ...previousKeys].map((k) => [k.kid, k]));
+  }
 
   /** issue signs an access token for a session; `now` pins iat so tests can control time. */
   issue(userId: string, sessionId: string, amr: string[], now: Date): Promise<string> {
@@ -87,8 +102,11 @@ export class AccessTokens {
 
   /** verify checks signature, algorithm, type, issuer, audience and expiry; it throws on any failure. */
   async verify(token: string, now: Date): Promise<AccessTokenClaims> {
-    const { payload } = await jwtVerify(token, this.key.publicKey, {
-      algorithms: [this.key.alg],
+    const { kid } = decodeProtectedHeader(token);
+    const key = kid === undefined ? undefined : this.verificationKeys.get(kid);
+    if (!key) throw new Error("unknown signing key");
+    const { payload } = await jwtVerify(token, key.publicKey, {
+      algorithms: [key.alg],
       typ: "at+jwt",
       issuer: this.issuer,
       audience: this.audience,
@@ -103,6 +121,6 @@ export class AccessTokens {
 
   /** jwks is the JSON Web Key Set published at /.well-known/jwks.json. */
   jwks(): { keys: JWK[] } {
-    return { keys: [this.key.publicJwk] };
+    return { keys: [...this.verificationKeys.values()].map((k) => k.publicJwk) };
   }
 }
