@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload } from "jose";
+import { generateKeyPair, SignJWT } from "jose";
 import {
   UserRegistrationRequest_ProfileDetails_InvestmentProfile as InvestmentProfile,
   UserRegistrationRequest_ProfileDetails_RiskTolerance as RiskTolerance,
@@ -13,6 +13,7 @@ import {
   type UserRegistrationRequestSchema,
 } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { startTestApp, type TestApp } from "../support/app.js";
+import { startIdentityProviders, type LocalIdentityProviders, type ProviderSpec, type TestIdentityProvider } from "../support/oidc-provider.js";
 import { authClient, GOOD_PASSWORD, uniqueEmail } from "../support/factories.js";
 import { servicesAvailable } from "../support/services.js";
 
@@ -231,9 +232,7 @@ describeWithServices("AuthService", () => {
   });
 
   describe("Register with an OpenID Connect id_token", () => {
-    type Provider = { name: "GOOGLE" | "ENTERPRISE"; type: RegistrationType; issuer: string; audience: string; alg: "RS256" | "ES256"; kid: string };
-    type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
-
+    type Provider = ProviderSpec & { type: RegistrationType };
     const google: Provider = { name: "GOOGLE", type: RegistrationType.GOOGLE, issuer: "https://accounts.google.test", audience: "client-1", alg: "RS256", kid: "google-1" };
     const enterprise: Provider = {
       name: "ENTERPRISE",
@@ -243,48 +242,19 @@ describeWithServices("AuthService", () => {
       alg: "ES256",
       kid: "acme-1",
     };
-    const keys = new Map<string, KeyPair>();
-    let jwks: Server;
+    let idp: LocalIdentityProviders;
     let t: TestApp;
 
     beforeAll(async () => {
-      const published: Record<string, { keys: JWK[] }> = {};
-      for (const provider of [google, enterprise]) {
-        const pair = await generateKeyPair(provider.alg);
-        keys.set(provider.name, pair);
-        published[`/${provider.name.toLowerCase()}/jwks`] = { keys: [{ ...(await exportJWK(pair.publicKey)), kid: provider.kid, alg: provider.alg, use: "sig" }] };
-      }
-      jwks = createServer((req, res) => {
-        const body = published[req.url ?? ""];
-        res.writeHead(body ? 200 : 404, { "content-type": "application/json" });
-        res.end(JSON.stringify(body ?? {}));
-      });
-      await new Promise<void>((resolve) => jwks.listen(0, "127.0.0.1", resolve));
-      const { port } = jwks.address() as AddressInfo;
-      const config = (p: Provider) => ({ issuer: p.issuer, audience: p.audience, jwksUri: `http://127.0.0.1:${port}/${p.name.toLowerCase()}/jwks` });
-      t = await startTestApp({ env: { ...UNLIMITED, OIDC_PROVIDERS: JSON.stringify({ GOOGLE: config(google), ENTERPRISE: config(enterprise) }) } });
+      idp = await startIdentityProviders([google, enterprise]);
+      t = await startTestApp({ env: { ...UNLIMITED, OIDC_PROVIDERS: idp.oidcProvidersEnv } });
     });
     afterAll(async () => {
       await t?.close();
-      await new Promise((resolve) => jwks?.close(resolve));
+      await idp?.close();
     });
 
-    /** idToken signs a valid id token for provider; claims override any claim, options the key and header. */
-    function idToken(provider: Provider, claims: JWTPayload = {}, options: { key?: KeyPair["privateKey"]; alg?: string } = {}): Promise<string> {
-      const now = Math.floor(Date.now() / 1000);
-      return new SignJWT({
-        iss: provider.issuer,
-        aud: provider.audience,
-        sub: randomUUID(),
-        email: uniqueEmail("oidc"),
-        email_verified: true,
-        iat: now,
-        exp: now + 600,
-        ...claims,
-      })
-        .setProtectedHeader({ alg: options.alg ?? provider.alg, kid: provider.kid, typ: "JWT" })
-        .sign(options.key ?? keys.get(provider.name)!.privateKey);
-    }
+    const idToken = (provider: Provider, ...args: Parameters<TestIdentityProvider["idToken"]>) => idp.providers[provider.name]!.idToken(...args);
 
     function registerWith(provider: Provider | RegistrationType, token: string, email = "") {
       const registrationType = typeof provider === "object" ? provider.type : provider;

@@ -3,7 +3,8 @@ import {
   UserRegistrationRequest_RegistrationType as RegistrationType,
   type UserRegistrationRequest,
 } from "../../../gen/platform/user/v1/auth_service_pb.js";
-import type { AuthTokensSchema, DeviceContext } from "../../../gen/platform/user/v1/common_pb.js";
+import { IdentityProvider, type AuthTokensSchema, type DeviceContext } from "../../../gen/platform/user/v1/common_pb.js";
+import type { IdentityProviderName } from "../../config.js";
 import type { RegistrationTypeValue } from "../../db/tables/users.js";
 import { profileDetailsFromPb } from "../profile/index.js";
 import type { ClientDevice } from "../sessions/index.js";
@@ -15,6 +16,17 @@ const registrationTypes: Record<RegistrationType, RegistrationTypeValue> = {
   [RegistrationType.APPLE]: "apple",
   [RegistrationType.ENTERPRISE]: "enterprise",
 };
+
+const identityProviders: Record<Exclude<IdentityProvider, IdentityProvider.UNSPECIFIED>, IdentityProviderName> = {
+  [IdentityProvider.GOOGLE]: "GOOGLE",
+  [IdentityProvider.APPLE]: "APPLE",
+  [IdentityProvider.ENTERPRISE]: "ENTERPRISE",
+};
+
+/** identityProviderFromPb names the provider of a federated sign-in; undefined for a password one. */
+export function identityProviderFromPb(provider: IdentityProvider): IdentityProviderName | undefined {
+  return provider === IdentityProvider.UNSPECIFIED ? undefined : identityProviders[provider];
+}
 
 export function deviceFromPb(device: DeviceContext | undefined): ClientDevice {
   return {

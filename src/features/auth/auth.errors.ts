@@ -11,6 +11,9 @@ export const emailTaken = () => new DomainError("already_exists", "email_taken",
 export const identityTaken = () =>
   new DomainError("already_exists", "identity_taken", "an account is already registered with this identity");
 
+export const identityNotRegistered = () =>
+  new DomainError("not_found", "identity_not_registered", "no account is registered with this identity; register first");
+
 export const accountNotActive = () =>
   new DomainError("failed_precondition", "account_not_active", "the account is suspended, locked or deactivated");
 

@@ -26,3 +26,16 @@ export async function findPasswordLogin(db: DbOrTx, email: string): Promise<Pass
   if (!row?.password_hash) return undefined;
   return { userId: row.id, status: row.status, passwordHash: row.password_hash };
 }
+
+/** findOidcLogin finds the account registered with an identity provider's subject. */
+export async function findOidcLogin(db: DbOrTx, issuer: string, subject: string): Promise<{ userId: string; status: UserStatusValue } | undefined> {
+  const row = await db
+    .selectFrom("credentials")
+    .innerJoin("users", "users.id", "credentials.user_id")
+    .select(["users.id", "users.status"])
+    .where("credentials.kind", "=", "oidc")
+    .where("credentials.oidc_issuer", "=", issuer)
+    .where("credentials.oidc_subject", "=", subject)
+    .executeTakeFirst();
+  return row && { userId: row.id, status: row.status };
+}

@@ -2,7 +2,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { AuthService as AuthRpc } from "../../../gen/platform/user/v1/auth_service_pb.js";
 import { originKey, principalKey, requirePrincipal } from "../../rpc/context.js";
 import { verificationStatusToPb } from "../profile/index.js";
-import { deviceFromPb, registrationFromPb, tokensToPb } from "./auth.convert.js";
+import { deviceFromPb, identityProviderFromPb, registrationFromPb, tokensToPb } from "./auth.convert.js";
 import type { AuthService } from "./auth.service.js";
 
 /** authRpc adapts AuthService to the AuthService RPCs. CompleteMfaChallenge arrives with MFA. */
@@ -19,7 +19,12 @@ export function authRpc(auth: AuthService): Partial<ServiceImpl<typeof AuthRpc>>
       };
     },
     async login(req, ctx) {
-      const tokens = await auth.login(req.email, req.password, deviceFromPb(req.device), ctx.values.get(originKey));
+      const provider = identityProviderFromPb(req.identityProvider);
+      const device = deviceFromPb(req.device);
+      const origin = ctx.values.get(originKey);
+      const tokens = provider
+        ? await auth.loginWithIdentity(provider, req.idToken, device, origin)
+        : await auth.login(req.email, req.password, device, origin);
       return { result: { case: "tokens", value: tokensToPb(tokens) } };
     },
     async refreshToken(req, ctx) {

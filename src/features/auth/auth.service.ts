@@ -18,7 +18,7 @@ import type { AuditLog } from "../audit/index.js";
 import type { ProfileService } from "../profile/index.js";
 import { claimRefreshToken, touchSession, type ClientDevice, type Sessions } from "../sessions/index.js";
 import * as errors from "./auth.errors.js";
-import { findPasswordLogin, insertOidcCredential, insertPasswordCredential } from "./auth.repository.js";
+import { findOidcLogin, findPasswordLogin, insertOidcCredential, insertPasswordCredential } from "./auth.repository.js";
 
 /** Registration is a validated sign-up request. */
 export interface Registration {
@@ -145,7 +145,7 @@ export class AuthService {
    * answer alike; failures count against the account and the client address.
    */
   async login(emailInput: string, password: string, device: ClientDevice, origin: RequestOrigin): Promise<IssuedTokens> {
-    const { db, audit, sessions, limits } = this.deps;
+    const { db, limits } = this.deps;
     const email = normalizeEmail(emailInput);
     const ip = origin.ipAddress ?? "unknown";
     const [accountFailures] = await Promise.all([
@@ -162,21 +162,53 @@ export class AuthService {
       throw errors.invalidCredentials();
     }
     if (!mayUseAccount(account.status)) throw errors.accountNotActive();
-    const amr = ["pwd"];
+    const tokens = await this.openSession(account.userId, ["pwd"], device, origin);
+    if (accountFailures > 0) await limits.loginFailuresPerAccount.reset(email);
+    return tokens;
+  }
+
+  /**
+   * loginWithIdentity signs in the account registered with the identity an id token proves.
+   * Tokens that do not verify count against the client address like wrong passwords.
+   */
+  async loginWithIdentity(provider: IdentityProviderName, idToken: string, device: ClientDevice, origin: RequestOrigin): Promise<IssuedTokens> {
+    const { db, limits } = this.deps;
+    const ip = origin.ipAddress ?? "unknown";
+    await limits.loginFailuresPerIp.ensureAvailable(ip);
+    let identity: VerifiedIdentity;
+    try {
+      identity = await this.deps.identityTokens.verify(provider, idToken, this.deps.clock.now());
+    } catch (error) {
+      if (!(error instanceof IdentityTokenRejected)) throw error;
+      if (error.reason === "invalid_id_token") {
+        await limits.loginFailuresPerIp.consume(ip).catch((limitError: unknown) => {
+          if (!(limitError instanceof LimitExceeded)) throw limitError;
+        });
+      }
+      throw errors.idTokenRejected(error.reason);
+    }
+    const account = await findOidcLogin(db, identity.issuer, identity.subject);
+    if (!account) throw errors.identityNotRegistered();
+    if (!mayUseAccount(account.status)) throw errors.accountNotActive();
+    return this.openSession(account.userId, ["fed"], device, origin);
+  }
+
+  /** openSession starts a signed-in session with an audit row and issues its tokens. */
+  private async openSession(userId: string, amr: string[], device: ClientDevice, origin: RequestOrigin): Promise<IssuedTokens> {
+    const { db, audit, sessions } = this.deps;
     const opened = await db.transaction().execute(async (trx) => {
-      const session = await sessions.open(trx, account.userId, amr, device, origin);
+      const session = await sessions.open(trx, userId, amr, device, origin);
       await audit.record(trx, {
-        actorUserId: account.userId,
+        actorUserId: userId,
         action: "auth.login",
         resourceType: "session",
         resourceId: session.sessionId,
-        newValues: { userId: account.userId, amr },
+        newValues: { userId, amr },
         origin,
       });
       return session;
     });
-    if (accountFailures > 0) await limits.loginFailuresPerAccount.reset(email);
-    return this.tokensFor(account.userId, opened.sessionId, opened.refreshToken, amr);
+    return this.tokensFor(userId, opened.sessionId, opened.refreshToken, amr);
   }
 
   // Recorded off the response path so a failed sign-in of a real account takes as long as an unknown one.

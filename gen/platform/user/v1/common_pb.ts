@@ -11,7 +11,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file platform/user/v1/common.proto.
  */
 export const file_platform_user_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wbGF0Zm9ybS91c2VyL3YxL2NvbW1vbi5wcm90bxIQcGxhdGZvcm0udXNlci52MSKHAQoNRGV2aWNlQ29udGV4dBIbCglkZXZpY2VfaWQYASABKAlCCLpIBXIDGIABEh0KC2RldmljZV9uYW1lGAIgASgJQgi6SAVyAxiAARIcCgp1c2VyX2FnZW50GAMgASgJQgi6SAVyAxiABBIcCgthcHBfdmVyc2lvbhgEIAEoCUIHukgEcgIYQCJyCgpBdXRoVG9rZW5zEg8KB3VzZXJfaWQYASABKAkSFAoMYWNjZXNzX3Rva2VuGAIgASgJEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSEgoKc2Vzc2lvbl9pZBgEIAEoCRISCgpleHBpcmVzX2luGAUgASgFImgKFk9yZ2FuaXphdGlvbk1lbWJlcnNoaXASFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSJwoEcm9sZRgDIAEoDjIZLnBsYXRmb3JtLnVzZXIudjEuT3JnUm9sZSq3AQoKVXNlclN0YXR1cxIbChdVU0VSX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKElVTRVJfU1RBVFVTX0FDVElWRRABEhkKFVVTRVJfU1RBVFVTX1NVU1BFTkRFRBACEhYKElVTRVJfU1RBVFVTX0xPQ0tFRBADEhsKF1VTRVJfU1RBVFVTX0RFQUNUSVZBVEVEEAQSJAogVVNFUl9TVEFUVVNfUEVORElOR19WRVJJRklDQVRJT04QBSpiCgdNZmFUeXBlEhgKFE1GQV9UWVBFX1VOU1BFQ0lGSUVEEAASEQoNTUZBX1RZUEVfVE9UUBABEhAKDE1GQV9UWVBFX1NNUxACEhgKFE1GQV9UWVBFX0JBQ0tVUF9DT0RFEAMqkAEKB09yZ1JvbGUSGAoUT1JHX1JPTEVfVU5TUEVDSUZJRUQQABISCg5PUkdfUk9MRV9BRE1JThABEhQKEE9SR19ST0xFX01BTkFHRVIQAhITCg9PUkdfUk9MRV9UUkFERVIQAxITCg9PUkdfUk9MRV9WSUVXRVIQBBIXChNPUkdfUk9MRV9DT01QTElBTkNFEAViBnByb3RvMw", [file_buf_validate_validate]);
+  fileDesc("Ch1wbGF0Zm9ybS91c2VyL3YxL2NvbW1vbi5wcm90bxIQcGxhdGZvcm0udXNlci52MSKHAQoNRGV2aWNlQ29udGV4dBIbCglkZXZpY2VfaWQYASABKAlCCLpIBXIDGIABEh0KC2RldmljZV9uYW1lGAIgASgJQgi6SAVyAxiAARIcCgp1c2VyX2FnZW50GAMgASgJQgi6SAVyAxiABBIcCgthcHBfdmVyc2lvbhgEIAEoCUIHukgEcgIYQCJyCgpBdXRoVG9rZW5zEg8KB3VzZXJfaWQYASABKAkSFAoMYWNjZXNzX3Rva2VuGAIgASgJEhUKDXJlZnJlc2hfdG9rZW4YAyABKAkSEgoKc2Vzc2lvbl9pZBgEIAEoCRISCgpleHBpcmVzX2luGAUgASgFImgKFk9yZ2FuaXphdGlvbk1lbWJlcnNoaXASFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSJwoEcm9sZRgDIAEoDjIZLnBsYXRmb3JtLnVzZXIudjEuT3JnUm9sZSq3AQoKVXNlclN0YXR1cxIbChdVU0VSX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKElVTRVJfU1RBVFVTX0FDVElWRRABEhkKFVVTRVJfU1RBVFVTX1NVU1BFTkRFRBACEhYKElVTRVJfU1RBVFVTX0xPQ0tFRBADEhsKF1VTRVJfU1RBVFVTX0RFQUNUSVZBVEVEEAQSJAogVVNFUl9TVEFUVVNfUEVORElOR19WRVJJRklDQVRJT04QBSqSAQoQSWRlbnRpdHlQcm92aWRlchIhCh1JREVOVElUWV9QUk9WSURFUl9VTlNQRUNJRklFRBAAEhwKGElERU5USVRZX1BST1ZJREVSX0dPT0dMRRABEhsKF0lERU5USVRZX1BST1ZJREVSX0FQUExFEAISIAocSURFTlRJVFlfUFJPVklERVJfRU5URVJQUklTRRADKmIKB01mYVR5cGUSGAoUTUZBX1RZUEVfVU5TUEVDSUZJRUQQABIRCg1NRkFfVFlQRV9UT1RQEAESEAoMTUZBX1RZUEVfU01TEAISGAoUTUZBX1RZUEVfQkFDS1VQX0NPREUQAyqQAQoHT3JnUm9sZRIYChRPUkdfUk9MRV9VTlNQRUNJRklFRBAAEhIKDk9SR19ST0xFX0FETUlOEAESFAoQT1JHX1JPTEVfTUFOQUdFUhACEhMKD09SR19ST0xFX1RSQURFUhADEhMKD09SR19ST0xFX1ZJRVdFUhAEEhcKE09SR19ST0xFX0NPTVBMSUFOQ0UQBWIGcHJvdG8z", [file_buf_validate_validate]);
 
 /**
  * DeviceContext describes the client a request comes from. The server records it with the session;
@@ -194,6 +194,45 @@ export const UserStatusSchema: GenEnum<UserStatus> = /*@__PURE__*/
   enumDesc(file_platform_user_v1_common, 0);
 
 /**
+ * IdentityProvider is an OpenID Connect provider accounts can be registered with and sign in with.
+ *
+ * @generated from enum platform.user.v1.IdentityProvider
+ */
+export enum IdentityProvider {
+  /**
+   * @generated from enum value: IDENTITY_PROVIDER_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Google accounts.
+   *
+   * @generated from enum value: IDENTITY_PROVIDER_GOOGLE = 1;
+   */
+  GOOGLE = 1,
+
+  /**
+   * Sign in with Apple.
+   *
+   * @generated from enum value: IDENTITY_PROVIDER_APPLE = 2;
+   */
+  APPLE = 2,
+
+  /**
+   * The enterprise's own identity provider.
+   *
+   * @generated from enum value: IDENTITY_PROVIDER_ENTERPRISE = 3;
+   */
+  ENTERPRISE = 3,
+}
+
+/**
+ * Describes the enum platform.user.v1.IdentityProvider.
+ */
+export const IdentityProviderSchema: GenEnum<IdentityProvider> = /*@__PURE__*/
+  enumDesc(file_platform_user_v1_common, 1);
+
+/**
  * MfaType is a second-factor method.
  *
  * @generated from enum platform.user.v1.MfaType
@@ -230,7 +269,7 @@ export enum MfaType {
  * Describes the enum platform.user.v1.MfaType.
  */
 export const MfaTypeSchema: GenEnum<MfaType> = /*@__PURE__*/
-  enumDesc(file_platform_user_v1_common, 1);
+  enumDesc(file_platform_user_v1_common, 2);
 
 /**
  * OrgRole is a member's role within an organization.
@@ -283,5 +322,5 @@ export enum OrgRole {
  * Describes the enum platform.user.v1.OrgRole.
  */
 export const OrgRoleSchema: GenEnum<OrgRole> = /*@__PURE__*/
-  enumDesc(file_platform_user_v1_common, 2);
+  enumDesc(file_platform_user_v1_common, 3);
 

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { Code } from "@connectrpc/connect";
+import { generateKeyPair } from "jose";
+import { UserRegistrationRequest_RegistrationType as RegistrationType } from "../../gen/platform/user/v1/auth_service_pb.js";
+import { IdentityProvider } from "../../gen/platform/user/v1/common_pb.js";
+import { startTestApp, type TestApp } from "../support/app.js";
+import { authClient, GOOD_PASSWORD, profileClient, uniqueEmail } from "../support/factories.js";
+import { startIdentityProviders, type LocalIdentityProviders, type TestIdentityProvider } from "../support/oidc-provider.js";
+import { servicesAvailable } from "../support/services.js";
+
+const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
+
+describeWithServices("AuthService", () => {
+  let t: TestApp;
+  let idp: LocalIdentityProviders;
+  let google: TestIdentityProvider;
+
+  beforeAll(async () => {
+    idp = await startIdentityProviders([{ name: "GOOGLE", issuer: "https://accounts.google.test", audience: "client-1", alg: "RS256", kid: "g1" }]);
+    google = idp.providers.GOOGLE!;
+    t = await startTestApp({ env: { OIDC_PROVIDERS: idp.oidcProvidersEnv, LOGIN_FAILURES_PER_IP: "1000" } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await idp?.close();
+  });
+
+  /** registerFederated signs up with a Google identity and returns its subject. */
+  async function registerFederated(): Promise<{ subject: string; userId: string }> {
+    const subject = `google-${Math.random().toString(36).slice(2)}`;
+    const res = await authClient(t).register({ registrationType: RegistrationType.GOOGLE, idToken: await google.idToken({ sub: subject }), fullName: "Fed User" });
+    return { subject, userId: res.userId };
+  }
+
+  describe("Login with an id_token", () => {
+    it("signs in the account registered with that identity, with amr fed", async () => {
+      const { subject, userId } = await registerFederated();
+      const login = await authClient(t).login({ identityProvider: IdentityProvider.GOOGLE, idToken: await google.idToken({ sub: subject }) });
+      expect(login.result.case).toBe("tokens");
+      const tokens = login.result.case === "tokens" ? login.result.value : undefined;
+      expect(tokens?.userId).toBe(userId);
+      await expect(profileClient(t, tokens!.accessToken).getProfile({})).resolves.toMatchObject({ userId });
+      const audit = await t.db.selectFrom("audit_trail").select("new_values").where("action", "=", "auth.login").where("resource_id", "=", tokens!.sessionId).executeTakeFirstOrThrow();
+      expect(audit.new_values).toMatchObject({ userId, amr: ["fed"] });
+    });
+
+    it("answers NOT_FOUND for an identity no account is registered with", async () => {
+      await expect(authClient(t).login({ identityProvider: IdentityProvider.GOOGLE, idToken: await google.idToken() })).rejects.toMatchObject({
+        code: Code.NotFound,
+      });
+    });
+
+    it("answers INVALID_ARGUMENT for a token the provider did not sign", async () => {
+      const { subject } = await registerFederated();
+      const { privateKey: strangersKey } = await generateKeyPair("RS256");
+      const forged = await google.idToken({ sub: subject }, { key: strangersKey });
+      await expect(authClient(t).login({ identityProvider: IdentityProvider.GOOGLE, idToken: forged })).rejects.toMatchObject({ code: Code.InvalidArgument });
+    });
+
+    it("answers FAILED_PRECONDITION for a provider that is not configured", async () => {
+      await expect(authClient(t).login({ identityProvider: IdentityProvider.APPLE, idToken: await google.idToken() })).rejects.toMatchObject({
+        code: Code.FailedPrecondition,
+      });
+    });
+
+    it("refuses a suspended account", async () => {
+      const { subject, userId } = await registerFederated();
+      await t.db.updateTable("users").set({ status: "suspended" }).where("id", "=", userId).execute();
+      await expect(authClient(t).login({ identityProvider: IdentityProvider.GOOGLE, idToken: await google.idToken({ sub: subject }) })).rejects.toMatchObject({
+        code: Code.FailedPrecondition,
+      });
+    });
+
+    it.each([
+      ["an id_token with email and password", { identityProvider: IdentityProvider.GOOGLE, idToken: "x.y.z", email: uniqueEmail(), password: GOOD_PASSWORD }],
+      ["an id_token without its provider", { idToken: "x.y.z" }],
+      ["a provider without an id_token", { identityProvider: IdentityProvider.GOOGLE }],
+      ["an email without a password", { email: uniqueEmail() }],
+      ["nothing at all", {}],
+    ])("answers INVALID_ARGUMENT to %s", async (_, request) => {
+      await expect(authClient(t).login(request)).rejects.toMatchObject({ code: Code.InvalidArgument });
+    });
+  });
+});
