@@ -70,6 +70,15 @@ const PROVIDERS: Record<Exclude<RegistrationTypeValue, "email">, IdentityProvide
 /** normalizeEmail is how e-mail addresses are stored and looked up: trimmed and lower-cased. */
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
+/** refuseWeakEmailRegistration applies the password policy and refuses throwaway-mail addresses. */
+function refuseWeakEmailRegistration(input: Registration): void {
+  const email = normalizeEmail(input.email);
+  // A trading account must reach its owner; identity-provider accounts were verified by the provider.
+  if (isDisposableEmail(email)) throw errors.disposableEmail();
+  const problem = passwordProblem(input.password, [email, input.fullName]);
+  if (problem) throw errors.weakPassword(problem);
+}
+
 /** AuthService registers users, signs them in and out, and rotates their refresh tokens. */
 export class AuthService {
   constructor(private readonly deps: AuthDependencies) {}
@@ -80,8 +89,10 @@ export class AuthService {
    */
   async register(input: Registration, origin: RequestOrigin): Promise<IssuedTokens & { verificationStatus: VerificationStatusValue }> {
     const { db, clock, audit, sessions, profiles } = this.deps;
-    await this.deps.limits.registrationsPerIp.consume(origin.ipAddress ?? "unknown");
     if (input.organizationInviteToken) throw errors.invitationsUnavailable();
+    if (input.registrationType === "email") refuseWeakEmailRegistration(input);
+    // Counted after the cheap checks, so fixing a weak password costs nothing; before the costly ones.
+    await this.deps.limits.registrationsPerIp.consume(origin.ipAddress ?? "unknown");
     const { email, credential } = await this.proveIdentity(input);
     const amr = input.registrationType === "email" ? ["pwd"] : ["fed"];
     try {
@@ -121,12 +132,8 @@ export class AuthService {
 
   private async proveIdentity(input: Registration) {
     if (input.registrationType === "email") {
-      const email = normalizeEmail(input.email);
-      // A trading account must reach its owner; identity-provider accounts were verified by the provider.
-      if (isDisposableEmail(email)) throw errors.disposableEmail();
-      const problem = passwordProblem(input.password, [email, input.fullName]);
-      if (problem) throw errors.weakPassword(problem);
-      return { email, credential: { kind: "password" as const, hash: await this.deps.passwords.hash(input.password) } };
+      const hash = await this.deps.passwords.hash(input.password);
+      return { email: normalizeEmail(input.email), credential: { kind: "password" as const, hash } };
     }
     let identity: VerifiedIdentity;
     try {
