@@ -33,11 +33,9 @@ export class Limiter {
     }
   }
 
-  /** ensureAvailable throws LimitExceeded when key has used up its points, else returns the points used. */
-  async ensureAvailable(key: string): Promise<number> {
-    const state = await this.limiter.get(key);
-    if (state && state.remainingPoints <= 0) throw new LimitExceeded(state.msBeforeNext);
-    return state?.consumedPoints ?? 0;
+  /** refund gives back `points` taken for key, e.g. an attempt that turned out to succeed. */
+  async refund(key: string, points = 1): Promise<void> {
+    await this.limiter.reward(key, points);
   }
 
   /** reset forgets key's count, e.g. an account's failures after a successful sign-in. */

@@ -117,6 +117,14 @@ describeWithServices("AuthService", () => {
       await expect(signIn(t, { email: other.email, password: other.password })).resolves.toMatchObject({ userId: other.userId });
     });
 
+    it("checks no more than 3 passwords of an account however many guesses arrive at once", async () => {
+      const user = await registerUser(t);
+      const outcomes = await Promise.allSettled(Array.from({ length: 12 }, () => login(t, { email: user.email, password: WRONG_PASSWORD })));
+      const codes = outcomes.map((o) => (o.status === "rejected" ? (o.reason as { code: Code }).code : "ok"));
+      expect(codes.filter((c) => c === Code.Unauthenticated)).toHaveLength(3);
+      expect(codes.filter((c) => c === Code.ResourceExhausted)).toHaveLength(9);
+    });
+
     it("forgets an account's failures after a successful sign-in", async () => {
       const user = await registerUser(t);
       const failTwice = async () => {

@@ -10,7 +10,7 @@ import { isDisposableEmail } from "../../platform/disposable-email.js";
 import { sha256 } from "../../platform/crypto/random.js";
 import { IdentityTokenRejected, type IdentityTokens, type VerifiedIdentity } from "../../platform/identity-tokens.js";
 import type { Logger } from "../../platform/logger.js";
-import { LimitExceeded, type Limiter } from "../../platform/rate-limits.js";
+import type { Limiter } from "../../platform/rate-limits.js";
 import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import { mayUseAccount } from "../../shared/user-status.js";
@@ -149,29 +149,23 @@ export class AuthService {
 
   /**
    * login checks a password. Unknown accounts cost one argon2 verification too, and both failures
-   * answer alike; failures count against the account and the client address.
+   * answer alike. Every attempt counts against the account and the client address before the
+   * check, so concurrent guesses cannot slip past the limits; a success gives the counts back.
    */
   async login(emailInput: string, password: string, device: ClientDevice, origin: RequestOrigin): Promise<IssuedTokens> {
     const { db, limits } = this.deps;
     const email = normalizeEmail(emailInput);
     const ip = origin.ipAddress ?? "unknown";
-    const [accountFailures] = await Promise.all([
-      limits.loginFailuresPerAccount.ensureAvailable(email),
-      limits.loginFailuresPerIp.ensureAvailable(ip),
-    ]);
+    await Promise.all([limits.loginFailuresPerAccount.consume(email), limits.loginFailuresPerIp.consume(ip)]);
     const account = await findPasswordLogin(db, email);
     const matched = await this.deps.passwords.verify(account?.passwordHash, password);
     if (!account || !matched) {
-      await Promise.all([limits.loginFailuresPerAccount.consume(email), limits.loginFailuresPerIp.consume(ip)]).catch((error) => {
-        if (!(error instanceof LimitExceeded)) throw error;
-      });
       if (account) this.recordFailedLogin(account.userId, origin);
       throw errors.invalidCredentials();
     }
+    await Promise.all([limits.loginFailuresPerAccount.reset(email), limits.loginFailuresPerIp.refund(ip)]);
     if (!mayUseAccount(account.status)) throw errors.accountNotActive();
-    const tokens = await this.openSession(account.userId, ["pwd"], device, origin);
-    if (accountFailures > 0) await limits.loginFailuresPerAccount.reset(email);
-    return tokens;
+    return this.openSession(account.userId, ["pwd"], device, origin);
   }
 
   /**
@@ -181,19 +175,15 @@ export class AuthService {
   async loginWithIdentity(provider: IdentityProviderName, idToken: string, device: ClientDevice, origin: RequestOrigin): Promise<IssuedTokens> {
     const { db, limits } = this.deps;
     const ip = origin.ipAddress ?? "unknown";
-    await limits.loginFailuresPerIp.ensureAvailable(ip);
+    await limits.loginFailuresPerIp.consume(ip);
     let identity: VerifiedIdentity;
     try {
       identity = await this.deps.identityTokens.verify(provider, idToken, this.deps.clock.now());
     } catch (error) {
-      if (!(error instanceof IdentityTokenRejected)) throw error;
-      if (error.reason === "invalid_id_token") {
-        await limits.loginFailuresPerIp.consume(ip).catch((limitError: unknown) => {
-          if (!(limitError instanceof LimitExceeded)) throw limitError;
-        });
-      }
-      throw errors.idTokenRejected(error.reason);
+      if (error instanceof IdentityTokenRejected) throw errors.idTokenRejected(error.reason);
+      throw error;
     }
+    await limits.loginFailuresPerIp.refund(ip);
     const account = await findOidcLogin(db, identity.issuer, identity.subject);
     if (!account) throw errors.identityNotRegistered();
     if (!mayUseAccount(account.status)) throw errors.accountNotActive();
