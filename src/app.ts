@@ -99,7 +99,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const previousKeys = await asConfig("JWT_PREVIOUS_KEY_FILES", Promise.all(previousKeyFiles.map(loadVerificationKey)));
     const accessTokens = new AccessTokens(signingKey, previousKeys, config.jwt.issuer, config.jwt.audience, config.jwt.accessTokenTtlSeconds);
     const audit = new AuditLog(clock);
-    const sessions = new Sessions(clock, bus, config.jwt.refreshTokenTtlSeconds);
+    const sessions = new Sessions(clock, bus, log, config.jwt.refreshTokenTtlSeconds);
     const guard = new SessionGuard(database.db, accessTokens, bus, clock);
     await guard.start();
     const profiles = new ProfileService(database.db, cache, audit, clock, config.profileCacheTtlSeconds);

@@ -19,6 +19,9 @@ const codeOf: Record<ErrorKind, Code> = {
 // and start-up (57P01-57P03), too many connections (53300), and a database that is gone (3D000).
 const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "57P01", "57P02", "57P03", "53300", "3D000"]);
 const POSTGRES_CONNECTION_EXCEPTION = /^08[0-9A-Z]{3}$/;
+// Postgres refusing the client's own text: a NUL character (22021), characters the encoding cannot
+// hold (22P05), a value longer than its column (22001). Bad input, not a fault of ours.
+const REJECTED_INPUT = new Set(["22021", "22P05", "22001"]);
 
 // Errors are inspected by shape, not instanceof: Node's network errors may come from another realm.
 function isUnreachable(error: unknown): boolean {
@@ -49,6 +52,10 @@ export function toConnectError(error: unknown, log: Logger): ConnectError {
     if (error.code === Code.Internal || error.code === Code.Unknown) log.error({ err: error }, "rpc failed");
     else log.warn({ code: Code[error.code] }, error.rawMessage);
     return error;
+  }
+  if (REJECTED_INPUT.has((error as { code?: unknown } | null)?.code as string)) {
+    log.warn({ code: (error as { code: string }).code }, "input refused by the database");
+    return new ConnectError("a text field holds characters that cannot be stored", Code.InvalidArgument);
   }
   if (isUnreachable(error)) {
     log.error({ err: error }, "backing service unavailable");

@@ -36,7 +36,10 @@ export function createHttpRoutes(options: HttpRoutesOptions): NodeHandler {
         );
         return;
       case "/metrics":
-        void options.metrics.metrics().then((text) => send(res, 200, options.metrics.contentType, text));
+        options.metrics.metrics().then(
+          (text) => send(res, 200, options.metrics.contentType, text),
+          () => send(res, 500, "text/plain", "metrics unavailable"),
+        );
         return;
       case "/.well-known/jwks.json":
         send(res, 200, "application/jwk-set+json", JSON.stringify(options.jwks()), { "cache-control": "public, max-age=300" });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { sql } from "kysely";
 import { Code } from "@connectrpc/connect";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { authClient, profileClient, registerUser } from "../support/factories.js";
@@ -110,6 +111,14 @@ describeWithServices("AuthService", () => {
     it("refuses the refresh token of a suspended user", async () => {
       const user = await registerUser(t);
       await t.db.updateTable("users").set({ status: "suspended" }).where("id", "=", user.userId).execute();
+
+      await expect(refresh(user.refreshToken)).rejects.toMatchObject({ code: Code.Unauthenticated });
+    });
+
+    it("refuses a fresh refresh token of a session that has itself expired", async () => {
+      const user = await registerUser(t);
+      // The earliest expiry the database allows: just after the session began, which is already past.
+      await t.db.updateTable("sessions").set({ expires_at: sql<Date>`created_at + interval '1 millisecond'` }).where("id", "=", user.sessionId).execute();
 
       await expect(refresh(user.refreshToken)).rejects.toMatchObject({ code: Code.Unauthenticated });
     });

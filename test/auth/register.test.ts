@@ -135,6 +135,8 @@ describeWithServices("AuthService", () => {
       ["the full name is empty", { fullName: "" }],
       ["the full name is longer than 200 characters", { fullName: "a".repeat(201) }],
       ["the full name is only white space", { fullName: "\u00a0 \t" }],
+      ["the full name holds a NUL character", { fullName: "Bob\u0000 Smith" }],
+      ["the device name holds a NUL character", { device: { deviceName: "phone\u0000" } }],
       ["the password is shorter than 12 characters", { password: GOOD_PASSWORD.slice(0, 11) }],
       // 11 characters but 22 UTF-16 code units: length is counted in characters.
       ["the password is 11 astral characters", { password: astral(11) }],

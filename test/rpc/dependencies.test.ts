@@ -46,6 +46,13 @@ describeWithServices("when a backing service is down", () => {
       await expect(authClient(t).login({ email: user.email, password: "not-the-password" })).rejects.toMatchObject({ code: Code.Unauthenticated });
     });
 
+    it("still signs users out: the revocation is committed, and refused at once on this replica", async () => {
+      const login = await authClient(t).login({ email: user.email, password: user.password });
+      const token = login.result.case === "tokens" ? login.result.value.accessToken : "";
+      await expect(authClient(t, token).logout({})).resolves.toBeDefined();
+      await expect(profileClient(t, token).getProfile({})).rejects.toMatchObject({ code: Code.Unauthenticated });
+    });
+
     it("reports not ready on /readyz", async () => {
       expect((await fetch(`${t.baseUrl}/readyz`)).status).toBe(503);
     });

@@ -244,7 +244,8 @@ export class AuthService {
         }
         return { ok: false as const, revokedSessionId: revoked ? claim.sessionId : undefined };
       }
-      if (claim.sessionRevoked || claim.expiresAt <= now || !mayUseAccount(claim.userStatus)) return { ok: false as const };
+      const spent = claim.sessionRevoked || claim.expiresAt <= now || claim.sessionExpiresAt <= now;
+      if (spent || !mayUseAccount(claim.userStatus)) return { ok: false as const };
       const next = await sessions.mintRefreshToken(trx, claim.sessionId);
       await touchSession(trx, claim.sessionId, now);
       return { ok: true as const, userId: claim.userId, sessionId: claim.sessionId, refreshToken: next, amr: claim.amr };

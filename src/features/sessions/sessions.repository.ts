@@ -51,6 +51,7 @@ export type RefreshTokenClaim =
       userId: string;
       userStatus: UserStatusValue;
       expiresAt: Date;
+      sessionExpiresAt: Date;
       amr: string[];
       sessionRevoked: boolean;
     };
@@ -71,7 +72,7 @@ export async function claimRefreshToken(trx: Tx, tokenHash: Buffer, now: Date): 
     .selectFrom("refresh_tokens")
     .innerJoin("sessions", "sessions.id", "refresh_tokens.session_id")
     .innerJoin("users", "users.id", "sessions.user_id")
-    .select(["sessions.id", "sessions.user_id", "sessions.amr", "sessions.revoked_at", "users.status"])
+    .select(["sessions.id", "sessions.user_id", "sessions.amr", "sessions.revoked_at", "sessions.expires_at", "users.status"])
     .where("refresh_tokens.token_hash", "=", tokenHash)
     .executeTakeFirst();
   if (!session) return { outcome: "unknown" };
@@ -82,6 +83,7 @@ export async function claimRefreshToken(trx: Tx, tokenHash: Buffer, now: Date): 
     userId: session.user_id,
     userStatus: session.status,
     expiresAt: claimed.expires_at,
+    sessionExpiresAt: session.expires_at,
     amr: session.amr,
     sessionRevoked: session.revoked_at !== null,
   };

@@ -1,6 +1,7 @@
 import type { Tx } from "../../db/database.js";
 import type { Clock } from "../../platform/clock.js";
 import { randomToken, sha256 } from "../../platform/crypto/random.js";
+import type { Logger } from "../../platform/logger.js";
 import type { RevocationBus } from "../../platform/revocation-bus.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import { insertRefreshToken, insertSession, revokeSession } from "./sessions.repository.js";
@@ -26,6 +27,7 @@ export class Sessions {
   constructor(
     private readonly clock: Clock,
     private readonly bus: RevocationBus,
+    private readonly log: Logger,
     private readonly refreshTokenTtlSeconds: number,
   ) {}
 
@@ -60,8 +62,12 @@ export class Sessions {
     return revokeSession(trx, sessionId, reason, this.clock.now());
   }
 
-  /** announceRevoked tells every replica to refuse the session's access tokens from now on. */
-  announceRevoked(sessionId: string): Promise<void> {
-    return this.bus.publish(sessionId);
+  /**
+   * announceRevoked tells every replica to refuse the session's access tokens from now on. The
+   * revocation is already committed, so a failed announcement is logged, not thrown: replicas
+   * that missed it find the session revoked in the database once their few-second cache lapses.
+   */
+  async announceRevoked(sessionId: string): Promise<void> {
+    await this.bus.publish(sessionId).catch((error: unknown) => this.log.error({ err: error, sessionId }, "could not announce a session revocation"));
   }
 }
