@@ -54,17 +54,22 @@ export class RedisRevocationBus implements RevocationBus {
 
   async subscribe(onRevoked: (sessionId: string) => void, onReliabilityChange: (reliable: boolean) => void): Promise<void> {
     this.onRevoked = onRevoked;
-    const subscriber = this.redis.duplicate({ keyPrefix: "", maxRetriesPerRequest: null });
+    const subscriber = this.redis.duplicate({ keyPrefix: "", maxRetriesPerRequest: null, connectionName: `${this.channel}-subscriber` });
     this.subscriber = subscriber;
     subscriber.on("message", (channel: string, sessionId: string) => {
       if (channel === this.channel) onRevoked(sessionId);
     });
-    // ioredis resubscribes by itself after a reconnect; until then messages may be lost.
+    // Messages may be lost from a drop until Redis confirms the subscription again: "ready" comes
+    // before ioredis re-subscribes, so reliability returns only with the SUBSCRIBE reply.
+    const confirm = () =>
+      subscriber.subscribe(this.channel).then(
+        () => onReliabilityChange(true),
+        () => onReliabilityChange(false),
+      );
     subscriber.on("close", () => onReliabilityChange(false));
     subscriber.on("error", () => onReliabilityChange(false));
-    subscriber.on("ready", () => onReliabilityChange(true));
-    await subscriber.subscribe(this.channel);
-    onReliabilityChange(true);
+    subscriber.on("ready", () => void confirm());
+    await confirm();
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { Redis } from "ioredis";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { authClient, profileClient, registerUser } from "../support/factories.js";
-import { servicesAvailable } from "../support/services.js";
+import { REDIS_URL, servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
 
@@ -66,6 +67,36 @@ describeWithServices("AuthService across replicas", () => {
       await authClient(a, user.accessToken).logout({});
 
       await expectRefusedOnBInTime(user.accessToken);
+    });
+  });
+
+  describe("Logout while the revocation bus is down", () => {
+    /** dropSubscriptions cuts the replicas' pub/sub connections, as a Redis failover would. */
+    async function dropSubscriptions(): Promise<void> {
+      const redis = new Redis(REDIS_URL);
+      try {
+        const clients = (await redis.call("CLIENT", "LIST")) as string;
+        const ours = clients.split("\n").filter((line) => line.includes(` name=${a.namespace}session-revoked-subscriber `));
+        expect(ours.length).toBeGreaterThan(0);
+        for (const line of ours) await redis.call("CLIENT", "KILL", "ID", /\bid=(\d+)/.exec(line)![1]!);
+      } finally {
+        redis.disconnect();
+      }
+    }
+
+    it("still makes another replica refuse the session within 1 second, during the drop and after it", async () => {
+      const user = await registerUser(a);
+      await warmReplicaB(user.accessToken);
+      await dropSubscriptions();
+      await authClient(a, user.accessToken).logout({});
+      await expectRefusedOnBInTime(user.accessToken);
+
+      // After the replicas have re-subscribed, a revocation still reaches them in time.
+      await sleep(1_000);
+      const later = await registerUser(a);
+      await warmReplicaB(later.accessToken);
+      await authClient(a, later.accessToken).logout({});
+      await expectRefusedOnBInTime(later.accessToken);
     });
   });
 

@@ -25,6 +25,8 @@ export class SessionGuard {
   // Signature checks are the costliest step of a call; a token's bytes verify the same every time.
   private readonly verifiedTokens = new Map<string, AccessTokenClaims>();
   private busReliable = false;
+  // Bumped whenever the bus's reliability changes: a standing read across a change may have missed a revocation.
+  private busEpoch = 0;
 
   constructor(
     private readonly db: Db,
@@ -39,7 +41,9 @@ export class SessionGuard {
     return this.bus.subscribe(
       (sessionId) => this.remember(sessionId, { revoked: true, until: Date.now() + this.tokens.ttlSeconds * 1000 }),
       (reliable) => {
+        if (reliable === this.busReliable) return;
         this.busReliable = reliable;
+        this.busEpoch++;
         if (!reliable) this.standings.clear();
       },
     );
@@ -69,6 +73,7 @@ export class SessionGuard {
   private async standing(sessionId: string): Promise<Standing> {
     const cached = this.standings.get(sessionId);
     if (cached && cached.until > Date.now()) return cached;
+    const epoch = this.busEpoch;
     const row = await findSessionStanding(this.db, sessionId);
     const usable = row && !row.revoked && row.expiresAt > this.clock.now() && mayUseAccount(row.userStatus);
     const standing: Standing = usable
@@ -76,7 +81,8 @@ export class SessionGuard {
       : { revoked: true, until: Date.now() + this.cacheMs };
     // A revocation announced while the query ran wins over what the query read.
     const current = this.standings.get(sessionId);
-    if (this.busReliable && !(current?.revoked && current.until > Date.now())) this.remember(sessionId, standing);
+    const trustworthy = this.busReliable && epoch === this.busEpoch;
+    if (trustworthy && !(current?.revoked && current.until > Date.now())) this.remember(sessionId, standing);
     return standing;
   }
 
