@@ -1,16 +1,22 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "./logger.js";
 
-/** Cache is a string key-value store with expiry: Redis in production, process memory embedded. */
+/**
+ * Cache is a string key-value store with expiry: Redis in production, process memory embedded.
+ * Every value carries a version (e.g. the row's updated_at): a write never replaces a newer value,
+ * so a slow reader cannot put back data that a concurrent change has already superseded.
+ */
 export interface Cache {
   get(key: string): Promise<string | undefined>;
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** put stores value unless a newer version is cached. Best effort: never throws. */
+  put(key: string, value: string, version: number, ttlSeconds: number): Promise<void>;
+  /** delete drops the entry; it throws when it cannot, since the entry would be served stale. */
   delete(key: string): Promise<void>;
 }
 
 /** MemoryCache keeps entries in a Map, bounded by `maxEntries` (oldest evicted first). */
 export class MemoryCache implements Cache {
-  private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  private readonly entries = new Map<string, { value: string; version: number; expiresAt: number }>();
 
   constructor(
     private readonly maxEntries = 10_000,
@@ -27,19 +33,32 @@ export class MemoryCache implements Cache {
     return entry.value;
   }
 
-  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+  async put(key: string, value: string, version: number, ttlSeconds: number): Promise<void> {
+    const current = this.entries.get(key);
+    if (current && current.expiresAt > this.now() && current.version > version) return;
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
+    this.entries.set(key, { value, version, expiresAt: this.now() + ttlSeconds * 1000 });
   }
 
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
   }
 }
+
+// Stored as "<version>\n<value>"; replaced only by a version at least as new, atomically.
+const PUT_IF_NOT_OLDER = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local newline = string.find(current, '\\n', 1, true)
+  local version = newline and tonumber(string.sub(current, 1, newline - 1))
+  if version and version > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. '\\n' .. ARGV[2], 'EX', ARGV[3])
+return 1`;
 
 /**
  * RedisCache stores entries in Redis under the client's key prefix. While Redis is unreachable,
@@ -54,16 +73,17 @@ export class RedisCache implements Cache {
 
   async get(key: string): Promise<string | undefined> {
     try {
-      return (await this.redis.get(key)) ?? undefined;
+      const stored = await this.redis.get(key);
+      return stored === null ? undefined : stored.slice(stored.indexOf("\n") + 1);
     } catch (error) {
       this.log.warn({ err: error }, "cache read failed; reading through");
       return undefined;
     }
   }
 
-  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+  async put(key: string, value: string, version: number, ttlSeconds: number): Promise<void> {
     try {
-      await this.redis.set(key, value, "EX", ttlSeconds);
+      await this.redis.eval(PUT_IF_NOT_OLDER, 1, key, version, value, ttlSeconds);
     } catch (error) {
       this.log.warn({ err: error }, "cache write failed");
     }

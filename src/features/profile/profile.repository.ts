@@ -40,6 +40,7 @@ const profileColumns = [
   "investment_profile",
   "risk_tolerance",
   "created_at",
+  "updated_at",
 ] as const;
 
 export function findUser(db: DbOrTx, userId: string) {

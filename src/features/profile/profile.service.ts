@@ -57,11 +57,12 @@ export class ProfileService {
     const row = await findUser(this.db, userId);
     if (!row) throw new DomainError("not_found", "user_not_found", "user not found");
     const profile = toProfile(row);
-    await this.cache.set(cacheKey(userId), JSON.stringify(profile), this.cacheTtlSeconds);
+    // Versioned by updated_at: if a change committed meanwhile, its newer copy wins over this one.
+    await this.cache.put(cacheKey(userId), JSON.stringify(profile), row.updated_at.getTime(), this.cacheTtlSeconds);
     return profile;
   }
 
-  /** update applies the changes present, records old and new values, and drops the cached copy. */
+  /** update applies the changes present, records old and new values, and refreshes the cached copy. */
   async update(userId: string, changes: UserChanges, origin: RequestOrigin): Promise<Profile> {
     await this.db.transaction().execute(async (trx) => {
       const before = await findUserForUpdate(trx, userId);

@@ -1,0 +1,48 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { Redis } from "ioredis";
+import { MemoryCache, RedisCache, type Cache } from "../../src/platform/cache.js";
+import { createLogger } from "../../src/platform/logger.js";
+import { REDIS_URL, servicesAvailable } from "../support/services.js";
+
+const withServices = await servicesAvailable();
+let redis: Redis | undefined;
+
+beforeAll(() => {
+  if (withServices) redis = new Redis(REDIS_URL, { keyPrefix: `test:${randomBytes(6).toString("hex")}:` });
+});
+afterAll(() => redis?.quit());
+
+const caches: Array<[string, () => Cache]> = [["MemoryCache", () => new MemoryCache()]];
+if (withServices) caches.push(["RedisCache", () => new RedisCache(redis!, createLogger("silent"))]);
+
+describe.each(caches)("%s", (_, makeCache) => {
+  it("never lets an older version replace a newer one", async () => {
+    const cache = makeCache();
+    await cache.put("profile", "new", 2, 60);
+    await cache.put("profile", "old", 1, 60); // a slow reader's copy from before the change
+    expect(await cache.get("profile")).toBe("new");
+  });
+
+  it("replaces a value with an equal or newer version", async () => {
+    const cache = makeCache();
+    await cache.put("settings", "first", 1, 60);
+    await cache.put("settings", "second", 1, 60);
+    expect(await cache.get("settings")).toBe("second");
+    await cache.put("settings", "third", 5, 60);
+    expect(await cache.get("settings")).toBe("third");
+  });
+
+  it("keeps values that contain line breaks intact", async () => {
+    const cache = makeCache();
+    await cache.put("multi", "a\nb\nc", 1, 60);
+    expect(await cache.get("multi")).toBe("a\nb\nc");
+  });
+
+  it("forgets deleted entries", async () => {
+    const cache = makeCache();
+    await cache.put("gone", "x", 1, 60);
+    await cache.delete("gone");
+    expect(await cache.get("gone")).toBeUndefined();
+  });
+});
