@@ -15,10 +15,12 @@ const exposeHeaders = [...cors.exposedHeaders, "X-Request-Id", "X-Error-Reason",
 export function createCors(allowedOrigins: readonly string[]) {
   const allowed = new Set(allowedOrigins);
   return (req: Request, res: Response): boolean => {
+    if (allowed.size === 0) return false;
+    // Answers differ by origin: shared caches must not hand one origin's answer to another.
+    res.setHeader("vary", "Origin");
     const origin = req.headers.origin;
     if (!origin || !allowed.has(origin)) return false;
     res.setHeader("access-control-allow-origin", origin);
-    res.setHeader("vary", "Origin");
     if (req.method !== "OPTIONS") {
       res.setHeader("access-control-expose-headers", exposeHeaders);
       return false;

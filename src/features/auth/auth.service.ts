@@ -11,6 +11,7 @@ import { sha256 } from "../../platform/crypto/random.js";
 import { IdentityTokenRejected, type IdentityTokens, type VerifiedIdentity } from "../../platform/identity-tokens.js";
 import type { Logger } from "../../platform/logger.js";
 import type { Limiter } from "../../platform/rate-limits.js";
+import { Semaphore } from "../../shared/semaphore.js";
 import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import { mayUseAccount } from "../../shared/user-status.js";
@@ -81,6 +82,8 @@ function refuseWeakEmailRegistration(input: Registration): void {
 
 /** AuthService registers users, signs them in and out, and rotates their refresh tokens. */
 export class AuthService {
+  private readonly failedLoginRecords = new Semaphore(4);
+
   constructor(private readonly deps: AuthDependencies) {}
 
   /**
@@ -208,12 +211,16 @@ export class AuthService {
     return this.tokensFor(userId, opened.sessionId, opened.refreshToken, amr);
   }
 
-  // Recorded off the response path so a failed sign-in of a real account takes as long as an unknown one.
+  // Recorded off the response path so a failed sign-in of a real account takes as long as an unknown
+  // one; a few at a time, so a burst of failures cannot take every database connection.
   private recordFailedLogin(userId: string, origin: RequestOrigin): void {
-    this.deps.db
-      .transaction()
-      .execute((trx) =>
-        this.deps.audit.record(trx, { actorUserId: null, action: "auth.login_failed", resourceType: "user", resourceId: userId, origin }),
+    this.failedLoginRecords
+      .run(() =>
+        this.deps.db
+          .transaction()
+          .execute((trx) =>
+            this.deps.audit.record(trx, { actorUserId: null, action: "auth.login_failed", resourceType: "user", resourceId: userId, origin }),
+          ),
       )
       .catch((error: unknown) => this.deps.log.error({ err: error, userId }, "could not record a failed sign-in"));
   }

@@ -1,7 +1,7 @@
 import { hash, verify } from "@node-rs/argon2";
 import { ZxcvbnFactory } from "@zxcvbn-ts/core";
 import { adjacencyGraphs, dictionary } from "@zxcvbn-ts/language-common";
-import { Semaphore } from "./semaphore.js";
+import { Semaphore } from "../../shared/semaphore.js";
 
 /** A hash of a random password, verified against when the account does not exist so both paths cost the same. */
 const UNKNOWN_ACCOUNT_HASH =
