@@ -40,5 +40,7 @@ describeWithServices("CORS for browser clients", () => {
     expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
     const call = await fetch(rpcUrl(), { method: "POST", headers: { origin: "https://evil.example.net", "content-type": "application/json" }, body: "{}" });
     expect(call.headers.get("access-control-allow-origin")).toBeNull();
+    // Cached answers must still be kept apart per origin.
+    expect(call.headers.get("vary")).toBe("Origin");
   });
 });
