@@ -1,5 +1,6 @@
-import { DomainError } from "../../shared/domain-error.js";
 import type { PasswordProblem } from "../../platform/crypto/passwords.js";
+import type { IdentityTokenRejected } from "../../platform/identity-tokens.js";
+import { DomainError, type ErrorKind } from "../../shared/domain-error.js";
 
 // Same code and message for an unknown e-mail and a wrong password: no account enumeration.
 export const invalidCredentials = () => new DomainError("unauthenticated", "invalid_credentials", "invalid email or password");
@@ -26,17 +27,16 @@ const passwordMessages: Record<PasswordProblem, string> = {
 
 export const weakPassword = (problem: PasswordProblem) => new DomainError("invalid_argument", `password_${problem}`, passwordMessages[problem]);
 
-export const idTokenRejected = (reason: string) => {
-  if (reason === "provider_not_configured") {
-    return new DomainError("failed_precondition", reason, "id_token: this sign-in provider is not configured");
-  }
-  if (reason === "provider_unreachable") {
-    return new DomainError("unavailable", reason, "the sign-in provider cannot be reached; try again later");
-  }
-  if (reason === "email_not_verified") {
-    return new DomainError("invalid_argument", reason, "id_token: the identity has no verified email");
-  }
-  return new DomainError("invalid_argument", reason, "id_token: not a valid token from the provider");
+const idTokenRejections: Record<IdentityTokenRejected["reason"], [ErrorKind, string]> = {
+  provider_not_configured: ["failed_precondition", "id_token: this sign-in provider is not configured"],
+  provider_unreachable: ["unavailable", "the sign-in provider cannot be reached; try again later"],
+  email_not_verified: ["invalid_argument", "id_token: the identity has no verified email"],
+  invalid_id_token: ["invalid_argument", "id_token: not a valid token from the provider"],
+};
+
+export const idTokenRejected = (reason: IdentityTokenRejected["reason"]) => {
+  const [kind, message] = idTokenRejections[reason];
+  return new DomainError(kind, reason, message);
 };
 
 export const disposableEmail = () =>
