@@ -1,20 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { Kysely, PostgresDialect } from "kysely";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import { POSTGRES_ADMIN_URL } from "./services.js";
-
-const migrationsDir = fileURLToPath(new URL("../../migrations", import.meta.url));
-
-// The template's name changes with the migrations' content, so an edited migration gets a new template.
-function templateName(): string {
-  const hash = createHash("sha256");
-  for (const file of fs.readdirSync(migrationsDir).sort()) hash.update(file).update(fs.readFileSync(path.join(migrationsDir, file)));
-  return `user_service_tpl_${hash.digest("hex").slice(0, 12)}`;
-}
 
 function urlFor(database: string): string {
   const url = new URL(POSTGRES_ADMIN_URL);
@@ -22,22 +10,42 @@ function urlFor(database: string): string {
   return url.toString();
 }
 
-async function ensureTemplate(admin: pg.Client, name: string): Promise<void> {
-  // Parallel jest workers: one builds the template, the others wait on the lock.
-  await admin.query("select pg_advisory_lock(48151623)");
+async function withAdmin<T>(use: (admin: pg.Client) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
   try {
-    const exists = await admin.query("select 1 from pg_database where datname = $1", [name]);
-    if (exists.rowCount) return;
-    await admin.query(`create database "${name}"`);
-    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: urlFor(name), max: 1 }) }) });
-    try {
-      await migrateToLatest(db);
-    } finally {
-      await db.destroy();
-    }
+    return await use(admin);
   } finally {
-    await admin.query("select pg_advisory_unlock(48151623)");
+    await admin.end();
   }
+}
+
+/**
+ * createTemplateDatabase builds a migrated database for this test run to copy, and returns its
+ * name. Each run has its own, so runs side by side never drop each other's.
+ */
+export async function createTemplateDatabase(): Promise<string> {
+  const name = `user_service_tpl_${randomBytes(6).toString("hex")}`;
+  await withAdmin((admin) => admin.query(`create database "${name}"`));
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: urlFor(name), max: 1 }) }) });
+  try {
+    await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
+  return name;
+}
+
+/** dropTemplateDatabase removes a run's template once the run is over. */
+export async function dropTemplateDatabase(name: string): Promise<void> {
+  await withAdmin((admin) => admin.query(`drop database if exists "${name}" with (force)`));
+}
+
+/** templateName is the run's template, made by jest's global set-up (test/support/global-setup.ts). */
+function templateName(): string {
+  const name = process.env.TEST_TEMPLATE_DATABASE;
+  if (!name) throw new Error("no template database: run the suites with jest's configuration (npm test), whose global set-up makes it");
+  return name;
 }
 
 /** TestDatabase is a fresh, migrated database of the suite's own. */
@@ -46,28 +54,13 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** createTestDatabase copies the migrated template into a new database (fast: a file copy). */
+/** createTestDatabase copies the run's migrated template into a new database (fast: a file copy). */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await admin.connect();
   const template = templateName();
   const name = `user_service_test_${randomBytes(6).toString("hex")}`;
-  try {
-    await ensureTemplate(admin, template);
-    await admin.query(`create database "${name}" template "${template}"`);
-  } finally {
-    await admin.end();
-  }
+  await withAdmin((admin) => admin.query(`create database "${name}" template "${template}"`));
   return {
     url: urlFor(name),
-    async drop() {
-      const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-      await client.connect();
-      try {
-        await client.query(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await client.end();
-      }
-    },
+    drop: () => withAdmin((admin) => admin.query(`drop database if exists "${name}" with (force)`)).then(() => undefined),
   };
 }

@@ -21,15 +21,21 @@ function reachable(url: string): Promise<boolean> {
   });
 }
 
+/** probeServices names the backing services that cannot be reached (none: an empty list). */
+export async function probeServices(): Promise<string[]> {
+  const [pg, redis] = await Promise.all([reachable(POSTGRES_ADMIN_URL), reachable(REDIS_URL)]);
+  return [!pg && "PostgreSQL", !redis && "Redis"].filter((name): name is string => Boolean(name));
+}
+
 /**
- * servicesAvailable says whether Postgres and Redis can be reached. Suites that need them skip
- * without them, unless REQUIRE_SERVICES=1 (CI), where their absence is a failure.
+ * servicesAvailable says whether Postgres and Redis can be reached, as the run's global set-up
+ * found (it reports their absence once, or fails the run under REQUIRE_SERVICES=1). Suites that
+ * need them skip without them.
  */
 export async function servicesAvailable(): Promise<boolean> {
-  const [pg, redis] = await Promise.all([reachable(POSTGRES_ADMIN_URL), reachable(REDIS_URL)]);
-  if (pg && redis) return true;
-  const missing = [!pg && "PostgreSQL", !redis && "Redis"].filter(Boolean).join(" and ");
-  if (process.env.REQUIRE_SERVICES === "1") throw new Error(`REQUIRE_SERVICES=1 but ${missing} cannot be reached`);
-  process.stderr.write(`${missing} not reachable: skipping the suites that need them\n`);
-  return false;
+  const known = process.env.TEST_SERVICES;
+  if (known) return known === "available";
+  const missing = await probeServices();
+  if (missing.length > 0 && process.env.REQUIRE_SERVICES === "1") throw new Error(`REQUIRE_SERVICES=1 but ${missing.join(" and ")} cannot be reached`);
+  return missing.length === 0;
 }
