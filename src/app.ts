@@ -3,7 +3,7 @@ import { createValidateInterceptor } from "@connectrpc/validate";
 import type { Redis } from "ioredis";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { ConfigError, type Config } from "./config.js";
-import { connectPostgres, openEmbedded, type DatabaseHandle } from "./db/create-database.js";
+import type { DatabaseHandle } from "./db/create-database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { AuditLog } from "./features/audit/index.js";
 import { AuthService, authRpc } from "./features/auth/index.js";
@@ -16,7 +16,7 @@ import { PasswordHasher } from "./platform/crypto/passwords.js";
 import { IdentityTokens } from "./platform/identity-tokens.js";
 import { createLogger, type Logger } from "./platform/logger.js";
 import { Limiter } from "./platform/rate-limits.js";
-import { connectRedis } from "./platform/redis.js";
+import { closeRedis } from "./platform/redis.js";
 import { MemoryRevocationBus, RedisRevocationBus, type RevocationBus } from "./platform/revocation-bus.js";
 import { createHandler } from "./rpc/handler.js";
 import { createHttpRoutes } from "./rpc/http-routes.js";
@@ -27,6 +27,7 @@ import { createMetricsInterceptor } from "./rpc/interceptors/metrics.js";
 import { createRequestLogInterceptor } from "./rpc/interceptors/request-log.js";
 import { createRoutes } from "./rpc/router.js";
 import { startServer } from "./rpc/server.js";
+import { checkListenAddress, checkTlsFiles, connectConfiguredRedis, listenFailure, openDatabase, redactUrl } from "./startup.js";
 
 /** AppOverrides lets tests and benchmarks substitute any dependency built from config. */
 export interface AppOverrides {
@@ -67,37 +68,71 @@ function asConfig<T>(variable: string, loading: Promise<T>): Promise<T> {
   });
 }
 
+/** embeddedSigningKey is the key kept under DATA_DIR when no key file is configured. */
+async function embeddedSigningKey(dataDir: string, log: Logger): Promise<SigningKey> {
+  const stored = await asConfig("DATA_DIR", loadOrCreateSigningKey(dataDir));
+  if (stored.generated) log.info({ file: stored.file }, "generated an access-token signing key");
+  else log.info({ file: stored.file }, "using the access-token signing key under DATA_DIR");
+  return stored.key;
+}
+
+/** loadKeys reads the key files the configuration names and checks where it will listen, before anything is created on disk. */
+async function loadKeys(config: Config, override: SigningKey | undefined) {
+  const { privateKeyFile, previousKeyFiles } = config.jwt;
+  const signingKey = override ?? (privateKeyFile ? await asConfig("JWT_PRIVATE_KEY_FILE", loadSigningKey(privateKeyFile)) : undefined);
+  const previousKeys = await asConfig("JWT_PREVIOUS_KEY_FILES", Promise.all(previousKeyFiles.map(loadVerificationKey)));
+  await Promise.all([checkTlsFiles(config.tls), checkListenAddress(config.host, config.port)]);
+  return { signingKey, previousKeys };
+}
+
+/** describeMode is the start-up line that says how this process runs and where its data lives. */
+function describeMode(config: Config, database: DatabaseHandle, redis: Redis | undefined, log: Logger): void {
+  if (database.mode === "embedded") {
+    log.info({ mode: "embedded", dataDir: config.dataDir }, "embedded mode: PGlite under DATA_DIR, cache, limits and revocations in this process");
+  } else if (!redis) {
+    log.warn(
+      { mode: "postgres", database: config.databaseUrl && redactUrl(config.databaseUrl) },
+      "Postgres without REDIS_URL: cache, rate limits and session revocations stay in this process, so run a single replica",
+    );
+  } else {
+    log.info(
+      { mode: "postgres+redis", database: config.databaseUrl && redactUrl(config.databaseUrl), redis: config.redisUrl && redactUrl(config.redisUrl) },
+      "running with Postgres and Redis",
+    );
+  }
+}
+
 /**
  * startApp is the composition root: it builds every dependency from config (or takes the
  * override), wires the features to the router and starts serving. close() shuts down in reverse.
+ * Start-up reads the configured keys first, then reaches the database and Redis; any of them
+ * unusable is a ConfigError naming its variable.
  */
 export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const log = overrides.log ?? createLogger(config.logLevel);
   const clock = overrides.clock ?? systemClock;
-  const database = overrides.database ?? (config.databaseUrl ? connectPostgres(config.databaseUrl) : await openEmbedded(config.dataDir));
-  const closers: Array<() => Promise<unknown>> = [() => database.close()];
+  const keys = await loadKeys(config, overrides.signingKey);
+  const closers: Array<() => Promise<unknown>> = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch((error: unknown) => log.error({ err: error }, "error during shutdown"));
   };
   try {
+    const namespace = overrides.redisNamespace ?? "user-service:";
+    const redis = overrides.redis === null ? undefined : (overrides.redis ?? (await connectConfiguredRedis(config, namespace, log)));
+    if (redis && overrides.redis === undefined) closers.push(() => closeRedis(redis, config.redisCommandTimeoutMs));
+    const database = overrides.database ?? (await openDatabase(config, { log, createIfMissing: overrides.migrate }));
+    closers.push(() => database.close());
+    describeMode(config, database, redis, log);
     if (database.mode === "embedded" || overrides.migrate) {
       const applied = await migrateToLatest(database.db);
       if (applied.length > 0) log.info({ migrations: applied }, "migrations applied");
     }
-    const namespace = overrides.redisNamespace ?? "user-service:";
-    const redis = overrides.redis === null ? undefined : (overrides.redis ?? (config.redisUrl ? connectRedis(config.redisUrl, namespace) : undefined));
-    if (redis && overrides.redis === undefined) closers.push(() => redis.quit());
-    log.info({ database: database.mode, redis: Boolean(redis) }, redis ? "running with Postgres and Redis" : `running in ${database.mode} mode`);
+    const signingKey = keys.signingKey ?? (await embeddedSigningKey(config.dataDir, log));
 
     const cache: Cache = redis ? new RedisCache(redis, log) : new MemoryCache();
     const bus: RevocationBus = redis ? new RedisRevocationBus(redis, namespace) : new MemoryRevocationBus();
     closers.push(() => bus.close());
-    const { privateKeyFile, previousKeyFiles } = config.jwt;
-    const signingKey =
-      overrides.signingKey ??
-      (privateKeyFile ? await asConfig("JWT_PRIVATE_KEY_FILE", loadSigningKey(privateKeyFile)) : await loadOrCreateSigningKey(config.dataDir));
-    const previousKeys = await asConfig("JWT_PREVIOUS_KEY_FILES", Promise.all(previousKeyFiles.map(loadVerificationKey)));
-    const accessTokens = new AccessTokens(signingKey, previousKeys, config.jwt.issuer, config.jwt.audience, config.jwt.accessTokenTtlSeconds);
+    const accessTokens = new AccessTokens(signingKey, keys.previousKeys, config.jwt.issuer, config.jwt.audience, config.jwt.accessTokenTtlSeconds);
     const audit = new AuditLog(clock);
     const sessions = new Sessions(clock, bus, log, config.jwt.refreshTokenTtlSeconds);
     const guard = new SessionGuard(database.db, accessTokens, bus, clock);
@@ -148,7 +183,11 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       corsOrigins: config.corsOrigins,
       trustedProxyHops: config.trustedProxyHops,
     });
-    const server = await startServer({ handler, host: config.host, port: config.port, tls: config.tls, graceMs: config.shutdownGraceMs, log });
+    const server = await startServer({ handler, host: config.host, port: config.port, tls: config.tls, graceMs: config.shutdownGraceMs, log }).catch(
+      (error: unknown) => {
+        throw listenFailure(error, config.host, config.port);
+      },
+    );
     closers.push(() => {
       stopping.abort();
       return server.close();

@@ -1,107 +1,162 @@
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { startApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { connectPostgres, openEmbedded } from "./db/create-database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { AuditLog } from "./features/audit/index.js";
 import { grantPlatformRole, isPlatformRole } from "./features/platform-roles/index.js";
 import { systemClock } from "./platform/clock.js";
 import { createLogger, type Logger } from "./platform/logger.js";
 import { DomainError } from "./shared/domain-error.js";
+import { PLATFORM_ROLES } from "./shared/principal.js";
+import { openDatabase } from "./startup.js";
 
-const USAGE = `usage: user-service [serve [--migrate] | worker | migrate | grant-role --email E --role admin|compliance_officer|support]`;
-
-const openDatabase = (config: Config) => (config.databaseUrl ? connectPostgres(config.databaseUrl, 2) : openEmbedded(config.dataDir));
-
-async function serve(config: Config, log: Logger, args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { migrate: { type: "boolean", default: false } } });
-  const app = await startApp(config, { log, migrate: values.migrate });
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "shutting down");
-    app.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+interface Verb {
+  usage: string;
+  summary: string;
+  options: NonNullable<ParseArgsConfig["options"]>;
+  run(config: Config, log: Logger, values: Record<string, unknown>): Promise<"running" | "done">;
 }
 
-async function migrate(config: Config, log: Logger): Promise<void> {
-  const database = await openDatabase(config);
-  try {
-    const applied = await migrateToLatest(database.db);
-    log.info({ migrations: applied }, applied.length ? "migrations applied" : "database already up to date");
-  } finally {
-    await database.close();
+const help = { help: { type: "boolean", short: "h", default: false } } as const;
+
+const verbs: Record<string, Verb> = {
+  serve: {
+    usage: "user-service serve [--migrate]",
+    summary: `serves the API until SIGTERM or SIGINT (the default command).
+  --migrate   apply pending migrations first, creating the database if it does not exist
+              (embedded mode always migrates)`,
+    options: { migrate: { type: "boolean", default: false } },
+    async run(config, log, values) {
+      const app = await startApp(config, { log, migrate: values.migrate === true });
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, "shutting down");
+        app.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            log.error({ err: error }, "shutdown failed");
+            process.exit(1);
+          },
+        );
+      };
+      process.once("SIGTERM", () => stop("SIGTERM"));
+      process.once("SIGINT", () => stop("SIGINT"));
+      return "running";
+    },
+  },
+  migrate: {
+    usage: "user-service migrate",
+    summary: "applies pending migrations and exits; creates the database DATABASE_URL names when it does not exist and the role may",
+    options: {},
+    async run(config, log) {
+      const database = await openDatabase(config, { log, maxConnections: 2, createIfMissing: true });
+      try {
+        const applied = await migrateToLatest(database.db);
+        log.info({ migrations: applied }, applied.length ? "migrations applied" : "database already up to date");
+      } finally {
+        await database.close();
+      }
+      return "done";
+    },
+  },
+  "grant-role": {
+    usage: `user-service grant-role --email E --role ${PLATFORM_ROLES.join("|")}`,
+    summary: `grants a platform role to the account with that e-mail, recorded in the audit trail.
+  In embedded mode the database belongs to the running server: stop it first.`,
+    options: { email: { type: "string" }, role: { type: "string" } },
+    async run(config, log, values) {
+      const { email, role } = values;
+      if (typeof email !== "string" || typeof role !== "string") throw new UsageError("grant-role needs --email and --role", "grant-role");
+      if (!isPlatformRole(role)) throw new UsageError(`unknown role "${role}": the platform roles are ${PLATFORM_ROLES.join(", ")}`, "grant-role");
+      const database = await openDatabase(config, { log, maxConnections: 2 });
+      try {
+        await migrateToLatest(database.db);
+        const { userId, granted } = await grantPlatformRole(database.db, new AuditLog(systemClock), email, role);
+        log.info({ userId, role }, granted ? "role granted" : "role was already granted");
+      } finally {
+        await database.close();
+      }
+      return "done";
+    },
+  },
+  worker: {
+    usage: "user-service worker",
+    summary: "runs the background job workers",
+    options: {},
+    async run(_config, log) {
+      log.info("no queues yet: the workers arrive with the background jobs");
+      return "done";
+    },
+  },
+};
+
+const overview = () =>
+  [
+    "usage: user-service <command> [options]",
+    "",
+    "commands:",
+    ...Object.values(verbs).map((verb) => `  ${verb.usage}`),
+    "  user-service help [command]",
+    "",
+    "Each command takes -h/--help. Configuration comes from environment variables (README, Configuration).",
+    "",
+  ].join("\n");
+
+const verbHelp = (verb: Verb) => `usage: ${verb.usage}\n\n${verb.summary}\n`;
+
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly verb?: string,
+  ) {
+    super(message);
   }
 }
 
-async function grantRole(config: Config, log: Logger, args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { email: { type: "string" }, role: { type: "string" } } });
-  if (!values.email || !values.role || !isPlatformRole(values.role)) throw new UsageError("grant-role needs --email and --role admin|compliance_officer|support");
-  const database = await openDatabase(config);
-  try {
-    await migrateToLatest(database.db);
-    const { userId, granted } = await grantPlatformRole(database.db, new AuditLog(systemClock), values.email, values.role);
-    log.info({ userId, role: values.role }, granted ? "role granted" : "role was already granted");
-  } finally {
-    await database.close();
-  }
+/** reportFailure logs an unexpected failure as one line; the stack only when debugging. */
+function reportFailure(log: Logger, verb: string, error: unknown): void {
+  if (log.isLevelEnabled("debug")) log.fatal({ err: error }, `${verb} failed`);
+  else log.fatal(`${verb} failed: ${error instanceof Error ? error.message : String(error)} (LOG_LEVEL=debug shows more)`);
 }
 
-class UsageError extends Error {}
-
-/** main runs one CLI verb; it returns the process exit code. */
+/** main runs one CLI verb; it returns the process exit code, or -1 while the verb keeps running. */
 async function main(argv: string[]): Promise<number> {
-  const [verb = "serve", ...args] = argv;
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`configuration error: ${error.message}\n`);
-    return 2;
+  const [first = "serve", ...rest] = argv;
+  if (first === "help" || first === "--help" || first === "-h") {
+    const verb = verbs[rest[0] ?? ""];
+    process.stdout.write(verb ? verbHelp(verb) : overview());
+    return 0;
   }
-  const log = createLogger(config.logLevel);
+  const verb = verbs[first];
   try {
-    switch (verb) {
-      case "serve":
-        await serve(config, log, args);
-        return -1; // keeps running until a signal
-      case "worker":
-        log.info("no queues yet: the workers arrive with the background jobs");
-        return 0;
-      case "migrate":
-        await migrate(config, log);
-        return 0;
-      case "grant-role":
-        await grantRole(config, log, args);
-        return 0;
-      default:
-        throw new UsageError(`unknown command "${verb}"`);
+    if (!verb) throw new UsageError(`unknown command "${first}"`);
+    const { values } = parseArgs({ args: rest, options: { ...verb.options, ...help }, strict: true });
+    if (values.help) {
+      process.stdout.write(verbHelp(verb));
+      return 0;
+    }
+    const config = loadConfig();
+    const log = createLogger(config.logLevel);
+    try {
+      return (await verb.run(config, log, values)) === "running" ? -1 : 0;
+    } catch (error) {
+      if (error instanceof ConfigError || error instanceof UsageError) throw error;
+      if (error instanceof DomainError) log.error({ reason: error.reason }, error.message);
+      else reportFailure(log, first, error);
+      return 1;
     }
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"))) {
-      process.stderr.write(`${error.message}\n${USAGE}\n`);
-      return 64;
-    }
     if (error instanceof ConfigError) {
       process.stderr.write(`configuration error: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof DomainError) {
-      log.error({ reason: error.reason }, error.message);
-      return 1;
-    }
-    log.fatal({ err: error }, `${verb} failed`);
-    return 1;
+    const usage = error instanceof UsageError || (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS"));
+    if (!usage) throw error;
+    const forVerb = error instanceof UsageError && error.verb ? verbs[error.verb] : verb;
+    process.stderr.write(`${error.message}\n${forVerb ? verbHelp(forVerb) : overview()}`);
+    return 64;
   }
 }
 

@@ -15,6 +15,10 @@ export interface Config {
   host: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** How long start-up waits for Redis before exiting. */
+  redisConnectTimeoutMs: number;
+  /** How long any one Redis command may take; a stalled Redis costs a call no more. */
+  redisCommandTimeoutMs: number;
   dataDir: string;
   jwt: {
     issuer: string;
@@ -49,7 +53,10 @@ export interface Config {
   trustedProxyHops: number;
 }
 
-/** ConfigError names the environment variable that is missing or malformed. */
+/**
+ * ConfigError names the environment variable that is missing or malformed, or whose value cannot
+ * be used (a key file that does not parse, a database that cannot be reached, a port in use).
+ */
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -162,6 +169,8 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST || "0.0.0.0",
     databaseUrl,
     redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
+    redisConnectTimeoutMs: integer(env, "REDIS_CONNECT_TIMEOUT_MS", 10_000, 100, 600_000),
+    redisCommandTimeoutMs: integer(env, "REDIS_COMMAND_TIMEOUT_MS", 500, 10, 60_000),
     dataDir,
     jwt: {
       issuer: env.JWT_ISSUER || "user-service",

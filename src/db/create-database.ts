@@ -4,6 +4,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
+import { lockDataDir } from "./data-dir-lock.js";
 import type { Db } from "./database.js";
 
 // Postgres returns bigint (int8) as a string by default; ours are sequence numbers that fit a JS
@@ -38,16 +39,24 @@ export function connectPostgres(databaseUrl: string, maxConnections = 20): Datab
   };
 }
 
-/** openEmbedded opens (or creates) a file-backed PGlite database under dataDir. */
+/**
+ * openEmbedded opens (or creates) a file-backed PGlite database under dataDir, which it holds
+ * alone until close(): a second process asking for the same directory gets DataDirInUse.
+ */
 export async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
-  const dir = path.join(dataDir, "pglite");
-  await fs.mkdir(dir, { recursive: true });
-  const client = await PGlite.create({ dataDir: dir });
-  return embeddedHandle(client);
+  const unlock = await lockDataDir(dataDir);
+  try {
+    const dir = path.join(dataDir, "pglite");
+    await fs.mkdir(dir, { recursive: true });
+    return embeddedHandle(await PGlite.create({ dataDir: dir }), unlock);
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
 }
 
-/** embeddedHandle wraps an open PGlite instance (tests pass in-memory ones). */
-export function embeddedHandle(client: PGlite): DatabaseHandle {
+/** embeddedHandle wraps an open PGlite instance (tests pass in-memory ones); afterClose runs once it is closed. */
+export function embeddedHandle(client: PGlite, afterClose: () => Promise<void> = async () => {}): DatabaseHandle {
   const db: Db = new Kysely({ dialect: new PGliteDialect(client) });
   return {
     db,
@@ -58,6 +67,7 @@ export function embeddedHandle(client: PGlite): DatabaseHandle {
     close: async () => {
       await db.destroy();
       if (!client.closed) await client.close();
+      await afterClose();
     },
   };
 }

@@ -32,15 +32,19 @@ export class MemoryRevocationBus implements RevocationBus {
 /**
  * RedisRevocationBus uses Redis pub/sub. Pub/sub channels ignore the client's key prefix, so the
  * channel name carries it explicitly to keep deployments (and test runs) sharing a Redis apart.
+ * A stalled Redis keeps the subscription open but delivers nothing, so the subscriber pings every
+ * `heartbeatMs` and reports delivery unreliable while pings go unanswered.
  */
 export class RedisRevocationBus implements RevocationBus {
   private readonly channel: string;
   private subscriber: Redis | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private onRevoked: ((sessionId: string) => void) | undefined;
 
   constructor(
     private readonly redis: Redis,
     namespace: string,
+    private readonly heartbeatMs = 1_000,
   ) {
     this.channel = `${namespace}session-revoked`;
   }
@@ -54,25 +58,41 @@ export class RedisRevocationBus implements RevocationBus {
 
   async subscribe(onRevoked: (sessionId: string) => void, onReliabilityChange: (reliable: boolean) => void): Promise<void> {
     this.onRevoked = onRevoked;
-    const subscriber = this.redis.duplicate({ keyPrefix: "", maxRetriesPerRequest: null, connectionName: `${this.channel}-subscriber` });
+    // The subscription is queued until connected; it is re-sent by ioredis after every reconnect.
+    const subscriber = this.redis.duplicate({
+      keyPrefix: "",
+      maxRetriesPerRequest: null,
+      enableOfflineQueue: true,
+      connectionName: `${this.channel}-subscriber`,
+    });
     this.subscriber = subscriber;
     subscriber.on("message", (channel: string, sessionId: string) => {
       if (channel === this.channel) onRevoked(sessionId);
     });
     // Messages may be lost from a drop until Redis confirms the subscription again: "ready" comes
     // before ioredis re-subscribes, so reliability returns only with the SUBSCRIBE reply.
+    let subscribed = false;
+    const report = (reliable: boolean) => onReliabilityChange(reliable && subscribed);
+    const lost = () => {
+      subscribed = false;
+      report(false);
+    };
     const confirm = () =>
-      subscriber.subscribe(this.channel).then(
-        () => onReliabilityChange(true),
-        () => onReliabilityChange(false),
-      );
-    subscriber.on("close", () => onReliabilityChange(false));
-    subscriber.on("error", () => onReliabilityChange(false));
+      subscriber.subscribe(this.channel).then(() => {
+        subscribed = true;
+        report(true);
+      }, lost);
+    subscriber.on("close", lost);
+    subscriber.on("error", lost);
     subscriber.on("ready", () => void confirm());
+    this.heartbeat = setInterval(() => {
+      if (subscriber.status === "ready") subscriber.ping().then(() => report(true), () => report(false));
+    }, this.heartbeatMs).unref();
     await confirm();
   }
 
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
     this.subscriber?.disconnect();
   }
 }

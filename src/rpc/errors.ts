@@ -14,9 +14,10 @@ const codeOf: Record<ErrorKind, Code> = {
   unavailable: Code.Unavailable,
 };
 
-// Node and driver error codes that mean a backing service (Postgres, Redis) cannot be reached or
-// cannot take the work now: network failures, Postgres connection exceptions (class 08), shutdown
-// and start-up (57P01-57P03), too many connections (53300), and a database that is gone (3D000).
+// Node and driver error codes that mean a backing service (Postgres, Redis) cannot be reached, did
+// not answer in time (a Redis command past REDIS_COMMAND_TIMEOUT_MS) or cannot take the work now:
+// network failures, Postgres connection exceptions (class 08), shutdown and start-up
+// (57P01-57P03), too many connections (53300), and a database that is gone (3D000).
 const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "57P01", "57P02", "57P03", "53300", "3D000"]);
 const POSTGRES_CONNECTION_EXCEPTION = /^08[0-9A-Z]{3}$/;
 // Postgres refusing the client's own text: a NUL character (22021), characters the encoding cannot
@@ -27,7 +28,7 @@ const REJECTED_INPUT = new Set(["22021", "22P05", "22001"]);
 function isUnreachable(error: unknown): boolean {
   for (let e = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown } | undefined; e && typeof e === "object"; e = e.cause as typeof e) {
     if (typeof e.code === "string" && (UNREACHABLE.has(e.code) || POSTGRES_CONNECTION_EXCEPTION.test(e.code))) return true;
-    if (typeof e.message === "string" && /Connection terminated|connection timeout|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable/i.test(e.message)) return true;
+    if (typeof e.message === "string" && /Connection terminated|connection timeout|Connection is closed|MaxRetriesPerRequest|Stream isn't writeable|Command timed out/i.test(e.message)) return true;
     if (Array.isArray(e.errors) && e.errors.some(isUnreachable)) return true;
   }
   return false;

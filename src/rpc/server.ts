@@ -101,7 +101,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   });
   const address = listener.address() as net.AddressInfo;
-  log.info({ port: address.port, tls: Boolean(options.tls) }, "listening");
+  const scheme = options.tls ? "https" : "http";
+  log.info({ url: `${scheme}://${net.isIPv6(options.host) ? `[${options.host}]` : options.host}:${address.port}`, port: address.port, tls: Boolean(options.tls) }, "listening");
 
   return {
     port: address.port,

@@ -5,14 +5,15 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { startApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { connectPostgres, embeddedHandle, type DatabaseHandle } from "../../src/db/create-database.js";
 import type { Db } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import type { Clock } from "../../src/platform/clock.js";
-import type { Logger } from "../../src/platform/logger.js";
+import { createLogger, type Logger } from "../../src/platform/logger.js";
+import { closeRedis, connectRedis, waitForRedis } from "../../src/platform/redis.js";
 import { loadSigningKey, type SigningKey } from "../../src/platform/crypto/access-tokens.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 import { REDIS_URL } from "./services.js";
@@ -38,6 +39,8 @@ export interface TestAppOptions {
   clock?: Clock;
   /** Run a second replica on the same database, Redis namespace and key as this app. */
   replicaOf?: TestApp;
+  /** Where Redis is, when not the test Redis itself (a proxy that can break the link). */
+  redisUrl?: string;
   /** A logger to use instead of a silent one (to inspect what the service logs). */
   log?: Logger;
 }
@@ -70,7 +73,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     database ??= await createTestDatabase();
     handle = connectPostgres(database.url, 10);
     if (!owned) database = undefined; // the first replica drops it
-    redis = new Redis(REDIS_URL, { keyPrefix: namespace, maxRetriesPerRequest: 1 });
+    // The service's own client settings (command timeout, no offline queue), so tests see what production does.
+    redis = connectRedis(options.redisUrl ?? REDIS_URL, { keyPrefix: namespace, commandTimeoutMs: config.redisCommandTimeoutMs, log: options.log ?? createLogger("silent") });
+    await waitForRedis(redis, 5_000);
   }
   const app = await startApp(config, {
     database: handle,
@@ -97,7 +102,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     async close() {
       await app.close();
-      if (redis && redis.status !== "end") await redis.quit();
+      if (redis) await closeRedis(redis, 1_000);
       if (database && !options.replicaOf) await database.drop();
     },
   };

@@ -46,14 +46,21 @@ export async function loadVerificationKey(file: string): Promise<VerificationKey
   return verificationKeyFrom(createPublicKey(await fs.readFile(file)));
 }
 
+/** StoredSigningKey is embedded mode's key, where it is kept and whether this start created it. */
+export interface StoredSigningKey {
+  key: SigningKey;
+  file: string;
+  generated: boolean;
+}
+
 /**
  * loadOrCreateSigningKey is embedded mode's key: generated once as an Ed25519 key under dataDir,
  * readable by the owner only, and reused on every start so issued tokens stay valid.
  */
-export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKey> {
+export async function loadOrCreateSigningKey(dataDir: string): Promise<StoredSigningKey> {
   const file = path.join(dataDir, "jwt-signing-key.pem");
   try {
-    return await loadSigningKey(file);
+    return { key: await loadSigningKey(file), file, generated: false };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
@@ -61,10 +68,14 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
   const { privateKey } = generateKeyPairSync("ed25519");
   const pem = privateKey.export({ type: "pkcs8", format: "pem" });
   // "wx" fails if another process created the file first; then we read theirs.
-  await fs.writeFile(file, pem, { mode: 0o600, flag: "wx" }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== "EEXIST") throw error;
-  });
-  return loadSigningKey(file);
+  const generated = await fs.writeFile(file, pem, { mode: 0o600, flag: "wx" }).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error;
+      return false;
+    },
+  );
+  return { key: await loadSigningKey(file), file, generated };
 }
 
 /**
