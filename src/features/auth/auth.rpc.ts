@@ -1,12 +1,11 @@
-import type { ServiceImpl } from "@connectrpc/connect";
-import type { AuthService as AuthRpc } from "../../../gen/platform/user/v1/auth_service_pb.js";
 import { originKey, principalKey, requirePrincipal } from "../../rpc/context.js";
+import type { Handlers } from "../../rpc/implemented.js";
 import { verificationStatusToPb } from "../profile/index.js";
 import { deviceFromPb, identityProviderFromPb, registrationFromPb, tokensToPb } from "./auth.convert.js";
 import type { AuthService } from "./auth.service.js";
 
 /** authRpc adapts AuthService to the AuthService RPCs. CompleteMfaChallenge arrives with MFA. */
-export function authRpc(auth: AuthService): Partial<ServiceImpl<typeof AuthRpc>> {
+export function authRpc(auth: AuthService): Handlers<"auth"> {
   return {
     async register(req, ctx) {
       const result = await auth.register(registrationFromPb(req), ctx.values.get(originKey));

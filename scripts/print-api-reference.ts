@@ -1,0 +1,467 @@
+// Prints docs/api.md, the API reference, to stdout: `node --import tsx scripts/print-api-reference.ts`.
+//
+// Why this exists: the reference must not drift from the contract, so it is generated from it.
+// `npm run generate` writes it after `buf generate`, CI fails when the committed file differs, and
+// test/proto/api-reference.test.ts compares it with this script's output and checks its
+// "implemented" column against what the server answers.
+//
+// The generated code in gen/ embeds descriptors without comments, so the proto is compiled here with
+// `buf build`, which keeps them (source code info). Access rules come from the `(rule)` method
+// option, validation rules from the protovalidate options, and whether an RPC is implemented from
+// src/rpc/implemented.ts, the table the router and the handlers' types are built from.
+
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import {
+  createFileRegistry,
+  fromBinary,
+  getOption,
+  hasOption,
+  ScalarType,
+  type AnyDesc,
+  type DescEnum,
+  type DescField,
+  type DescFile,
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  type Registry,
+} from "@bufbuild/protobuf";
+import { reflect, type ReflectMessage } from "@bufbuild/protobuf/reflect";
+import { FileDescriptorSetSchema, type SourceCodeInfo_Location } from "@bufbuild/protobuf/wkt";
+import {
+  FieldRulesSchema,
+  field as fieldRules,
+  message as messageRules,
+  MessageRulesSchema,
+  oneof as oneofRules,
+  OneofRulesSchema,
+} from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { accessRuleOf } from "../src/rpc/access-rules.js";
+import { implementedRpcs } from "../src/rpc/implemented.js";
+import { API_SERVICES } from "../src/rpc/router.js";
+
+const PACKAGE = "platform.user.v1";
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+// How the well-known types the contract uses look in JSON. A new one must be described here.
+const WELL_KNOWN_JSON: Record<string, string> = {
+  "google.protobuf.Timestamp": 'an RFC 3339 string in UTC, such as `"2024-05-01T12:30:00Z"`',
+  "google.protobuf.FieldMask": 'one string of comma-separated lowerCamelCase paths, such as `"theme,tradingPreferences.defaultCurrency"`',
+  "google.protobuf.Struct": "any JSON object",
+};
+
+// The status codes the service answers with. src/rpc/errors.ts is the one place that chooses them.
+const ERROR_CODES: Array<[code: string, meaning: string]> = [
+  ["INVALID_ARGUMENT", "The request breaks a rule listed in this reference (the error details carry a `buf.validate.Violations` message naming each field), or the service refuses a value, such as a commonly used password."],
+  ["UNAUTHENTICATED", "No access token, an invalid, expired or revoked one, or wrong credentials. An unknown e-mail and a wrong password answer the same."],
+  ["PERMISSION_DENIED", "The RPC's access rule refuses the caller."],
+  ["NOT_FOUND", "What the request names does not exist."],
+  ["ALREADY_EXISTS", "What the request would create exists already, such as an account with that e-mail."],
+  ["FAILED_PRECONDITION", "The state does not allow the request, such as a sign-in to a suspended account."],
+  ["RESOURCE_EXHAUSTED", "A rate limit refuses the request; the `retry-after` metadata says after how many seconds to try again."],
+  ["UNAVAILABLE", "A backing service (database, Redis, an identity provider) cannot be reached; retry later."],
+  ["UNIMPLEMENTED", "The RPC is part of the contract but not implemented yet (see each service's table)."],
+  ["INTERNAL", "An unexpected failure. The message says no more than that; the service logs the details."],
+];
+
+/** compileProto builds the contract with `buf build`, comments included. */
+function compileProto(): Registry {
+  const buf = createRequire(import.meta.url).resolve("@bufbuild/buf/bin/buf");
+  const run = spawnSync(process.execPath, [buf, "build", "--as-file-descriptor-set", "-o", "-"], { cwd: ROOT, maxBuffer: 64 << 20 });
+  if (run.status !== 0) throw new Error(`buf build failed: ${run.stderr.toString()}`);
+  return createFileRegistry(fromBinary(FileDescriptorSetSchema, run.stdout));
+}
+
+// ---- Comments -------------------------------------------------------------------------------------
+
+/** sourcePath is a descriptor's path in its file's source code info (see descriptor.proto). */
+function sourcePath(desc: AnyDesc): number[] {
+  switch (desc.kind) {
+    case "message":
+      return desc.parent
+        ? [...sourcePath(desc.parent), 3, desc.parent.proto.nestedType.indexOf(desc.proto)]
+        : [4, desc.file.proto.messageType.indexOf(desc.proto)];
+    case "enum":
+      return desc.parent
+        ? [...sourcePath(desc.parent), 4, desc.parent.proto.enumType.indexOf(desc.proto)]
+        : [5, desc.file.proto.enumType.indexOf(desc.proto)];
+    case "enum_value":
+      return [...sourcePath(desc.parent), 2, desc.parent.proto.value.indexOf(desc.proto)];
+    case "field":
+      return [...sourcePath(desc.parent), 2, desc.parent.proto.field.indexOf(desc.proto)];
+    case "oneof":
+      return [...sourcePath(desc.parent), 8, desc.parent.proto.oneofDecl.indexOf(desc.proto)];
+    case "service":
+      return [6, desc.file.proto.service.indexOf(desc.proto)];
+    case "rpc":
+      return [...sourcePath(desc.parent), 2, desc.parent.proto.method.indexOf(desc.proto)];
+    default:
+      throw new Error(`no source path for ${desc.kind}`);
+  }
+}
+
+const locations = new Map<DescFile, Map<string, SourceCodeInfo_Location>>();
+
+/** fileOf is the file a descriptor is declared in. */
+function fileOf(desc: AnyDesc): DescFile {
+  switch (desc.kind) {
+    case "enum_value":
+    case "field":
+    case "oneof":
+    case "rpc":
+      return desc.parent.file;
+    case "file":
+      return desc;
+    default:
+      return desc.file;
+  }
+}
+
+/**
+ * commentOf returns a descriptor's leading comment as paragraphs of lines, without lint directives.
+ * Every element the reference shows must have one, so a missing comment fails generation.
+ */
+function commentOf(desc: AnyDesc, optional = false): string[][] {
+  const file = fileOf(desc);
+  if (!locations.has(file)) {
+    const byPath = new Map<string, SourceCodeInfo_Location>();
+    for (const location of file.proto.sourceCodeInfo?.location ?? []) byPath.set(location.path.join(","), location);
+    locations.set(file, byPath);
+  }
+  const text = locations.get(file)?.get(sourcePath(desc).join(","))?.leadingComments ?? "";
+  const paragraphs: string[][] = [[]];
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/^ /, "").trimEnd();
+    if (line.startsWith("buf:lint:")) continue;
+    if (line === "") paragraphs.push([]);
+    else paragraphs.at(-1)!.push(line);
+  }
+  const result = paragraphs.filter((p) => p.length > 0);
+  if (result.length === 0 && !optional) throw new Error(`${describe(desc)} has no comment`);
+  return result;
+}
+
+const describe = (desc: AnyDesc) => ("typeName" in desc ? desc.typeName : `${desc.kind} ${desc.name}`);
+
+// ---- Markdown -------------------------------------------------------------------------------------
+
+/** escapeText escapes what Markdown would misread in prose, leaving `code spans` as they are. */
+function escapeText(text: string): string {
+  return text
+    .split(/(`[^`]*`)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/[\\*<]/g, (c) => (c === "<" ? "&lt;" : `\\${c}`))))
+    .join("");
+}
+
+/** code renders text as a code span. */
+const code = (text: string) => (text.includes("`") ? `\`\` ${text} \`\`` : `\`${text}\``);
+
+/** cell makes text safe inside a table cell: one line, pipes escaped (also inside code spans). */
+const cell = (text: string) => text.replaceAll("|", "\\|");
+
+/** prose renders comment paragraphs as Markdown paragraphs. */
+const prose = (paragraphs: string[][]) => paragraphs.map((lines) => lines.map(escapeText).join("\n"));
+
+/** inline renders comment paragraphs on one line, for table cells. */
+const inline = (paragraphs: string[][]) => paragraphs.map((lines) => lines.map(escapeText).join(" ")).join("<br><br>");
+
+/** slug is the anchor GitHub gives a heading. */
+const slug = (heading: string) =>
+  heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-");
+
+/** table renders a Markdown table. */
+function table(header: string[], rows: string[][]): string[] {
+  return [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${r.map(cell).join(" | ")} |`)];
+}
+
+// ---- Types ----------------------------------------------------------------------------------------
+
+/** localName is a message's or enum's name within the package, such as `LoginResponse` or `A.B`. */
+const localName = (desc: DescMessage | DescEnum) => desc.typeName.slice(PACKAGE.length + 1);
+
+const isOurs = (desc: DescMessage | DescEnum) => desc.typeName.startsWith(`${PACKAGE}.`);
+
+/** typeLink renders a message or enum type, linked to its section when the package declares it. */
+function typeLink(desc: DescMessage | DescEnum): string {
+  if (isOurs(desc)) return `[${localName(desc)}](#${slug(localName(desc))})`;
+  if (!(desc.typeName in WELL_KNOWN_JSON)) throw new Error(`${desc.typeName} has no JSON description in WELL_KNOWN_JSON`);
+  return `[${desc.typeName}](#well-known-types)`;
+}
+
+const scalarName = (scalar: ScalarType) => ScalarType[scalar].toLowerCase();
+
+/** fieldType renders a field's type: scalar, enum or message, repeated or map, optional or oneof. */
+function fieldType(field: DescField): string {
+  const element = (f: { message?: DescMessage; enum?: DescEnum; scalar?: ScalarType }) =>
+    f.message ? typeLink(f.message) : f.enum ? typeLink(f.enum) : scalarName(f.scalar!);
+  switch (field.fieldKind) {
+    case "list":
+      return `repeated ${element(field)}`;
+    case "map":
+      return `map of ${scalarName(field.mapKey)} to ${element(field)}`;
+    default: {
+      const base = element(field);
+      if (field.oneof) return `${base} (oneof ${code(field.oneof.name)})`;
+      return field.proto.proto3Optional ? `optional ${base}` : base;
+    }
+  }
+}
+
+/** referencedTypes lists the messages and enums a message's fields use. */
+function referencedTypes(message: DescMessage): Array<DescMessage | DescEnum> {
+  return message.fields.flatMap((f) => [f.message, f.enum].filter((d): d is DescMessage | DescEnum => d !== undefined));
+}
+
+// ---- Validation rules -----------------------------------------------------------------------------
+
+// How `ignore` reads in the Rules column.
+const IGNORE_TEXT: Record<string, string> = {
+  IGNORE_IF_ZERO_VALUE: "checked only when set",
+  IGNORE_ALWAYS: "never checked",
+};
+
+/** ruleItems renders the given set fields of a rules message. `enumType` names enum rules' numbers. */
+function ruleItems(rules: ReflectMessage, fields: readonly DescField[] = lowerBoundsFirst(rules.sortedFields), enumType?: DescEnum): string[] {
+  const items: string[] = [];
+  for (const f of fields) {
+    if (!rules.isSet(f)) continue;
+    const value = rules.get(f);
+    if (f.name === "cel") {
+      for (const rule of value as Iterable<ReflectMessage>) items.push(celText(rule));
+      continue;
+    }
+    const one = (v: unknown): string => {
+      const names = f.enum ?? (typeof v === "number" ? enumType : undefined);
+      return names?.values.find((e) => e.number === v)?.name ?? String(v);
+    };
+    switch (f.fieldKind) {
+      case "scalar":
+      case "enum":
+        if (f.name === "ignore" && IGNORE_TEXT[one(value)]) items.push(IGNORE_TEXT[one(value)]!);
+        else items.push(value === true ? code(f.name) : code(`${f.name}: ${one(value)}`));
+        break;
+      case "list":
+        if (f.listKind === "message") {
+          for (const m of value as Iterable<ReflectMessage>) items.push(`${code(f.name)} (${ruleItems(m).join(", ")})`);
+        } else items.push(code(`${f.name}: [${[...(value as Iterable<unknown>)].map(one).join(", ")}]`));
+        break;
+      case "message":
+        items.push(`${code(f.name)} (${ruleItems(value as ReflectMessage).join(", ")})`);
+        break;
+      default:
+        throw new Error(`cannot render rule ${f.name}`);
+    }
+  }
+  return items;
+}
+
+/** lowerBoundsFirst puts `gt` and `gte` before `lt` and `lte`, as a range reads. */
+const lowerBoundsFirst = (fields: readonly DescField[]) =>
+  [...fields].sort((a, b) => Number(a.name.startsWith("lt")) - Number(b.name.startsWith("lt")));
+
+/** celText renders a CEL rule by its message, or its expression when it has none. */
+function celText(rule: ReflectMessage): string {
+  const get = (name: string) => String(rule.get(rule.fields.find((f) => f.name === name)!));
+  return get("message") ? escapeText(get("message")) : code(get("expression"));
+}
+
+/** fieldRuleText renders a field's protovalidate rules, short: the type's rules lose their prefix. */
+function fieldRuleText(field: DescField): string {
+  if (!hasOption(field, fieldRules)) return "";
+  const rules = reflect(FieldRulesSchema, getOption(field, fieldRules));
+  const typeRules = rules.oneofCase(rules.desc.oneofs.find((o) => o.name === "type")!);
+  // required first and "checked only when set" last read best; the rest in field number order.
+  const rank = (f: DescField) => (f.name === "required" ? 0 : f === typeRules ? 1 : f.name === "ignore" ? 3 : 2);
+  return [...rules.sortedFields]
+    .sort((a, b) => rank(a) - rank(b))
+    .flatMap((f) => (f === typeRules ? ruleItems(rules.get(f) as ReflectMessage, undefined, field.enum) : ruleItems(rules, [f])))
+    .join("; ");
+}
+
+/** messageRuleTexts renders a message's own rules and its oneofs' rules. */
+function messageRuleTexts(message: DescMessage): string[] {
+  const texts = hasOption(message, messageRules) ? ruleItems(reflect(MessageRulesSchema, getOption(message, messageRules))) : [];
+  for (const oneof of message.oneofs) {
+    if (hasOption(oneof, oneofRules)) texts.push(`${code(oneof.name)}: ${ruleItems(reflect(OneofRulesSchema, getOption(oneof, oneofRules))).join(", ")}`);
+  }
+  return texts;
+}
+
+// ---- Sections -------------------------------------------------------------------------------------
+
+/** accessText renders an RPC's access rule for the service tables. */
+function accessText(method: DescMethod): string {
+  const rule = accessRuleOf(method);
+  if (!rule) throw new Error(`${method.parent.typeName}/${method.name} declares no access rule`);
+  const jsonField = (name: string) => {
+    const f = method.input.fields.find((x) => x.name === name);
+    if (!f) throw new Error(`${method.parent.typeName}/${method.name}: no request field ${name}`);
+    return code(f.jsonName);
+  };
+  switch (rule.access.case) {
+    case "public":
+      return "public";
+    case "self":
+      return rule.otherUserPermission ? `self; another user: ${code(rule.otherUserPermission)}` : "self";
+    case "permission":
+      return rule.organizationField
+        ? `${code(rule.access.value)} in the organization ${jsonField(rule.organizationField)}, or platform-wide`
+        : code(rule.access.value);
+    default:
+      throw new Error(`${method.parent.typeName}/${method.name} declares an empty access rule`);
+  }
+}
+
+/** messageSection renders a message: heading, comment, fields and rules. */
+function messageSection(message: DescMessage, level: string): string[] {
+  const out = [`${level} ${localName(message)}`, "", ...prose(commentOf(message)).flatMap((p) => [p, ""])];
+  if (message.fields.length === 0) out.push("No fields.", "");
+  else {
+    const rows = message.fields.map((f) => [code(f.jsonName), fieldType(f), inline(commentOf(f)), fieldRuleText(f)]);
+    out.push(...table(["Field", "Type", "Description", "Rules"], rows), "");
+  }
+  const rules = messageRuleTexts(message);
+  if (rules.length > 0) out.push("Rules on the whole message:", "", ...rules.map((r) => `- ${r}`), "");
+  return out;
+}
+
+/** enumSection renders an enum: heading, comment and values. */
+function enumSection(desc: DescEnum): string[] {
+  const rows = desc.values.map((v) => [code(v.name), String(v.number), inline(commentOf(v, true))]);
+  return [`### ${localName(desc)}`, "", ...prose(commentOf(desc)).flatMap((p) => [p, ""]), ...table(["Value", "Number", "Description"], rows), ""];
+}
+
+/** renderApiReference renders the whole reference. */
+function renderApiReference(registry: Registry, implemented: ReadonlySet<string>): string {
+  const services = API_SERVICES.map((s) => {
+    const desc = registry.getService(s.typeName);
+    if (!desc) throw new Error(`${s.typeName} is not in proto/`);
+    return desc;
+  });
+  const declared = [...registry].filter((d): d is DescService => d.kind === "service" && d.typeName.startsWith(`${PACKAGE}.`));
+  const unrouted = declared.filter((d) => !services.includes(d)).map((d) => d.typeName);
+  if (unrouted.length > 0) throw new Error(`services missing from API_SERVICES in src/rpc/router.ts: ${unrouted.join(", ")}`);
+
+  const rpcName = (m: DescMethod) => `${m.parent.typeName}/${m.name}`;
+  const known = new Set(services.flatMap((s) => s.methods.map(rpcName)));
+  const stray = [...implemented].filter((name) => !known.has(name));
+  if (stray.length > 0) throw new Error(`implemented RPCs missing from proto: ${stray.join(", ")}`);
+
+  // Request and response messages are shown with their RPC; every other message and enum they use,
+  // directly or through other messages, gets a section of its own, in the order first met.
+  const shownWithRpc = new Set(services.flatMap((s) => s.methods.flatMap((m) => [m.input, m.output])));
+  const messages: DescMessage[] = [];
+  const enums: DescEnum[] = [];
+  const wellKnown = new Set<string>();
+  const seen = new Set<DescMessage | DescEnum>();
+  const visit = (desc: DescMessage | DescEnum) => {
+    if (seen.has(desc)) return;
+    seen.add(desc);
+    if (!isOurs(desc)) wellKnown.add(desc.typeName);
+    else if (desc.kind === "enum") enums.push(desc);
+    else {
+      if (!shownWithRpc.has(desc)) messages.push(desc);
+      referencedTypes(desc).forEach(visit);
+    }
+  };
+  for (const s of services) for (const m of s.methods) [m.input, m.output].forEach(visit);
+
+  const rpcCount = services.reduce((n, s) => n + s.methods.length, 0);
+  const out: string[] = [
+    "# API reference",
+    "",
+    "<!-- Generated from proto/ by scripts/print-api-reference.ts (npm run generate). Do not edit by hand. -->",
+    "",
+    `The contract of the user service: package ${code(PACKAGE)}, ${services.length} services and ${rpcCount} RPCs, generated from`,
+    "[`proto/platform/user/v1/`](../proto/platform/user/v1/). The proto files are the source of truth; this page",
+    "shows their comments, access rules and validation rules.",
+    "",
+    "Every RPC is served over Connect, gRPC and gRPC-Web on the same port, at `/<package>.<Service>/<Rpc>`,",
+    "such as `POST /platform.user.v1.AuthService/Login`. In JSON (the Connect protocol's default), fields",
+    "have the lowerCamelCase names listed here, enums are written as their value names, 64-bit integers",
+    "as strings, and fields left at their default may be omitted. RPCs that are not public need the",
+    "header `authorization: Bearer <accessToken>`, with an access token from Register, Login or",
+    "RefreshToken.",
+    "",
+    "## Contents",
+    "",
+    "- [Access rules](#access-rules)",
+    "- [Errors](#errors)",
+    "- [Services](#services)",
+    ...services.map((s) => `  - [${s.name}](#${slug(s.name)})`),
+    "- [Messages](#messages)",
+    "- [Enums](#enums)",
+    "- [Well-known types](#well-known-types)",
+    "",
+    "## Access rules",
+    "",
+    "Each RPC declares who may call it, as the method option `(platform.user.v1.rule)`; the server refuses",
+    "an RPC that declares none. The Access column of the service tables reads:",
+    "",
+    "- **public**: anyone, without credentials.",
+    "- **self**: any signed-in caller, about their own account. *self; another user: `p`* means the request",
+    "  may name another user in `userId`, which needs the platform permission `p`.",
+    "- **`p`**: the caller must hold permission `p` through a platform role (admins hold every",
+    "  permission). *`p` in the organization `f`, or platform-wide* means that a role in the organization",
+    "  whose id is in request field `f` grants it too.",
+    "",
+    "## Errors",
+    "",
+    "Errors use the standard Connect and gRPC status codes. Expected failures also carry a stable,",
+    "machine-readable reason, such as `invalid_credentials` or `email_taken`, in the error metadata",
+    "`x-error-reason` (a response header or trailer, depending on the protocol); clients may switch on",
+    "it. The message is safe to show but is not meant to be parsed.",
+    "",
+    ...table(["Code", "Meaning"], ERROR_CODES.map(([c, meaning]) => [code(c), meaning])),
+    "",
+    "## Services",
+    "",
+  ];
+
+  for (const service of services) {
+    out.push(`### ${service.name}`, "", ...prose(commentOf(service)).flatMap((p) => [p, ""]));
+    const rows = service.methods.map((m) => [
+      `[${m.name}](#${slug(`${service.name}.${m.name}`)})`,
+      `${typeLink(m.input)} → ${typeLink(m.output)}`,
+      accessText(m),
+      implemented.has(rpcName(m)) ? "yes" : "no (`UNIMPLEMENTED`)",
+    ]);
+    out.push(...table(["RPC", "Request → Response", "Access", "Implemented"], rows), "");
+    for (const method of service.methods) {
+      if (method.methodKind !== "unary") throw new Error(`${rpcName(method)} is not unary; the reference shows unary RPCs only`);
+      const status = implemented.has(rpcName(method)) ? "implemented" : "not implemented yet";
+      out.push(
+        `#### ${service.name}.${method.name}`,
+        "",
+        `${code(`POST /${rpcName(method)}`)} · access: ${accessText(method)} · ${status}`,
+        "",
+        ...prose(commentOf(method)).flatMap((p) => [p, ""]),
+        ...messageSection(method.input, "#####"),
+        ...messageSection(method.output, "#####"),
+      );
+    }
+  }
+
+  out.push("## Messages", "", "Messages the requests and responses above use.", "");
+  for (const message of messages) out.push(...messageSection(message, "###"));
+  out.push("## Enums", "");
+  for (const desc of enums) out.push(...enumSection(desc));
+  out.push("## Well-known types", "", "Types from `google.protobuf` the contract uses, and how they look in JSON.", "");
+  out.push(...table(["Type", "JSON"], [...wellKnown].sort().map((t) => [code(t), WELL_KNOWN_JSON[t] ?? fail(`${t} has no JSON description`)])), "");
+
+  const headings = out.filter((l) => /^#{2,5} /.test(l)).map((l) => slug(l.replace(/^#+ /, "")));
+  const duplicates = headings.filter((h, i) => headings.indexOf(h) !== i);
+  if (duplicates.length > 0) throw new Error(`headings with the same anchor: ${duplicates.join(", ")}`);
+  return `${out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+process.stdout.write(renderApiReference(compileProto(), new Set(implementedRpcs())));
