@@ -1,6 +1,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { ProfileService as ProfileRpc } from "../../../gen/platform/user/v1/profile_service_pb.js";
 import { originKey, principalKey, requirePrincipal } from "../../rpc/context.js";
+import { normalizeHumanName } from "../../shared/human-name.js";
 import { profileDetailsFromPb, profileToPb } from "./profile.convert.js";
 import type { ProfileService } from "./profile.service.js";
 
@@ -14,7 +15,7 @@ export function profileRpc(profiles: ProfileService): ServiceImpl<typeof Profile
     async updateProfile(req, ctx) {
       const caller = requirePrincipal(ctx.values.get(principalKey));
       const details = req.profileDetails ? profileDetailsFromPb(req.profileDetails) : {};
-      const updated = await profiles.update(caller.userId, { fullName: req.fullName?.trim(), ...details }, ctx.values.get(originKey));
+      const updated = await profiles.update(caller.userId, { fullName: req.fullName === undefined ? undefined : normalizeHumanName(req.fullName), ...details }, ctx.values.get(originKey));
       return profileToPb(updated);
     },
   };
