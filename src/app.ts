@@ -27,6 +27,7 @@ import { createMetricsInterceptor } from "./rpc/interceptors/metrics.js";
 import { createRequestLogInterceptor } from "./rpc/interceptors/request-log.js";
 import { createRoutes } from "./rpc/router.js";
 import { startServer } from "./rpc/server.js";
+import { createRequestValidator } from "./rpc/validation.js";
 import { checkListenAddress, checkTlsFiles, connectConfiguredRedis, listenFailure, openDatabase, redactUrl } from "./startup.js";
 
 /** AppOverrides lets tests and benchmarks substitute any dependency built from config. */
@@ -173,7 +174,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       createErrorInterceptor(log),
       createAuthenticateInterceptor((token) => guard.authenticate(token)),
       createAuthorizeInterceptor(),
-      createValidateInterceptor(),
+      createValidateInterceptor({ validator: createRequestValidator() }),
     ];
     const handler = createHandler({
       routes: createRoutes({ auth: authRpc(auth), profile: profileRpc(profiles) }, ready, stopping.signal),

@@ -13,6 +13,8 @@ const describeWithServices = (await servicesAvailable()) ? describe : describe.s
 // Not the defaults, so the tests show the configured values are the ones used.
 const ISSUER = "https://auth.platform.test";
 const AUDIENCE = "trading-platform";
+/** The access-token lifetime the service issues tokens with. */
+const TTL = 3600;
 
 async function signInTokens(t: TestApp, user: RegisteredUser) {
   const res = await authClient(t).login({ email: user.email, password: user.password });
@@ -142,6 +144,12 @@ describeWithServices("access tokens", () => {
       });
 
       const now = () => Math.floor(Date.now() / 1000);
+      /**
+       * forgeWithTimes forges a token with the times `times` derives from one reading of the clock
+       * (two readings could straddle a second). The server reads its clock later, never earlier, so
+       * a time at the edge of the tolerance stays inside it.
+       */
+      const forgeWithTimes = (times: (now: number) => JWTPayload) => forgeAccessToken(user, { claims: times(now()) });
       it.each<[string, () => Promise<string>]>([
         ["is signed by another key under the service's key id", () => forgeAccessToken(user, { key: generateKeyPairSync("ed25519").privateKey })],
         ["has typ JWT instead of at+jwt", () => forgeAccessToken(user, { header: { typ: "JWT" } })],
@@ -151,8 +159,23 @@ describeWithServices("access tokens", () => {
         ["comes from another issuer", () => forgeAccessToken(user, { claims: { iss: "https://evil.test" } })],
         ["has its payload changed after signing", async () => tamper(user.accessToken, (claims) => ({ ...claims, amr: ["pwd", "otp"] }))],
         ["has its expiry extended after signing", async () => tamper(user.accessToken, (claims) => ({ ...claims, exp: claims.exp! + 86_400 }))],
+        // Correctly signed, but with times the service never sets (a leaked key, a replica's wrong clock).
+        ["was issued a minute in the future", () => forgeWithTimes((n) => ({ iat: n + 60, exp: n + 60 + TTL }))],
+        ["was issued an hour in the future", () => forgeWithTimes((n) => ({ iat: n + 3600, exp: n + 3600 + TTL }))],
+        ["lives ten years", () => forgeWithTimes((n) => ({ iat: n, exp: n + 10 * 365 * 86_400 }))],
+        ["lives one second longer than the TTL", () => forgeWithTimes((n) => ({ iat: n - 60, exp: n - 60 + TTL + 1 }))],
+        ["is not valid before a minute from now", () => forgeWithTimes((n) => ({ nbf: n + 60 }))],
       ])("answers UNAUTHENTICATED when the token %s", async (_, token) => {
         await expect(profileClient(t, await token()).getProfile({})).rejects.toMatchObject({ code: Code.Unauthenticated });
+      });
+
+      it.each<[string, () => Promise<string>]>([
+        ["was issued 5 s in the future, within the clock tolerance", () => forgeWithTimes((n) => ({ iat: n + 5, exp: n + 5 + TTL }))],
+        ["was issued almost a TTL ago", () => forgeWithTimes((n) => ({ iat: n - TTL + 60, exp: n + 60 }))],
+        ["has an nbf already reached", () => forgeWithTimes((n) => ({ nbf: n - 1 }))],
+        ["has an nbf 5 s ahead, within the clock tolerance", () => forgeWithTimes((n) => ({ nbf: n + 5 }))],
+      ])("accepts a token that %s", async (_, token) => {
+        await expect(profileClient(t, await token()).getProfile({})).resolves.toMatchObject({ userId: user.userId });
       });
     });
   });

@@ -70,6 +70,33 @@ describeWithServices("AuthService", () => {
       expect(tokens.userId).toBe(user.userId);
     });
 
+    // NIST 800-63B 5.1.1.2: the same password typed on a keyboard that sends precomposed letters
+    // (NFC) and on one that sends letters and combining accents (NFD) must be the same password.
+    describe("with a password in another Unicode normalisation form", () => {
+      const nfc = "Crème brûlée à Ångström";
+      const nfd = nfc.normalize("NFD");
+
+      it.each([
+        ["NFC", "NFD", nfc, nfd],
+        ["NFD", "NFC", nfd, nfc],
+      ])("signs in a user registered with the %s form using the %s form", async (_, __, registeredWith, signInWith) => {
+        expect(registeredWith).not.toBe(signInWith);
+        const email = uniqueEmail();
+        const registered = await authClient(t).register({ email, password: registeredWith, fullName: "Test User" });
+
+        const tokens = await signIn(t, { email, password: signInWith });
+
+        expect(tokens.userId).toBe(registered.userId);
+      });
+
+      it("still refuses a different password with the same letters unaccented", async () => {
+        const email = uniqueEmail();
+        await authClient(t).register({ email, password: nfc, fullName: "Test User" });
+
+        expect((await failure(login(t, { email, password: "Creme brulee a Angstrom" }))).code).toBe(Code.Unauthenticated);
+      });
+    });
+
     it("records the session with the client's address and user agent", async () => {
       const user = await registerUser(t);
       const tokens = await signIn(t, { email: user.email, password: user.password, device: { userAgent: "LoginTest/1.0 (X11; Linux)", deviceName: "CI box" } });

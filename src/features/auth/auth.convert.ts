@@ -6,6 +6,7 @@ import {
 import { IdentityProvider, type AuthTokensSchema, type DeviceContext } from "../../../gen/platform/user/v1/common_pb.js";
 import type { IdentityProviderName } from "../../config.js";
 import type { RegistrationTypeValue } from "../../db/tables/users.js";
+import { normalizeHumanName } from "../../shared/human-name.js";
 import { profileDetailsFromPb } from "../profile/index.js";
 import type { ClientDevice } from "../sessions/index.js";
 import type { IssuedTokens, Registration } from "./auth.service.js";
@@ -28,20 +29,22 @@ export function identityProviderFromPb(provider: IdentityProvider): IdentityProv
   return provider === IdentityProvider.UNSPECIFIED ? undefined : identityProviders[provider];
 }
 
+/** deviceFromPb reads what the client says about itself; its device name is a name people read. */
 export function deviceFromPb(device: DeviceContext | undefined): ClientDevice {
   return {
     deviceId: device?.deviceId,
-    deviceName: device?.deviceName,
+    deviceName: device?.deviceName && normalizeHumanName(device.deviceName),
     userAgent: device?.userAgent,
     appVersion: device?.appVersion,
   };
 }
 
+/** registrationFromPb reads a validated sign-up request, with the full name normalised for storing. */
 export function registrationFromPb(req: UserRegistrationRequest): Registration {
   return {
     email: req.email,
     password: req.password,
-    fullName: req.fullName,
+    fullName: normalizeHumanName(req.fullName),
     registrationType: registrationTypes[req.registrationType],
     ...profileDetailsFromPb(req.profileDetails),
     idToken: req.idToken,

@@ -25,6 +25,7 @@ import { findOidcLogin, findPasswordLogin, insertOidcCredential, insertPasswordC
 export interface Registration {
   email: string;
   password: string;
+  /** fullName is already normalised (normalizeHumanName). */
   fullName: string;
   registrationType: RegistrationTypeValue;
   investmentProfile: InvestmentProfileValue;
@@ -102,7 +103,7 @@ export class AuthService {
       const opened = await db.transaction().execute(async (trx) => {
         const userId = await profiles.createUser(trx, {
           email,
-          fullName: input.fullName.trim(),
+          fullName: input.fullName,
           status: "pending_verification",
           verificationStatus: "pending",
           registrationType: input.registrationType,
@@ -119,7 +120,7 @@ export class AuthService {
           action: "user.register",
           resourceType: "user",
           resourceId: userId,
-          newValues: { email, fullName: input.fullName.trim(), registrationType: input.registrationType, status: "pending_verification" },
+          newValues: { email, fullName: input.fullName, registrationType: input.registrationType, status: "pending_verification" },
           origin,
           complianceRelevant: true,
         });

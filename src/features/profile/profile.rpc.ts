@@ -1,5 +1,6 @@
 import { originKey, principalKey, requirePrincipal } from "../../rpc/context.js";
 import type { Handlers } from "../../rpc/implemented.js";
+import { normalizeHumanName } from "../../shared/human-name.js";
 import { profileDetailsFromPb, profileToPb } from "./profile.convert.js";
 import type { ProfileService } from "./profile.service.js";
 
@@ -13,7 +14,7 @@ export function profileRpc(profiles: ProfileService): Handlers<"profile"> {
     async updateProfile(req, ctx) {
       const caller = requirePrincipal(ctx.values.get(principalKey));
       const details = req.profileDetails ? profileDetailsFromPb(req.profileDetails) : {};
-      const updated = await profiles.update(caller.userId, { fullName: req.fullName?.trim(), ...details }, ctx.values.get(originKey));
+      const updated = await profiles.update(caller.userId, { fullName: req.fullName === undefined ? undefined : normalizeHumanName(req.fullName), ...details }, ctx.values.get(originKey));
       return profileToPb(updated);
     },
   };

@@ -8,6 +8,7 @@ import type {
 import type { Cache } from "../../platform/cache.js";
 import type { Clock } from "../../platform/clock.js";
 import { DomainError } from "../../shared/domain-error.js";
+import { characterCount } from "../../shared/human-name.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { AuditLog } from "../audit/index.js";
 import { findUser, findUserForUpdate, insertUser, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
@@ -32,6 +33,19 @@ type CachedProfile = Omit<Profile, "createdAt"> & { createdAt: string };
 
 const cacheKey = (userId: string) => `profile:v1:${userId}`;
 
+/** FULL_NAME_MAX_CHARS is full_name's max_len in the API and the bound of the users_full_name_length check. */
+const FULL_NAME_MAX_CHARS = 200;
+
+/**
+ * refuseOverlongFullName guards the column: the API counts the name as sent, and normalising it to
+ * NFC can make it longer (normalizeHumanName), which the database would refuse as a fault.
+ */
+function refuseOverlongFullName(fullName: string | undefined): void {
+  if (fullName !== undefined && characterCount(fullName) > FULL_NAME_MAX_CHARS) {
+    throw new DomainError("invalid_argument", "full_name_too_long", `full_name: must be at most ${FULL_NAME_MAX_CHARS} characters in Unicode NFC`);
+  }
+}
+
 /** ProfileService reads profiles through a cache and changes them with an audit record. */
 export class ProfileService {
   constructor(
@@ -43,7 +57,8 @@ export class ProfileService {
   ) {}
 
   /** createUser inserts a new user inside the caller's transaction (used by registration). */
-  createUser(trx: Tx, user: NewUser): Promise<string> {
+  async createUser(trx: Tx, user: NewUser): Promise<string> {
+    refuseOverlongFullName(user.fullName);
     return insertUser(trx, user);
   }
 
@@ -64,6 +79,7 @@ export class ProfileService {
 
   /** update applies the changes present, records old and new values, and refreshes the cached copy. */
   async update(userId: string, changes: UserChanges, origin: RequestOrigin): Promise<Profile> {
+    refuseOverlongFullName(changes.fullName);
     await this.db.transaction().execute(async (trx) => {
       const before = await findUserForUpdate(trx, userId);
       if (!before) throw new DomainError("not_found", "user_not_found", "user not found");

@@ -78,6 +78,9 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<StoredSig
   return { key: await loadSigningKey(file), file, generated };
 }
 
+/** CLOCK_TOLERANCE_SECONDS is how far the clocks of the replicas issuing and checking tokens may differ. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+
 /**
  * AccessTokens issues and verifies RFC 9068 JWT access tokens: header typ "at+jwt" with kid, claims
  * iss, aud, sub, sid, client_id, iat, exp, jti, amr. Tokens are signed with the current key; keys
@@ -111,7 +114,14 @@ export class AccessTokens {
       .sign(this.key.privateKey);
   }
 
-  /** verify checks signature, algorithm, type, issuer, audience and expiry; it throws on any failure. */
+  /**
+   * verify checks signature, algorithm, type, issuer, audience and times; it throws on any failure.
+   * Besides expiry, the times must be ones this service would have set: iat not in the future and
+   * not older than the TTL, exp at most the TTL after iat, nbf (never set, but honoured) reached.
+   * A correctly signed token with other times comes from a replica with a wrong clock or a faulty
+   * issuer; refusing it bounds how long any signed token can be used. Clocks may differ by
+   * CLOCK_TOLERANCE_SECONDS.
+   */
   async verify(token: string, now: Date): Promise<AccessTokenClaims> {
     const { kid } = decodeProtectedHeader(token);
     const key = kid === undefined ? undefined : this.verificationKeys.get(kid);
@@ -122,9 +132,15 @@ export class AccessTokens {
       issuer: this.issuer,
       audience: this.audience,
       currentDate: now,
-      clockTolerance: 5,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      // Refuses an iat later than now and one earlier than a token of ours can live (both with the
+      // tolerance); jose also refuses an nbf later than now.
+      maxTokenAge: this.ttlSeconds,
       requiredClaims: ["sub", "sid", "exp", "iat", "jti"],
     });
+    // jose has no bound on the lifetime itself: without this, a token signed with exp years after
+    // a current iat would be accepted until then.
+    if (payload.exp! - payload.iat! > this.ttlSeconds) throw new Error("token lifetime exceeds the access-token TTL");
     const amr = Array.isArray(payload.amr) ? payload.amr.filter((m): m is string => typeof m === "string") : [];
     if (typeof payload.sid !== "string") throw new Error("sid claim is not a string");
     return { userId: payload.sub!, sessionId: payload.sid, amr, expiresAt: new Date(payload.exp! * 1000) };

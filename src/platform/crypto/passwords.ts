@@ -13,15 +13,29 @@ const MIN_STRENGTH_SCORE = 3;
 const strength = new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs });
 const commonPasswords = new Set(dictionary["passwords-common"]);
 
+/**
+ * normalizePassword is the form passwords are checked, hashed and verified in: Unicode NFC (NIST
+ * 800-63B 5.1.1.2), so "é" typed as one code point on one keyboard and as "e" plus a combining
+ * accent on another is the same password.
+ *
+ * Hashes are made of the NFC form only, and verify tries only that form. Before this rule a hash was
+ * made of whatever the client sent, so a non-NFC password set then no longer verifies; no such
+ * hash exists outside development databases (the service has not been released), so verify does
+ * not fall back to the raw form. Such a fallback would double the argon2 work of every failed
+ * non-NFC attempt, for good.
+ */
+const normalizePassword = (password: string) => password.normalize("NFC");
+
 /** PasswordProblem says why a new password is refused. */
 export type PasswordProblem = "too_short" | "too_long" | "common" | "guessable";
 
 /**
  * passwordProblem checks a new password the NIST 800-63B way: length 12–128 (in characters), not on
  * the common-passwords list, and not easily guessed from dictionary words or the user's own details.
- * No composition rules.
+ * No composition rules. The password is judged in NFC, the form it is hashed in.
  */
-export function passwordProblem(password: string, userInputs: string[]): PasswordProblem | undefined {
+export function passwordProblem(rawPassword: string, userInputs: string[]): PasswordProblem | undefined {
+  const password = normalizePassword(rawPassword);
   const length = [...password].length;
   if (length < 12) return "too_short";
   if (length > 128) return "too_long";
@@ -38,7 +52,8 @@ export function passwordProblem(password: string, userInputs: string[]): Passwor
 
 /**
  * PasswordHasher hashes and verifies passwords with argon2id at OWASP's parameters (m=19 MiB, t=2,
- * p=1, the library defaults), at most `concurrency` at a time to bound memory and CPU.
+ * p=1, the library defaults), at most `concurrency` at a time to bound memory and CPU. Both take
+ * the password in NFC (normalizePassword).
  */
 export class PasswordHasher {
   private readonly slots: Semaphore;
@@ -48,12 +63,12 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return this.slots.run(() => hash(password));
+    return this.slots.run(() => hash(normalizePassword(password)));
   }
 
   /** verify checks password against a stored PHC string; with none, it burns the same time and fails. */
   async verify(stored: string | undefined, password: string): Promise<boolean> {
-    const matched = await this.slots.run(() => verify(stored ?? UNKNOWN_ACCOUNT_HASH, password).catch(() => false));
+    const matched = await this.slots.run(() => verify(stored ?? UNKNOWN_ACCOUNT_HASH, normalizePassword(password)).catch(() => false));
     return stored !== undefined && matched;
   }
 }
