@@ -37,6 +37,8 @@ import {
   MessageRulesSchema,
   oneof as oneofRules,
   OneofRulesSchema,
+  predefined,
+  PredefinedRulesSchema,
 } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { accessRuleOf } from "../src/rpc/access-rules.js";
 import { implementedRpcs } from "../src/rpc/implemented.js";
@@ -270,6 +272,21 @@ function celText(rule: ReflectMessage): string {
   return get("message") ? escapeText(get("message")) : code(get("expression"));
 }
 
+/**
+ * predefinedRuleItems renders the predefined rules of our own (extensions of a type's rules message,
+ * such as human_name in validation.proto) that a field sets: their name and what their rules say.
+ */
+function predefinedRuleItems(field: DescField, typeRules: ReflectMessage): string[] {
+  const set = new Set((typeRules.message.$unknown ?? []).map((u) => u.no));
+  const extensions = [field.parent.file, ...field.parent.file.dependencies].flatMap((file) => file.extensions);
+  return extensions
+    .filter((ext) => ext.extendee.typeName === typeRules.desc.typeName && set.has(ext.number))
+    .map((ext) => {
+      const said = hasOption(ext, predefined) ? reflect(PredefinedRulesSchema, getOption(ext, predefined)) : undefined;
+      return said ? `${code(ext.name)} (${ruleItems(said).join("; ")})` : code(ext.name);
+    });
+}
+
 /** fieldRuleText renders a field's protovalidate rules, short: the type's rules lose their prefix. */
 function fieldRuleText(field: DescField): string {
   if (!hasOption(field, fieldRules)) return "";
@@ -279,7 +296,11 @@ function fieldRuleText(field: DescField): string {
   const rank = (f: DescField) => (f.name === "required" ? 0 : f === typeRules ? 1 : f.name === "ignore" ? 3 : 2);
   return [...rules.sortedFields]
     .sort((a, b) => rank(a) - rank(b))
-    .flatMap((f) => (f === typeRules ? ruleItems(rules.get(f) as ReflectMessage, undefined, field.enum) : ruleItems(rules, [f])))
+    .flatMap((f) => {
+      if (f !== typeRules) return ruleItems(rules, [f]);
+      const own = rules.get(f) as ReflectMessage;
+      return [...ruleItems(own, undefined, field.enum), ...predefinedRuleItems(field, own)];
+    })
     .join("; ");
 }
 
