@@ -1,6 +1,9 @@
 // npm run bench: drives the real server (child process, local Postgres + Redis) over HTTP/2 at a
 // fixed concurrency for a fixed time, measures the two limits in the same run, prints a table
-// and writes bench/results.json. BENCH_SECONDS and BENCH_CONCURRENCY change the load.
+// and writes bench/results.json. BENCH_SECONDS and BENCH_CONCURRENCY change the load,
+// BENCH_POSTGRES_URL and BENCH_REDIS_URL where the servers are. The service runs on a database and
+// under a Redis key prefix of the run's own, both removed at the end, so a server started later on
+// the same Redis finds none of the bench's counters.
 import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
@@ -8,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
 import pg from "pg";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { AuthService } from "../gen/platform/user/v1/auth_service_pb.js";
@@ -85,8 +89,24 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 
 const clientFor = (port: number) => new RawConnectClient(`http://127.0.0.1:${port}`);
 
+/** removeKeys deletes every key under prefix and says how many were left once it is done. */
+async function removeKeys(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true });
+  await redis.connect();
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.unlink(...keys);
+    }
+    return (await redis.keys(`${prefix}*`)).length;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function benchService(): Promise<Record<string, RpcFigures>> {
-  const database = `user_service_bench_${randomBytes(4).toString("hex")}`;
+  const run = randomBytes(4).toString("hex");
+  const database = `user_service_bench_${run}`;
+  const redisKeyPrefix = `user-service-bench-${run}:`;
   const keyDir = await fs.mkdtemp(path.join(os.tmpdir(), "user-service-bench-"));
   const keyFile = path.join(keyDir, "jwt.pem");
   await fs.writeFile(keyFile, generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }));
@@ -96,6 +116,7 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
   const { child, port } = await startProcess(["bin/user-service.js", "serve", "--migrate"], {
     DATABASE_URL: databaseUrl.toString(),
     REDIS_URL,
+    REDIS_KEY_PREFIX: redisKeyPrefix,
     JWT_PRIVATE_KEY_FILE: keyFile,
     LOG_LEVEL: "info",
     REGISTRATIONS_PER_IP_PER_HOUR: "100000000",
@@ -142,6 +163,8 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
     await stopProcess(child);
     await adminQuery(`drop database if exists "${database}" with (force)`);
     await fs.rm(keyDir, { recursive: true, force: true });
+    const left = await removeKeys(redisKeyPrefix);
+    if (left > 0) throw new Error(`${left} Redis keys under ${redisKeyPrefix} could not be removed`);
   }
 }
 

@@ -37,7 +37,7 @@ export interface AppOverrides {
   database?: DatabaseHandle;
   /** A Redis client to use; `null` forces embedded mode even when REDIS_URL is set. */
   redis?: Redis | null;
-  /** Prefix for Redis keys and channels, so runs sharing one Redis stay apart. */
+  /** Prefix for Redis keys and channels instead of REDIS_KEY_PREFIX's. */
   redisNamespace?: string;
   signingKey?: SigningKey;
   /** Apply pending migrations before serving (always done in embedded mode). */
@@ -118,7 +118,7 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     for (const close of closers.reverse()) await close().catch((error: unknown) => log.error({ err: error }, "error during shutdown"));
   };
   try {
-    const namespace = overrides.redisNamespace ?? "user-service:";
+    const namespace = overrides.redisNamespace ?? config.redisKeyPrefix;
     const redis = overrides.redis === null ? undefined : (overrides.redis ?? (await connectConfiguredRedis(config, namespace, log)));
     if (redis && overrides.redis === undefined) closers.push(() => closeRedis(redis, config.redisCommandTimeoutMs));
     const database = overrides.database ?? (await openDatabase(config, { log, createIfMissing: overrides.migrate }));

@@ -15,6 +15,8 @@ export interface Config {
   host: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel, so deployments sharing one Redis stay apart. */
+  redisKeyPrefix: string;
   /** How long start-up waits for Redis before exiting. */
   redisConnectTimeoutMs: number;
   /** How long any one Redis command may take; a stalled Redis costs a call no more. */
@@ -146,6 +148,13 @@ function origins(env: Env): string[] {
   });
 }
 
+function keyPrefix(env: Env): string {
+  const raw = env.REDIS_KEY_PREFIX;
+  if (raw === undefined || raw === "") return "user-service:";
+  if (!/^[\w.:-]{1,64}$/.test(raw)) throw new ConfigError("REDIS_KEY_PREFIX", "must be 1 to 64 letters, digits, '_', '.', ':' or '-'");
+  return raw;
+}
+
 /** loadConfig reads the environment; it throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = url(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
@@ -169,6 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST || "0.0.0.0",
     databaseUrl,
     redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
+    redisKeyPrefix: keyPrefix(env),
     redisConnectTimeoutMs: integer(env, "REDIS_CONNECT_TIMEOUT_MS", 10_000, 100, 600_000),
     redisCommandTimeoutMs: integer(env, "REDIS_COMMAND_TIMEOUT_MS", 500, 10, 60_000),
     dataDir,
