@@ -15,7 +15,7 @@ import { registerHealth, type ReadinessProbe } from "./health.js";
 import { IMPLEMENTED, type Handlers } from "./implemented.js";
 import { registerReflection } from "./reflection.js";
 
-/** API_SERVICES are the services of the public contract, in API.md's order. */
+/** API_SERVICES are the services of the public contract, in the order docs/api.md lists them. */
 export const API_SERVICES: readonly DescService[] = [
   AuthService,
   ProfileService,

@@ -3,7 +3,7 @@ import type { DescMessage } from "@bufbuild/protobuf";
 import { MfaTypeSchema, OrgRoleSchema, UserStatusSchema } from "../../gen/platform/user/v1/common_pb.js";
 import { API_SERVICES } from "../../src/rpc/router.js";
 
-// The public contract's names (API.md): services, RPCs, and the request and response fields it
+// The public contract's fixed names (docs/api.md lists them all): services, RPCs, and the request and response fields it
 // lists, as JSON (lowerCamelCase) names. Outside clients are built against exactly these.
 const CONTRACT: Record<string, Record<string, { request: string[]; response: string[] }>> = {
   AuthService: {
@@ -92,7 +92,7 @@ const jsonNames = (message: DescMessage) => message.fields.map((f) => f.jsonName
 const serviceNamed = (name: string) => API_SERVICES.find((s) => s.typeName === `platform.user.v1.${name}`);
 const methodOf = (service: string, rpc: string) => serviceNamed(service)?.methods.find((m) => m.name === rpc);
 
-describe("the public contract (API.md)", () => {
+describe("the public contract's fixed names", () => {
   it("has exactly the ten services of package platform.user.v1", () => {
     expect(API_SERVICES.map((s) => s.typeName).sort()).toEqual(Object.keys(CONTRACT).map((s) => `platform.user.v1.${s}`).sort());
   });
