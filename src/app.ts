@@ -115,9 +115,12 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       profiles,
       audit,
       limits: {
-        loginFailuresPerAccount: new Limiter("login-account", limits.loginFailuresPerAccount, limits.loginWindowSeconds, redis),
-        loginFailuresPerIp: new Limiter("login-ip", limits.loginFailuresPerIp, limits.loginWindowSeconds, redis),
-        registrationsPerIp: new Limiter("register-ip", limits.registrationsPerIpPerHour, 3600, redis),
+        loginFailuresPerAccount: new Limiter(
+          { name: "login-account", reason: "login_locked_account", points: limits.loginFailuresPerAccount, windowSeconds: limits.loginWindowSeconds },
+          redis,
+        ),
+        loginFailuresPerIp: new Limiter({ name: "login-ip", reason: "login_rate_ip", points: limits.loginFailuresPerIp, windowSeconds: limits.loginWindowSeconds }, redis),
+        registrationsPerIp: new Limiter({ name: "register-ip", reason: "registration_rate_ip", points: limits.registrationsPerIpPerHour, windowSeconds: 3600 }, redis),
       },
     });
 

@@ -111,7 +111,10 @@ describeWithServices("AuthService", () => {
       for (let i = 0; i < 3; i++) {
         await expect(login(t, { email: user.email, password: WRONG_PASSWORD })).rejects.toMatchObject({ code: Code.Unauthenticated });
       }
-      await expect(login(t, { email: user.email, password: user.password })).rejects.toMatchObject({ code: Code.ResourceExhausted });
+      const locked = await failure(login(t, { email: user.email, password: user.password }));
+      expect(locked.code).toBe(Code.ResourceExhausted);
+      expect(locked.metadata.get("x-error-reason")).toBe("login_locked_account");
+      expect(Number(locked.metadata.get("retry-after"))).toBeGreaterThan(0);
       // The lockout is per account: another account from the same address still signs in.
       const other = await registerUser(t);
       await expect(signIn(t, { email: other.email, password: other.password })).resolves.toMatchObject({ userId: other.userId });
@@ -188,7 +191,10 @@ describeWithServices("AuthService", () => {
       for (const user of failing) {
         await expect(login(t, { email: user.email, password: WRONG_PASSWORD })).rejects.toMatchObject({ code: Code.Unauthenticated });
       }
-      await expect(login(t, { email: innocent.email, password: innocent.password })).rejects.toMatchObject({ code: Code.ResourceExhausted });
+      const refused = await failure(login(t, { email: innocent.email, password: innocent.password }));
+      expect(refused.code).toBe(Code.ResourceExhausted);
+      expect(refused.metadata.get("x-error-reason")).toBe("login_rate_ip");
+      expect(Number(refused.metadata.get("retry-after"))).toBeGreaterThan(0);
     });
   });
 
