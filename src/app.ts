@@ -6,7 +6,7 @@ import { ConfigError, type Config } from "./config.js";
 import { connectPostgres, openEmbedded, type DatabaseHandle } from "./db/create-database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { AuditLog } from "./features/audit/index.js";
-import { AuthService, authRpc } from "./features/auth/index.js";
+import { AuthService, authRpc, SignInThrottle } from "./features/auth/index.js";
 import { ProfileService, profileRpc } from "./features/profile/index.js";
 import { SessionGuard, Sessions } from "./features/sessions/index.js";
 import { MemoryCache, RedisCache, type Cache } from "./platform/cache.js";
@@ -103,11 +103,27 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const guard = new SessionGuard(database.db, accessTokens, bus, clock);
     await guard.start();
     const profiles = new ProfileService(database.db, cache, audit, clock, config.profileCacheTtlSeconds);
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
     const { limits } = config;
+    const loginLimit = (name: string, reason: string, points: number) => new Limiter({ name, reason, points, windowSeconds: limits.loginWindowSeconds }, redis);
+    const signIns = new SignInThrottle({
+      db: database.db,
+      audit,
+      log,
+      metrics,
+      limits: {
+        ip: loginLimit("login-ip", "login_rate_ip", limits.loginFailuresPerIp),
+        account_address: loginLimit("login-account-address", "login_locked_account_address", limits.loginFailuresPerAccountAddress),
+        account_device: loginLimit("login-account-device", "login_locked_account_device", limits.loginFailuresPerDevice),
+        account: loginLimit("login-account", "login_locked_account", limits.loginFailuresPerAccount),
+      },
+      slowdownAfter: limits.loginSlowdownAfter,
+      slowdownBaseMs: limits.loginSlowdownBaseMs,
+    });
     const auth = new AuthService({
       db: database.db,
       clock,
-      log,
       passwords: new PasswordHasher(limits.passwordHashConcurrency),
       identityTokens: new IdentityTokens(config.oidcProviders),
       accessTokens,
@@ -115,13 +131,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       profiles,
       audit,
       limits: {
-        loginFailuresPerAccount: new Limiter(
-          { name: "login-account", reason: "login_locked_account", points: limits.loginFailuresPerAccount, windowSeconds: limits.loginWindowSeconds },
-          redis,
-        ),
-        loginFailuresPerIp: new Limiter({ name: "login-ip", reason: "login_rate_ip", points: limits.loginFailuresPerIp, windowSeconds: limits.loginWindowSeconds }, redis),
         registrationsPerIp: new Limiter({ name: "register-ip", reason: "registration_rate_ip", points: limits.registrationsPerIpPerHour, windowSeconds: 3600 }, redis),
       },
+      signIns,
     });
 
     const ready = async () => {
@@ -133,8 +145,6 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       }
     };
     const stopping = new AbortController();
-    const metrics = new Registry();
-    collectDefaultMetrics({ register: metrics });
     const interceptors: Interceptor[] = [
       createRequestLogInterceptor(log),
       createMetricsInterceptor(metrics),
