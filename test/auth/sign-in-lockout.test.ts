@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from "../../src/config.js";
 import { addressKey, slowdownMs } from "../../src/features/auth/sign-in-throttle.js";
 import { createLogger } from "../../src/platform/logger.js";
 import { startTestApp, type TestApp } from "../support/app.js";
-import { registerUser, type RegisteredUser } from "../support/factories.js";
+import { registerUser, uniqueEmail, type RegisteredUser } from "../support/factories.js";
 import { servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
@@ -243,6 +243,27 @@ describeWithServices("Login lockout", () => {
     const before = await metric(t, 'auth_login_failures_total{reason="wrong_password"}');
     await failTimes(t, randomAddress(), user.email, 2);
     expect(await metric(t, 'auth_login_failures_total{reason="wrong_password"}')).toBe(before + 2);
+  });
+
+  it("logs a failed sign-in with the client address, request id and reason, never the password or e-mail", async () => {
+    const user = await registerUser(t);
+    const address = randomAddress();
+    const requestId = `trace-${randomBytes(4).toString("hex")}`;
+    await expect(authFrom(t, address, { "x-request-id": requestId }).login({ email: user.email, password: WRONG_PASSWORD })).rejects.toMatchObject({
+      code: Code.Unauthenticated,
+    });
+    const unknownEmail = uniqueEmail("nobody");
+    const unknownId = `${requestId}-unknown`;
+    await expect(authFrom(t, address, { "x-request-id": unknownId }).login({ email: unknownEmail, password: WRONG_PASSWORD })).rejects.toMatchObject({
+      code: Code.Unauthenticated,
+    });
+    const failed = lines.filter((line) => line.msg === "sign-in failed");
+    expect(failed.find((line) => line.requestId === requestId)).toMatchObject({ level: "warn", ipAddress: address, reason: "wrong_password", userId: user.userId });
+    const unknown = failed.find((line) => line.requestId === unknownId);
+    expect(unknown).toMatchObject({ level: "warn", ipAddress: address, reason: "unknown_account", emailHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(unknown).not.toHaveProperty("userId");
+    const everything = JSON.stringify(lines);
+    for (const secret of [WRONG_PASSWORD, user.email, unknownEmail]) expect(everything).not.toContain(secret);
   });
 
   it("logs a lockout with its scope, the client address and request id", async () => {

@@ -44,7 +44,7 @@ export interface SignInAttempt {
   knownDeviceId?: string;
 }
 
-/** SignInFailure is why a sign-in failed, as counted. */
+/** SignInFailure is why a sign-in failed, as logged and counted. */
 export type SignInFailure = "unknown_account" | "wrong_password" | "account_not_active" | "identity_not_registered" | IdentityTokenRejected["reason"];
 
 /** MAX_SLOWDOWN_MS bounds one attempt's wait, whatever the count. */
@@ -135,9 +135,10 @@ export class SignInThrottle {
     ]);
   }
 
-  /** failed counts a failed sign-in; a wrong password of an existing account is audited. */
+  /** failed logs and counts a failed sign-in; a wrong password of an existing account is audited. */
   failed(attempt: SignInAttempt, reason: SignInFailure): void {
     this.failures.inc({ reason });
+    this.deps.log.warn({ ...describe(attempt), reason }, "sign-in failed");
     if (attempt.userId && reason === "wrong_password") {
       this.record({ actorUserId: null, action: "auth.login_failed", resourceType: "user", resourceId: attempt.userId, origin: attempt.origin });
     }
