@@ -26,6 +26,7 @@ export interface SignInPolicy {
   slowdownBaseMs: number;
 }
 
+/** SignInThrottleDependencies is the policy plus where lockouts and failures are reported. */
 export interface SignInThrottleDependencies extends SignInPolicy {
   db: Db;
   audit: AuditLog;
