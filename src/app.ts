@@ -6,7 +6,7 @@ import { ConfigError, type Config } from "./config.js";
 import type { DatabaseHandle } from "./db/create-database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { AuditLog } from "./features/audit/index.js";
-import { AuthService, authRpc } from "./features/auth/index.js";
+import { AuthService, authRpc, SignInThrottle } from "./features/auth/index.js";
 import { ProfileService, profileRpc } from "./features/profile/index.js";
 import { SessionGuard, Sessions } from "./features/sessions/index.js";
 import { MemoryCache, RedisCache, type Cache } from "./platform/cache.js";
@@ -139,11 +139,27 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     const guard = new SessionGuard(database.db, accessTokens, bus, clock);
     await guard.start();
     const profiles = new ProfileService(database.db, cache, audit, clock, config.profileCacheTtlSeconds);
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
     const { limits } = config;
+    const loginLimit = (name: string, reason: string, points: number) => new Limiter({ name, reason, points, windowSeconds: limits.loginWindowSeconds }, redis);
+    const signIns = new SignInThrottle({
+      db: database.db,
+      audit,
+      log,
+      metrics,
+      limits: {
+        ip: loginLimit("login-ip", "login_rate_ip", limits.loginFailuresPerIp),
+        account_address: loginLimit("login-account-address", "login_locked_account_address", limits.loginFailuresPerAccountAddress),
+        account_device: loginLimit("login-account-device", "login_locked_account_device", limits.loginFailuresPerDevice),
+        account: loginLimit("login-account", "login_locked_account", limits.loginFailuresPerAccount),
+      },
+      slowdownAfter: limits.loginSlowdownAfter,
+      slowdownBaseMs: limits.loginSlowdownBaseMs,
+    });
     const auth = new AuthService({
       db: database.db,
       clock,
-      log,
       passwords: new PasswordHasher(limits.passwordHashConcurrency),
       identityTokens: new IdentityTokens(config.oidcProviders),
       accessTokens,
@@ -151,10 +167,9 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       profiles,
       audit,
       limits: {
-        loginFailuresPerAccount: new Limiter("login-account", limits.loginFailuresPerAccount, limits.loginWindowSeconds, redis),
-        loginFailuresPerIp: new Limiter("login-ip", limits.loginFailuresPerIp, limits.loginWindowSeconds, redis),
-        registrationsPerIp: new Limiter("register-ip", limits.registrationsPerIpPerHour, 3600, redis),
+        registrationsPerIp: new Limiter({ name: "register-ip", reason: "registration_rate_ip", points: limits.registrationsPerIpPerHour, windowSeconds: 3600 }, redis),
       },
+      signIns,
     });
 
     const ready = async () => {
@@ -166,8 +181,6 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       }
     };
     const stopping = new AbortController();
-    const metrics = new Registry();
-    collectDefaultMetrics({ register: metrics });
     const interceptors: Interceptor[] = [
       createRequestLogInterceptor(log),
       createMetricsInterceptor(metrics),

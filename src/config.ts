@@ -37,11 +37,19 @@ export interface Config {
   tls: { certFile: string; keyFile: string } | undefined;
   oidcProviders: Partial<Record<IdentityProviderName, OidcProvider>>;
   limits: {
-    /** Failed sign-ins per account before it is locked out for the window. */
+    /** Failed sign-ins per account from one client address (IPv6: one /64) before that pair is locked out for the window. */
+    loginFailuresPerAccountAddress: number;
+    /** Failed sign-ins per account from one device that signed in to it before. */
+    loginFailuresPerDevice: number;
+    /** Failed sign-ins per account from unknown devices, all addresses together: the ceiling against distributed guessing. */
     loginFailuresPerAccount: number;
-    /** Failed sign-ins per client IP address before it is locked out for the window. */
+    /** Failed sign-ins per client IP address, whatever the accounts, before it is locked out for the window. */
     loginFailuresPerIp: number;
     loginWindowSeconds: number;
+    /** Attempts per budget answered at full speed; later ones wait loginSlowdownBaseMs, doubling each time (4 s at most). */
+    loginSlowdownAfter: number;
+    /** The first slowdown; 0 turns slowing down off. */
+    loginSlowdownBaseMs: number;
     /** Sign-ups per client IP address per hour. */
     registrationsPerIpPerHour: number;
     /** Password hashes computed at once; more wait their turn. */
@@ -173,6 +181,12 @@ export function loadConfig(env: Env = process.env): Config {
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
     throw new ConfigError("LOG_LEVEL", "must be one of fatal, error, warn, info, debug, trace, silent");
   }
+  const loginFailuresPerAccountAddress = integer(env, "LOGIN_FAILURES_PER_ACCOUNT_ADDRESS", 10, 1, 1_000_000);
+  const loginFailuresPerAccount = integer(env, "LOGIN_FAILURES_PER_ACCOUNT", 100, 1, 1_000_000);
+  if (loginFailuresPerAccount <= loginFailuresPerAccountAddress) {
+    // Else one address alone would exhaust the ceiling every other address shares, locking the owner out.
+    throw new ConfigError("LOGIN_FAILURES_PER_ACCOUNT", "must be greater than LOGIN_FAILURES_PER_ACCOUNT_ADDRESS");
+  }
   return {
     port: integer(env, "PORT", 8080, 0, 65535),
     host: env.HOST || "0.0.0.0",
@@ -195,9 +209,13 @@ export function loadConfig(env: Env = process.env): Config {
     tls: certFile && keyFile ? { certFile, keyFile } : undefined,
     oidcProviders: oidcProviders(env),
     limits: {
-      loginFailuresPerAccount: integer(env, "LOGIN_FAILURES_PER_ACCOUNT", 10, 1, 1_000_000),
+      loginFailuresPerAccountAddress,
+      loginFailuresPerDevice: integer(env, "LOGIN_FAILURES_PER_DEVICE", 10, 1, 1_000_000),
+      loginFailuresPerAccount,
       loginFailuresPerIp: integer(env, "LOGIN_FAILURES_PER_IP", 100, 1, 1_000_000),
       loginWindowSeconds: integer(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 86_400),
+      loginSlowdownAfter: integer(env, "LOGIN_SLOWDOWN_AFTER", 3, 0, 1_000_000),
+      loginSlowdownBaseMs: integer(env, "LOGIN_SLOWDOWN_BASE_MS", 1_000, 0, 4_000),
       registrationsPerIpPerHour: integer(env, "REGISTRATIONS_PER_IP_PER_HOUR", 20, 1, 100_000_000),
       passwordHashConcurrency: integer(env, "PASSWORD_HASH_CONCURRENCY", 4, 1, 64),
     },

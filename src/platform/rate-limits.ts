@@ -3,10 +3,26 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 
 /** LimitExceeded is thrown by Limiter.consume when a key has no points left. */
 export class LimitExceeded extends Error {
-  constructor(readonly retryAfterMs: number) {
+  constructor(
+    /** The limit's machine-readable name, sent to the caller as x-error-reason. */
+    readonly reason: string,
+    readonly retryAfterMs: number,
+    /** Whether this is the key's first refusal in its window (the one that locked it out). */
+    readonly first: boolean,
+  ) {
     super("rate limit exceeded");
     this.name = "LimitExceeded";
   }
+}
+
+/** LimitOptions names a limit and sizes its window. */
+export interface LimitOptions {
+  /** Prefix of the limit's keys. */
+  name: string;
+  /** What LimitExceeded says was hit, e.g. `login_rate_ip`. */
+  reason: string;
+  points: number;
+  windowSeconds: number;
 }
 
 /**
@@ -15,20 +31,28 @@ export class LimitExceeded extends Error {
  */
 export class Limiter {
   private readonly limiter: RateLimiterAbstract;
+  private readonly reason: string;
+  private readonly points: number;
 
-  constructor(name: string, points: number, windowSeconds: number, redis: Redis | undefined) {
+  constructor({ name, reason, points, windowSeconds }: LimitOptions, redis: Redis | undefined) {
     const options = { keyPrefix: `limit:${name}`, points, duration: windowSeconds };
+    this.reason = reason;
+    this.points = points;
     this.limiter = redis
       ? new RateLimiterRedis({ ...options, storeClient: redis, insuranceLimiter: new RateLimiterMemory(options) })
       : new RateLimiterMemory(options);
   }
 
-  /** consume takes `points` for key and throws LimitExceeded when that goes past the limit. */
-  async consume(key: string, points = 1): Promise<void> {
+  /**
+   * consume takes `points` for key and returns how many the key has taken in its window, this call
+   * included; it throws LimitExceeded when that goes past the limit.
+   */
+  async consume(key: string, points = 1): Promise<number> {
     try {
-      await this.limiter.consume(key, points);
+      return (await this.limiter.consume(key, points)).consumedPoints;
     } catch (error) {
-      if (error instanceof RateLimiterRes) throw new LimitExceeded(error.msBeforeNext);
+      // Refused calls are counted too, so only one of any number of concurrent ones sees the count cross the limit.
+      if (error instanceof RateLimiterRes) throw new LimitExceeded(this.reason, error.msBeforeNext, error.consumedPoints - points <= this.points);
       throw error;
     }
   }

@@ -5,9 +5,9 @@ import type { RequestOrigin } from "../shared/request-origin.js";
 /** principalKey holds the authenticated caller; undefined on public RPCs called without a token. */
 export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "authenticated caller" });
 
-/** originKey holds the caller's IP address and user agent. */
+/** originKey holds the caller's IP address and user agent, and the request id. */
 export const originKey = createContextKey<RequestOrigin>(
-  { ipAddress: undefined, userAgent: undefined },
+  { ipAddress: undefined, userAgent: undefined, requestId: undefined },
   { description: "request origin" },
 );
 

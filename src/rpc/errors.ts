@@ -44,9 +44,10 @@ export function toConnectError(error: unknown, log: Logger): ConnectError {
     return new ConnectError(error.message, codeOf[error.kind], { "x-error-reason": error.reason });
   }
   if (error instanceof LimitExceeded) {
-    log.warn({ retryAfterMs: error.retryAfterMs }, "rate limit exceeded");
+    log.warn({ reason: error.reason, retryAfterMs: error.retryAfterMs }, "rate limit exceeded");
     return new ConnectError("too many attempts, try again later", Code.ResourceExhausted, {
       "retry-after": String(Math.ceil(error.retryAfterMs / 1000)),
+      "x-error-reason": error.reason,
     });
   }
   if (error instanceof ConnectError) {

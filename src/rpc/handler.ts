@@ -1,8 +1,9 @@
 import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
 import { clientAddress } from "./client-address.js";
-import { originKey } from "./context.js";
+import { originKey, requestIdKey } from "./context.js";
 import { createCors } from "./cors.js";
+import { requestIdFrom } from "./request-id.js";
 import { answerUndecodableAsInvalidArgument } from "./undecodable.js";
 
 /** NodeHandler is a request handler for node:http and node:http2 servers alike. */
@@ -41,8 +42,12 @@ export function createHandler(options: HandlerOptions) {
     // Zero values are meaningful in the seed messages (PENDING, EMAIL): always spell them out in JSON.
     // Unknown fields and enum names are refused, not silently dropped: a typo must not change meaning.
     jsonOptions: { alwaysEmitImplicit: true, ignoreUnknownFields: false },
-    contextValues: (req) =>
-      createContextValues().set(originKey, { ipAddress: clientAddress(req, options.trustedProxyHops), userAgent: req.headers["user-agent"]?.slice(0, 512) }),
+    // The request id is made here, not in the request-log interceptor, so the origin services see carries it.
+    contextValues: (req) => {
+      const requestId = requestIdFrom(req.headers["x-request-id"]);
+      const origin = { ipAddress: clientAddress(req, options.trustedProxyHops), userAgent: req.headers["user-agent"]?.slice(0, 512), requestId };
+      return createContextValues().set(requestIdKey, requestId).set(originKey, origin);
+    },
   });
   const applyCors = createCors(options.corsOrigins);
   return (req: Request, res: Response): void => {

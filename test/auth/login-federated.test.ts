@@ -57,6 +57,21 @@ describeWithServices("AuthService", () => {
       await expect(authClient(t).login({ identityProvider: IdentityProvider.GOOGLE, idToken: forged })).rejects.toMatchObject({ code: Code.InvalidArgument });
     });
 
+    it("counts a forged token and an unregistered identity as failed sign-ins", async () => {
+      const failures = async (reason: string) => {
+        const text = await (await fetch(`${t.baseUrl}/metrics`)).text();
+        const sample = `auth_login_failures_total{reason="${reason}"} `;
+        return Number(text.split("\n").find((line) => line.startsWith(sample))?.slice(sample.length) ?? 0);
+      };
+      const [forgedBefore, unregisteredBefore] = [await failures("invalid_id_token"), await failures("identity_not_registered")];
+      const { privateKey: strangersKey } = await generateKeyPair("RS256");
+      const forged = await google.idToken({}, { key: strangersKey });
+      await expect(authClient(t).login({ identityProvider: IdentityProvider.GOOGLE, idToken: forged })).rejects.toMatchObject({ code: Code.InvalidArgument });
+      await expect(authClient(t).login({ identityProvider: IdentityProvider.GOOGLE, idToken: await google.idToken() })).rejects.toMatchObject({ code: Code.NotFound });
+      expect(await failures("invalid_id_token")).toBe(forgedBefore + 1);
+      expect(await failures("identity_not_registered")).toBe(unregisteredBefore + 1);
+    });
+
     it("answers FAILED_PRECONDITION for a provider that is not configured", async () => {
       await expect(authClient(t).login({ identityProvider: IdentityProvider.APPLE, idToken: await google.idToken() })).rejects.toMatchObject({
         code: Code.FailedPrecondition,

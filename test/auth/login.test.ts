@@ -49,7 +49,8 @@ describeWithServices("AuthService", () => {
   describe("Login", () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startTestApp({ env: { LOGIN_FAILURES_PER_ACCOUNT: "3", LOGIN_FAILURES_PER_IP: HIGH, REGISTRATIONS_PER_IP_PER_HOUR: HIGH } });
+      // 3 failures per account from one address (the tests all call from 127.0.0.1).
+      t = await startTestApp({ env: { LOGIN_FAILURES_PER_ACCOUNT_ADDRESS: "3", LOGIN_FAILURES_PER_IP: HIGH, REGISTRATIONS_PER_IP_PER_HOUR: HIGH } });
     });
     afterAll(() => t?.close());
 
@@ -138,7 +139,10 @@ describeWithServices("AuthService", () => {
       for (let i = 0; i < 3; i++) {
         await expect(login(t, { email: user.email, password: WRONG_PASSWORD })).rejects.toMatchObject({ code: Code.Unauthenticated });
       }
-      await expect(login(t, { email: user.email, password: user.password })).rejects.toMatchObject({ code: Code.ResourceExhausted });
+      const locked = await failure(login(t, { email: user.email, password: user.password }));
+      expect(locked.code).toBe(Code.ResourceExhausted);
+      expect(locked.metadata.get("x-error-reason")).toBe("login_locked_account_address");
+      expect(Number(locked.metadata.get("retry-after"))).toBeGreaterThan(0);
       // The lockout is per account: another account from the same address still signs in.
       const other = await registerUser(t);
       await expect(signIn(t, { email: other.email, password: other.password })).resolves.toMatchObject({ userId: other.userId });
@@ -215,7 +219,10 @@ describeWithServices("AuthService", () => {
       for (const user of failing) {
         await expect(login(t, { email: user.email, password: WRONG_PASSWORD })).rejects.toMatchObject({ code: Code.Unauthenticated });
       }
-      await expect(login(t, { email: innocent.email, password: innocent.password })).rejects.toMatchObject({ code: Code.ResourceExhausted });
+      const refused = await failure(login(t, { email: innocent.email, password: innocent.password }));
+      expect(refused.code).toBe(Code.ResourceExhausted);
+      expect(refused.metadata.get("x-error-reason")).toBe("login_rate_ip");
+      expect(Number(refused.metadata.get("retry-after"))).toBeGreaterThan(0);
     });
   });
 
@@ -224,7 +231,9 @@ describeWithServices("AuthService", () => {
     beforeAll(async () => {
       // One hash at a time: a burst of attempts then costs one argon2 verification each, which
       // outweighs the per-request overhead that would otherwise hide a skipped verification.
-      t = await startTestApp({ env: { LOGIN_FAILURES_PER_IP: HIGH, LOGIN_FAILURES_PER_ACCOUNT: HIGH, PASSWORD_HASH_CONCURRENCY: "1" } });
+      t = await startTestApp({
+        env: { LOGIN_FAILURES_PER_IP: HIGH, LOGIN_FAILURES_PER_ACCOUNT: HIGH, LOGIN_FAILURES_PER_ACCOUNT_ADDRESS: "10000", LOGIN_SLOWDOWN_BASE_MS: "0", PASSWORD_HASH_CONCURRENCY: "1" },
+      });
     });
     afterAll(() => t?.close());
 

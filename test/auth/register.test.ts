@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { generateKeyPair, SignJWT } from "jose";
 import {
   UserRegistrationRequest_ProfileDetails_InvestmentProfile as InvestmentProfile,
@@ -202,7 +202,12 @@ describeWithServices("AuthService", () => {
       for (let i = 0; i < 3; i++) await expect(register(t, { password: "123qweasdzxc" })).rejects.toMatchObject({ code: Code.InvalidArgument });
       await register(t);
       await register(t);
-      await expect(register(t)).rejects.toMatchObject({ code: Code.ResourceExhausted });
+      const refused = await register(t).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(ConnectError);
+      expect(refused).toMatchObject({ code: Code.ResourceExhausted });
+      // The answer says which limit was hit and when to try again.
+      expect((refused as ConnectError).metadata.get("x-error-reason")).toBe("registration_rate_ip");
+      expect(Number((refused as ConnectError).metadata.get("retry-after"))).toBeGreaterThan(0);
     });
   });
 

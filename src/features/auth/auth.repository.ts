@@ -14,17 +14,30 @@ export interface PasswordLogin {
   userId: string;
   status: UserStatusValue;
   passwordHash: string;
+  /** Whether the device the sign-in comes from has had a session of this account before. */
+  knownDevice: boolean;
 }
 
-export async function findPasswordLogin(db: DbOrTx, email: string): Promise<PasswordLogin | undefined> {
+/**
+ * findPasswordLogin finds the account a password sign-in names. A device is known when a session of
+ * the account was opened from its device id: sessions open only on a successful sign-in or sign-up,
+ * so naming a device id is not enough to claim one, knowing the owner's is.
+ */
+export async function findPasswordLogin(db: DbOrTx, email: string, deviceId: string | undefined): Promise<PasswordLogin | undefined> {
   const row = await db
     .selectFrom("users")
     .innerJoin("credentials", (join) => join.onRef("credentials.user_id", "=", "users.id").on("credentials.kind", "=", "password"))
     .select(["users.id", "users.status", "credentials.password_hash"])
+    .select((eb) =>
+      (deviceId
+        ? eb.exists(eb.selectFrom("sessions").select("sessions.id").whereRef("sessions.user_id", "=", "users.id").where("sessions.device_id", "=", deviceId))
+        : eb.lit(false)
+      ).as("known_device"),
+    )
     .where((eb) => eb(eb.fn("lower", ["users.email"]), "=", email))
     .executeTakeFirst();
   if (!row?.password_hash) return undefined;
-  return { userId: row.id, status: row.status, passwordHash: row.password_hash };
+  return { userId: row.id, status: row.status, passwordHash: row.password_hash, knownDevice: Boolean(row.known_device) };
 }
 
 /** findOidcLogin finds the account registered with an identity provider's subject. */

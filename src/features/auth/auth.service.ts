@@ -9,9 +9,7 @@ import { passwordProblem, type PasswordHasher } from "../../platform/crypto/pass
 import { isDisposableEmail } from "../../platform/disposable-email.js";
 import { sha256 } from "../../platform/crypto/random.js";
 import { IdentityTokenRejected, type IdentityTokens, type VerifiedIdentity } from "../../platform/identity-tokens.js";
-import type { Logger } from "../../platform/logger.js";
 import type { Limiter } from "../../platform/rate-limits.js";
-import { Semaphore } from "../../shared/semaphore.js";
 import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import { mayUseAccount } from "../../shared/user-status.js";
@@ -20,6 +18,7 @@ import type { ProfileService } from "../profile/index.js";
 import { claimRefreshToken, touchSession, type ClientDevice, type Sessions } from "../sessions/index.js";
 import * as errors from "./auth.errors.js";
 import { findOidcLogin, findPasswordLogin, insertOidcCredential, insertPasswordCredential } from "./auth.repository.js";
+import type { SignInAttempt, SignInThrottle } from "./sign-in-throttle.js";
 
 /** Registration is a validated sign-up request. */
 export interface Registration {
@@ -45,15 +44,12 @@ export interface IssuedTokens {
 }
 
 export interface AuthLimits {
-  loginFailuresPerAccount: Limiter;
-  loginFailuresPerIp: Limiter;
   registrationsPerIp: Limiter;
 }
 
 export interface AuthDependencies {
   db: Db;
   clock: Clock;
-  log: Logger;
   passwords: PasswordHasher;
   identityTokens: IdentityTokens;
   accessTokens: AccessTokens;
@@ -61,6 +57,7 @@ export interface AuthDependencies {
   profiles: ProfileService;
   audit: AuditLog;
   limits: AuthLimits;
+  signIns: SignInThrottle;
 }
 
 const PROVIDERS: Record<Exclude<RegistrationTypeValue, "email">, IdentityProviderName> = {
@@ -83,8 +80,6 @@ function refuseWeakEmailRegistration(input: Registration): void {
 
 /** AuthService registers users, signs them in and out, and rotates their refresh tokens. */
 export class AuthService {
-  private readonly failedLoginRecords = new Semaphore(4);
-
   constructor(private readonly deps: AuthDependencies) {}
 
   /**
@@ -153,44 +148,55 @@ export class AuthService {
 
   /**
    * login checks a password. Unknown accounts cost one argon2 verification too, and both failures
-   * answer alike. Every attempt counts against the account and the client address before the
+   * answer alike. The account, and whether the device has signed in to it before, are looked up in
+   * one query; every attempt then counts against the sign-in budgets (SignInThrottle) before the
    * check, so concurrent guesses cannot slip past the limits; a success gives the counts back.
    */
   async login(emailInput: string, password: string, device: ClientDevice, origin: RequestOrigin): Promise<IssuedTokens> {
-    const { db, limits } = this.deps;
+    const { db, signIns } = this.deps;
     const email = normalizeEmail(emailInput);
-    const ip = origin.ipAddress ?? "unknown";
-    await Promise.all([limits.loginFailuresPerAccount.consume(email), limits.loginFailuresPerIp.consume(ip)]);
-    const account = await findPasswordLogin(db, email);
+    const account = await findPasswordLogin(db, email, device.deviceId || undefined);
+    const attempt: SignInAttempt = { origin, email, userId: account?.userId, knownDeviceId: account?.knownDevice ? device.deviceId : undefined };
+    await signIns.admit(attempt);
     const matched = await this.deps.passwords.verify(account?.passwordHash, password);
     if (!account || !matched) {
-      if (account) this.recordFailedLogin(account.userId, origin);
+      signIns.failed(attempt, account ? "wrong_password" : "unknown_account");
       throw errors.invalidCredentials();
     }
-    await Promise.all([limits.loginFailuresPerAccount.reset(email), limits.loginFailuresPerIp.refund(ip)]);
-    if (!mayUseAccount(account.status)) throw errors.accountNotActive();
+    await signIns.succeeded(attempt);
+    if (!mayUseAccount(account.status)) {
+      signIns.failed(attempt, "account_not_active");
+      throw errors.accountNotActive();
+    }
     return this.openSession(account.userId, ["pwd"], device, origin);
   }
 
   /**
    * loginWithIdentity signs in the account registered with the identity an id token proves.
-   * Tokens that do not verify count against the client address like wrong passwords.
+   * Tokens that do not verify count against the client address's budget like wrong passwords.
    */
   async loginWithIdentity(provider: IdentityProviderName, idToken: string, device: ClientDevice, origin: RequestOrigin): Promise<IssuedTokens> {
-    const { db, limits } = this.deps;
-    const ip = origin.ipAddress ?? "unknown";
-    await limits.loginFailuresPerIp.consume(ip);
+    const { db, signIns } = this.deps;
+    const attempt: SignInAttempt = { origin };
+    await signIns.admit(attempt);
     let identity: VerifiedIdentity;
     try {
       identity = await this.deps.identityTokens.verify(provider, idToken, this.deps.clock.now());
     } catch (error) {
-      if (error instanceof IdentityTokenRejected) throw errors.idTokenRejected(error.reason);
-      throw error;
+      if (!(error instanceof IdentityTokenRejected)) throw error;
+      signIns.failed(attempt, error.reason);
+      throw errors.idTokenRejected(error.reason);
     }
-    await limits.loginFailuresPerIp.refund(ip);
+    await signIns.succeeded(attempt);
     const account = await findOidcLogin(db, identity.issuer, identity.subject);
-    if (!account) throw errors.identityNotRegistered();
-    if (!mayUseAccount(account.status)) throw errors.accountNotActive();
+    if (!account) {
+      signIns.failed(attempt, "identity_not_registered");
+      throw errors.identityNotRegistered();
+    }
+    if (!mayUseAccount(account.status)) {
+      signIns.failed({ origin, userId: account.userId }, "account_not_active");
+      throw errors.accountNotActive();
+    }
     return this.openSession(account.userId, ["fed"], device, origin);
   }
 
@@ -210,20 +216,6 @@ export class AuthService {
       return session;
     });
     return this.tokensFor(userId, opened.sessionId, opened.refreshToken, amr);
-  }
-
-  // Recorded off the response path so a failed sign-in of a real account takes as long as an unknown
-  // one; a few at a time, so a burst of failures cannot take every database connection.
-  private recordFailedLogin(userId: string, origin: RequestOrigin): void {
-    this.failedLoginRecords
-      .run(() =>
-        this.deps.db
-          .transaction()
-          .execute((trx) =>
-            this.deps.audit.record(trx, { actorUserId: null, action: "auth.login_failed", resourceType: "user", resourceId: userId, origin }),
-          ),
-      )
-      .catch((error: unknown) => this.deps.log.error({ err: error, userId }, "could not record a failed sign-in"));
   }
 
   /**

@@ -1,20 +1,18 @@
-import { randomUUID } from "node:crypto";
 import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { Logger } from "../../platform/logger.js";
 import { requestIdKey } from "../context.js";
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
+import { requestIdFrom } from "../request-id.js";
 
 /**
- * createRequestLogInterceptor gives each call a request id (the caller's x-request-id when it is
- * well-formed) and logs one line per call with its method, code and duration. Messages are never
+ * createRequestLogInterceptor logs one line per call with its request id, method, code and
+ * duration, and returns the request id in the x-request-id header. The handler gives each call its
+ * id (see createHandler); a call that arrives without one gets one here. Messages are never
  * logged: they carry passwords and tokens.
  */
 export function createRequestLogInterceptor(log: Logger): Interceptor {
   return (next) => async (req) => {
-    const given = req.header.get("x-request-id");
-    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    const requestId = req.contextValues.get(requestIdKey) || requestIdFrom(req.header.get("x-request-id"));
     req.contextValues.set(requestIdKey, requestId);
     const started = performance.now();
     const fields = { requestId, rpc: `${req.service.typeName}/${req.method.name}` };
