@@ -62,7 +62,7 @@ const ERROR_CODES: Array<[code: string, meaning: string]> = [
   ["NOT_FOUND", "What the request names does not exist."],
   ["ALREADY_EXISTS", "What the request would create exists already, such as an account with that e-mail."],
   ["FAILED_PRECONDITION", "The state does not allow the request, such as a sign-in to a suspended account."],
-  ["RESOURCE_EXHAUSTED", "A rate limit refuses the request; the `retry-after` metadata says after how many seconds to try again."],
+  ["RESOURCE_EXHAUSTED", "A rate limit or sign-in lockout refuses the request; `x-error-reason` names it (such as `login_locked_account_address` or `registration_rate_ip`) and `retry-after` says after how many seconds to try again."],
   ["UNAVAILABLE", "A backing service (database, Redis, an identity provider) cannot be reached; retry later."],
   ["UNIMPLEMENTED", "The RPC is part of the contract but not implemented yet (see each service's table)."],
   ["INTERNAL", "An unexpected failure. The message says no more than that; the service logs the details."],
