@@ -148,7 +148,16 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       corsOrigins: config.corsOrigins,
       trustedProxyHops: config.trustedProxyHops,
     });
-    const server = await startServer({ handler, host: config.host, port: config.port, tls: config.tls, graceMs: config.shutdownGraceMs, log });
+    const server = await startServer({
+      handler,
+      host: config.host,
+      port: config.port,
+      tls: config.tls,
+      graceMs: config.shutdownGraceMs,
+      limits: config.connections,
+      metrics,
+      log,
+    });
     closers.push(() => {
       stopping.abort();
       return server.close();
