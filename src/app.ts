@@ -197,11 +197,18 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       corsOrigins: config.corsOrigins,
       trustedProxyHops: config.trustedProxyHops,
     });
-    const server = await startServer({ handler, host: config.host, port: config.port, tls: config.tls, graceMs: config.shutdownGraceMs, log }).catch(
-      (error: unknown) => {
-        throw listenFailure(error, config.host, config.port);
-      },
-    );
+    const server = await startServer({
+      handler,
+      host: config.host,
+      port: config.port,
+      tls: config.tls,
+      graceMs: config.shutdownGraceMs,
+      limits: config.connections,
+      metrics,
+      log,
+    }).catch((error: unknown) => {
+      throw listenFailure(error, config.host, config.port);
+    });
     closers.push(() => {
       stopping.abort();
       return server.close();

@@ -7,12 +7,31 @@ export interface OidcProvider {
   jwksUri: string;
 }
 
+/** ConnectionLimits bound what clients can hold open on the public port (README: "Connection limits"). */
+export interface ConnectionLimits {
+  /** A request's headers must arrive within this; so must a new connection's first bytes and its TLS handshake. */
+  headersTimeoutMs: number;
+  /** A request must arrive whole, body included, within this: an HTTP/1.1 request or an HTTP/2 stream's request side. */
+  requestTimeoutMs: number;
+  /** A connection (HTTP/1.1) or session (HTTP/2) with no call running is closed after this long without traffic. */
+  idleTimeoutMs: number;
+  /** Open connections in all; the excess is closed as it is accepted. */
+  maxConnections: number;
+  /** Open connections per TCP peer address (a proxy in front counts as one peer); 0: no cap. */
+  maxConnectionsPerAddress: number;
+  /** Streams (calls) one HTTP/2 connection may have open at once, advertised in its SETTINGS. */
+  http2MaxConcurrentStreams: number;
+}
+
 export type IdentityProviderName = "GOOGLE" | "APPLE" | "ENTERPRISE";
 
 /** Config is the service's whole configuration, read once from the environment. */
 export interface Config {
   port: number;
   host: string;
+  /** A separate plain HTTP/1.1 listener for /metrics and the health endpoints; absent: they share the public port. */
+  admin: { host: string; port: number } | undefined;
+  connections: ConnectionLimits;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   /** Prefix of every Redis key and channel, so deployments sharing one Redis stay apart. */
@@ -163,6 +182,29 @@ function keyPrefix(env: Env): string {
   return raw;
 }
 
+function connectionLimits(env: Env): ConnectionLimits {
+  const headersTimeoutMs = integer(env, "HTTP_HEADERS_TIMEOUT_MS", 10_000, 100, 600_000);
+  const requestTimeoutMs = integer(env, "HTTP_REQUEST_TIMEOUT_MS", 30_000, 100, 3_600_000);
+  // node refuses a header deadline later than the whole request's.
+  if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError("HTTP_HEADERS_TIMEOUT_MS", "must not exceed HTTP_REQUEST_TIMEOUT_MS");
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    idleTimeoutMs: integer(env, "HTTP_IDLE_TIMEOUT_MS", 65_000, 100, 3_600_000),
+    maxConnections: integer(env, "MAX_CONNECTIONS", 10_000, 1, 1_000_000),
+    maxConnectionsPerAddress: integer(env, "MAX_CONNECTIONS_PER_ADDRESS", 256, 0, 1_000_000),
+    http2MaxConcurrentStreams: integer(env, "HTTP2_MAX_CONCURRENT_STREAMS", 100, 1, 10_000),
+  };
+}
+
+function admin(env: Env, host: string, port: number): Config["admin"] {
+  if (env.ADMIN_PORT === undefined || env.ADMIN_PORT === "") return undefined;
+  // 0 asks the system for any free port (tests do).
+  const adminPort = integer(env, "ADMIN_PORT", 0, 0, 65535);
+  if (adminPort !== 0 && adminPort === port) throw new ConfigError("ADMIN_PORT", "must differ from PORT");
+  return { host: env.ADMIN_HOST || host, port: adminPort };
+}
+
 /** loadConfig reads the environment; it throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = url(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
@@ -187,9 +229,13 @@ export function loadConfig(env: Env = process.env): Config {
     // Else one address alone would exhaust the ceiling every other address shares, locking the owner out.
     throw new ConfigError("LOGIN_FAILURES_PER_ACCOUNT", "must be greater than LOGIN_FAILURES_PER_ACCOUNT_ADDRESS");
   }
+  const port = integer(env, "PORT", 8080, 0, 65535);
+  const host = env.HOST || "0.0.0.0";
   return {
-    port: integer(env, "PORT", 8080, 0, 65535),
-    host: env.HOST || "0.0.0.0",
+    port,
+    host,
+    admin: admin(env, host, port),
+    connections: connectionLimits(env),
     databaseUrl,
     redisUrl: url(env, "REDIS_URL", ["redis:", "rediss:"]),
     redisKeyPrefix: keyPrefix(env),

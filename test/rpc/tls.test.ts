@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import fs from "node:fs/promises";
 import https from "node:https";
 import os from "node:os";
@@ -8,22 +7,10 @@ import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { ProfileService } from "../../gen/platform/user/v1/profile_service_pb.js";
 import { startTestApp, type TestApp } from "../support/app.js";
+import { selfSignedCertificate } from "../support/certificates.js";
 import { servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
-
-/** A self-signed certificate for 127.0.0.1, made with the openssl command line. */
-async function selfSignedCertificate(dir: string): Promise<{ certFile: string; keyFile: string; cert: Buffer }> {
-  const certFile = path.join(dir, "cert.pem");
-  const keyFile = path.join(dir, "key.pem");
-  execFileSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-      "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", keyFile, "-out", certFile],
-    { stdio: "ignore" },
-  );
-  return { certFile, keyFile, cert: await fs.readFile(certFile) };
-}
 
 describeWithServices("TLS", () => {
   let t: TestApp;
