@@ -5,7 +5,7 @@ import { migrateToLatest } from "./db/migrate.js";
 import { AuditLog } from "./features/audit/index.js";
 import { grantPlatformRole, isPlatformRole } from "./features/platform-roles/index.js";
 import { systemClock } from "./platform/clock.js";
-import { createLogger, type Logger } from "./platform/logger.js";
+import { createLogger, routeConsoleTo, type Logger } from "./platform/logger.js";
 import { DomainError } from "./shared/domain-error.js";
 import { PLATFORM_ROLES } from "./shared/principal.js";
 import { openDatabase } from "./startup.js";
@@ -27,6 +27,7 @@ const verbs: Record<string, Verb> = {
               (embedded mode always migrates)`,
     options: { migrate: { type: "boolean", default: false } },
     async run(config, log, values) {
+      routeConsoleTo(log);
       const app = await startApp(config, { log, migrate: values.migrate === true });
       let stopping = false;
       const stop = (signal: string) => {

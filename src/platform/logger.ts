@@ -40,3 +40,19 @@ export function createLogger(level: string, destination: pino.DestinationStream 
     destination,
   );
 }
+
+/**
+ * routeConsoleTo sends what libraries print with console.* to the JSON log, so every line the
+ * process writes is JSON (connect-node, for one, reports a response it could not write to a
+ * client that went away with console.error). It returns a function that restores the console.
+ */
+export function routeConsoleTo(log: Logger): () => void {
+  const original = { log: console.log, info: console.info, warn: console.warn, error: console.error, debug: console.debug };
+  const forward = (level: "debug" | "info" | "warn" | "error") => (...args: unknown[]) => {
+    const err = args.find((arg): arg is Error => arg instanceof Error);
+    const text = args.filter((arg) => arg !== err).map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" ");
+    log[level]({ ...(err && { err }), source: "console" }, text);
+  };
+  Object.assign(console, { log: forward("info"), info: forward("info"), warn: forward("warn"), error: forward("error"), debug: forward("debug") });
+  return () => Object.assign(console, original);
+}
