@@ -19,14 +19,14 @@ import { Limiter } from "./platform/rate-limits.js";
 import { connectRedis } from "./platform/redis.js";
 import { MemoryRevocationBus, RedisRevocationBus, type RevocationBus } from "./platform/revocation-bus.js";
 import { createHandler } from "./rpc/handler.js";
-import { createHttpRoutes } from "./rpc/http-routes.js";
+import { ADMIN_ENDPOINTS, createHttpRoutes, PUBLIC_ENDPOINTS } from "./rpc/http-routes.js";
 import { createAuthenticateInterceptor } from "./rpc/interceptors/authenticate.js";
 import { createAuthorizeInterceptor } from "./rpc/interceptors/authorize.js";
 import { createErrorInterceptor } from "./rpc/interceptors/errors.js";
 import { createMetricsInterceptor } from "./rpc/interceptors/metrics.js";
 import { createRequestLogInterceptor } from "./rpc/interceptors/request-log.js";
 import { createRoutes } from "./rpc/router.js";
-import { startServer } from "./rpc/server.js";
+import { startAdminServer, startServer, type RunningServer } from "./rpc/server.js";
 
 /** AppOverrides lets tests and benchmarks substitute any dependency built from config. */
 export interface AppOverrides {
@@ -45,6 +45,8 @@ export interface AppOverrides {
 /** App is a running service. */
 export interface App {
   port: number;
+  /** The admin port (metrics and health), when ADMIN_PORT is set. */
+  adminPort: number | undefined;
   mode: "postgres" | "embedded";
   database: DatabaseHandle;
   close(): Promise<void>;
@@ -140,10 +142,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       createAuthorizeInterceptor(),
       createValidateInterceptor(),
     ];
+    const httpRoutes = { ready, metrics, jwks: () => accessTokens.jwks() };
+    // Metrics show sign-in failure and lockout rates: with an admin port they are served only there.
+    const publicEndpoints = config.admin ? PUBLIC_ENDPOINTS : [...new Set([...PUBLIC_ENDPOINTS, ...ADMIN_ENDPOINTS])];
     const handler = createHandler({
       routes: createRoutes({ auth: authRpc(auth), profile: profileRpc(profiles) }, ready, stopping.signal),
       interceptors,
-      fallback: createHttpRoutes({ ready, metrics, jwks: () => accessTokens.jwks() }),
+      fallback: createHttpRoutes(httpRoutes, publicEndpoints),
       readMaxBytes: 1 << 20,
       corsOrigins: config.corsOrigins,
       trustedProxyHops: config.trustedProxyHops,
@@ -158,11 +163,16 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       metrics,
       log,
     });
-    closers.push(() => {
+    let admin: RunningServer | undefined;
+    closers.push(async () => {
       stopping.abort();
-      return server.close();
+      await server.close();
+      await admin?.close(); // last: metrics and probes answer while calls drain
     });
-    return { port: server.port, mode: database.mode, database, close: closeAll };
+    if (config.admin) {
+      admin = await startAdminServer({ handler: createHttpRoutes(httpRoutes, ADMIN_ENDPOINTS), ...config.admin, limits: config.connections, log });
+    }
+    return { port: server.port, adminPort: admin?.port, mode: database.mode, database, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;
