@@ -19,16 +19,16 @@ import { Limiter } from "./platform/rate-limits.js";
 import { closeRedis } from "./platform/redis.js";
 import { MemoryRevocationBus, RedisRevocationBus, type RevocationBus } from "./platform/revocation-bus.js";
 import { createHandler } from "./rpc/handler.js";
-import { createHttpRoutes } from "./rpc/http-routes.js";
+import { ADMIN_ENDPOINTS, createHttpRoutes, PUBLIC_ENDPOINTS } from "./rpc/http-routes.js";
 import { createAuthenticateInterceptor } from "./rpc/interceptors/authenticate.js";
 import { createAuthorizeInterceptor } from "./rpc/interceptors/authorize.js";
 import { createErrorInterceptor } from "./rpc/interceptors/errors.js";
 import { createMetricsInterceptor } from "./rpc/interceptors/metrics.js";
 import { createRequestLogInterceptor } from "./rpc/interceptors/request-log.js";
 import { createRoutes } from "./rpc/router.js";
-import { startServer } from "./rpc/server.js";
+import { startAdminServer, startServer, type RunningServer } from "./rpc/server.js";
 import { createRequestValidator } from "./rpc/validation.js";
-import { checkListenAddress, checkTlsFiles, connectConfiguredRedis, listenFailure, openDatabase, redactUrl } from "./startup.js";
+import { ADMIN_LISTEN, checkListenAddress, checkTlsFiles, connectConfiguredRedis, listenFailure, openDatabase, redactUrl } from "./startup.js";
 
 /** AppOverrides lets tests and benchmarks substitute any dependency built from config. */
 export interface AppOverrides {
@@ -47,6 +47,8 @@ export interface AppOverrides {
 /** App is a running service. */
 export interface App {
   port: number;
+  /** The admin port (metrics and health), when ADMIN_PORT is set. */
+  adminPort: number | undefined;
   mode: "postgres" | "embedded";
   database: DatabaseHandle;
   close(): Promise<void>;
@@ -82,7 +84,11 @@ async function loadKeys(config: Config, override: SigningKey | undefined) {
   const { privateKeyFile, previousKeyFiles } = config.jwt;
   const signingKey = override ?? (privateKeyFile ? await asConfig("JWT_PRIVATE_KEY_FILE", loadSigningKey(privateKeyFile)) : undefined);
   const previousKeys = await asConfig("JWT_PREVIOUS_KEY_FILES", Promise.all(previousKeyFiles.map(loadVerificationKey)));
-  await Promise.all([checkTlsFiles(config.tls), checkListenAddress(config.host, config.port)]);
+  await Promise.all([
+    checkTlsFiles(config.tls),
+    checkListenAddress(config.host, config.port),
+    config.admin && checkListenAddress(config.admin.host, config.admin.port, ADMIN_LISTEN),
+  ]);
   return { signingKey, previousKeys };
 }
 
@@ -189,10 +195,13 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
       createAuthorizeInterceptor(),
       createValidateInterceptor({ validator: createRequestValidator() }),
     ];
+    const httpRoutes = { ready, metrics, jwks: () => accessTokens.jwks() };
+    // Metrics show sign-in failure and lockout rates: with an admin port they are served only there.
+    const publicEndpoints = config.admin ? PUBLIC_ENDPOINTS : [...new Set([...PUBLIC_ENDPOINTS, ...ADMIN_ENDPOINTS])];
     const handler = createHandler({
       routes: createRoutes({ auth: authRpc(auth), profile: profileRpc(profiles) }, ready, stopping.signal),
       interceptors,
-      fallback: createHttpRoutes({ ready, metrics, jwks: () => accessTokens.jwks() }),
+      fallback: createHttpRoutes(httpRoutes, publicEndpoints),
       readMaxBytes: 1 << 20,
       corsOrigins: config.corsOrigins,
       trustedProxyHops: config.trustedProxyHops,
@@ -209,11 +218,21 @@ export async function startApp(config: Config, overrides: AppOverrides = {}): Pr
     }).catch((error: unknown) => {
       throw listenFailure(error, config.host, config.port);
     });
-    closers.push(() => {
+    let admin: RunningServer | undefined;
+    closers.push(async () => {
       stopping.abort();
-      return server.close();
+      await server.close();
+      await admin?.close(); // last: metrics and probes answer while calls drain
     });
-    return { port: server.port, mode: database.mode, database, close: closeAll };
+    if (config.admin) {
+      const { host, port } = config.admin;
+      admin = await startAdminServer({ handler: createHttpRoutes(httpRoutes, ADMIN_ENDPOINTS), host, port, limits: config.connections, log }).catch(
+        (error: unknown) => {
+          throw listenFailure(error, host, port, ADMIN_LISTEN);
+        },
+      );
+    }
+    return { port: server.port, adminPort: admin?.port, mode: database.mode, database, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -123,24 +123,35 @@ export async function connectConfiguredRedis(config: Config, keyPrefix: string, 
   }
 }
 
+/** ListenVariables name the variables that set a listener's address and port. */
+export interface ListenVariables {
+  host: string;
+  port: string;
+}
+
+const PUBLIC_LISTEN: ListenVariables = { host: "HOST", port: "PORT" };
+
+/** ADMIN_LISTEN names the admin listener's variables. */
+export const ADMIN_LISTEN: ListenVariables = { host: "ADMIN_HOST", port: "ADMIN_PORT" };
+
 /**
  * checkListenAddress resolves HOST and tries PORT before anything is created on disk. The port is
  * only borrowed for the check: if another process takes it before the real listen, that listen
  * reports it the same way.
  */
-export async function checkListenAddress(host: string, port: number): Promise<void> {
+export async function checkListenAddress(host: string, port: number, variables: ListenVariables = PUBLIC_LISTEN): Promise<void> {
   const lookup = () =>
     dns.lookup(host).then(
       (found) => found.address,
       (error: unknown) => {
-        throw listenFailure(error, host, port);
+        throw listenFailure(error, host, port, variables);
       },
     );
   const address = net.isIP(host) ? host : await lookup();
   if (port === 0) return;
   await new Promise<void>((resolve, reject) => {
     const probe = net.createServer();
-    probe.once("error", (error) => reject(listenFailure(error, host, port)));
+    probe.once("error", (error) => reject(listenFailure(error, host, port, variables)));
     probe.listen(port, address, () => probe.close(() => resolve()));
   });
 }
@@ -161,17 +172,17 @@ export async function checkTlsFiles(tlsFiles: Config["tls"]): Promise<void> {
 }
 
 /** listenFailure turns a failure to listen into a ConfigError naming the variable to change. */
-export function listenFailure(error: unknown, host: string, port: number, portVariable = "PORT"): unknown {
+export function listenFailure(error: unknown, host: string, port: number, variables: ListenVariables = PUBLIC_LISTEN): unknown {
   switch (codeOf(error)) {
     case "EADDRINUSE":
-      return new ConfigError(portVariable, `${port} is already in use on ${host}`);
+      return new ConfigError(variables.port, `${port} is already in use on ${host}`);
     case "EACCES":
-      return new ConfigError(portVariable, `${port} needs privileges this process does not have`);
+      return new ConfigError(variables.port, `${port} needs privileges this process does not have`);
     case "EADDRNOTAVAIL":
-      return new ConfigError("HOST", `${host} is not an address of this machine`);
+      return new ConfigError(variables.host, `${host} is not an address of this machine`);
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return new ConfigError("HOST", `"${host}" does not resolve`);
+      return new ConfigError(variables.host, `"${host}" does not resolve`);
     default:
       return error;
   }

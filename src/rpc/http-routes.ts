@@ -15,37 +15,38 @@ function send(res: Response, status: number, contentType: string, body: string, 
   res.end(body);
 }
 
+/** HttpEndpoint is a plain HTTP endpoint the service can answer. */
+export type HttpEndpoint = "/healthz" | "/readyz" | "/metrics" | "/.well-known/jwks.json";
+
+/** PUBLIC_ENDPOINTS are always served on the public port: load balancers probe it, clients fetch the keys. */
+export const PUBLIC_ENDPOINTS: readonly HttpEndpoint[] = ["/healthz", "/readyz", "/.well-known/jwks.json"];
+
+/** ADMIN_ENDPOINTS are for operators: on the admin port when there is one, else on the public port too. */
+export const ADMIN_ENDPOINTS: readonly HttpEndpoint[] = ["/healthz", "/readyz", "/metrics"];
+
 /**
- * createHttpRoutes serves the plain HTTP endpoints: /healthz (process up), /readyz (dependencies
- * reachable), /metrics (Prometheus) and /.well-known/jwks.json (access-token keys).
+ * createHttpRoutes serves the given plain HTTP endpoints: /healthz (process up), /readyz
+ * (dependencies reachable), /metrics (Prometheus) and /.well-known/jwks.json (access-token keys).
+ * Any other path, or a method other than GET and HEAD, answers 404.
  */
-export function createHttpRoutes(options: HttpRoutesOptions): NodeHandler {
+export function createHttpRoutes(options: HttpRoutesOptions, endpoints: readonly HttpEndpoint[]): NodeHandler {
+  const routes: Record<HttpEndpoint, (res: Response) => void> = {
+    "/healthz": (res) => send(res, 200, "application/json", JSON.stringify({ status: "ok" })),
+    "/readyz": (res) =>
+      void options.ready().then((ok) => send(res, ok ? 200 : 503, "application/json", JSON.stringify({ status: ok ? "ready" : "unavailable" }))),
+    "/metrics": (res) =>
+      void options.metrics.metrics().then(
+        (text) => send(res, 200, options.metrics.contentType, text),
+        () => send(res, 500, "text/plain", "metrics unavailable"),
+      ),
+    "/.well-known/jwks.json": (res) =>
+      send(res, 200, "application/jwk-set+json", JSON.stringify(options.jwks()), { "cache-control": "public, max-age=300" }),
+  };
+  const served = new Map<string, (res: Response) => void>(endpoints.map((endpoint) => [endpoint, routes[endpoint]]));
   return (req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      send(res, 404, "application/json", JSON.stringify({ code: "not_found", message: "no such endpoint" }));
-      return;
-    }
-    switch (path) {
-      case "/healthz":
-        send(res, 200, "application/json", JSON.stringify({ status: "ok" }));
-        return;
-      case "/readyz":
-        void options.ready().then((ok) =>
-          send(res, ok ? 200 : 503, "application/json", JSON.stringify({ status: ok ? "ready" : "unavailable" })),
-        );
-        return;
-      case "/metrics":
-        options.metrics.metrics().then(
-          (text) => send(res, 200, options.metrics.contentType, text),
-          () => send(res, 500, "text/plain", "metrics unavailable"),
-        );
-        return;
-      case "/.well-known/jwks.json":
-        send(res, 200, "application/jwk-set+json", JSON.stringify(options.jwks()), { "cache-control": "public, max-age=300" });
-        return;
-      default:
-        send(res, 404, "application/json", JSON.stringify({ code: "not_found", message: "no such endpoint" }));
-    }
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const route = req.method === "GET" || req.method === "HEAD" ? served.get(path) : undefined;
+    if (route) route(res);
+    else send(res, 404, "application/json", JSON.stringify({ code: "not_found", message: "no such endpoint" }));
   };
 }

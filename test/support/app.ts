@@ -77,14 +77,23 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     redis = connectRedis(options.redisUrl ?? REDIS_URL, { keyPrefix: namespace, commandTimeoutMs: config.redisCommandTimeoutMs, log: options.log ?? createLogger("silent") });
     await waitForRedis(redis, 5_000);
   }
-  const app = await startApp(config, {
-    database: handle,
-    redis: redis ?? null,
-    redisNamespace: namespace,
-    signingKey: await testSigningKey(),
-    clock: options.clock,
-    log: options.log,
-  });
+  let app: App;
+  try {
+    app = await startApp(config, {
+      database: handle,
+      redis: redis ?? null,
+      redisNamespace: namespace,
+      signingKey: await testSigningKey(),
+      clock: options.clock,
+      log: options.log,
+    });
+  } catch (error) {
+    // A start-up refused before the database was handed over leaves it open: nothing may outlive the test.
+    await handle.close().catch(() => undefined);
+    if (redis) await closeRedis(redis, 1_000);
+    if (database && !options.replicaOf) await database.drop();
+    throw error;
+  }
   const baseUrl = `http://127.0.0.1:${app.port}`;
   return {
     app,
