@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import type { LoginRequestSchema } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { authClient, registerUser, uniqueEmail, type RegisteredUser } from "../support/factories.js";
+import { failure } from "../support/failure.js";
 import { servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
@@ -22,16 +23,6 @@ async function signIn(t: TestApp, request: LoginInit) {
   const res = await login(t, request);
   if (res.result.case !== "tokens") throw new Error(`expected tokens, got ${res.result.case}`);
   return res.result.value;
-}
-
-/** failure is the ConnectError a call rejects with. */
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof ConnectError)) throw new Error(`expected a ConnectError, got ${String(error)}`);
-  return error;
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;

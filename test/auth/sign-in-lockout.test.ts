@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { AuthService } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
@@ -9,22 +9,13 @@ import { addressKey, slowdownMs } from "../../src/features/auth/sign-in-throttle
 import { createLogger } from "../../src/platform/logger.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { registerUser, uniqueEmail, type RegisteredUser } from "../support/factories.js";
+import { failure } from "../support/failure.js";
 import { servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
 
 const WRONG_PASSWORD = "not-the-right-password-42";
 const HIGH = "100000";
-
-/** failure is the ConnectError a call rejects with. */
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const error = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof ConnectError)) throw new Error(`expected a ConnectError, got ${String(error)}`);
-  return error;
-}
 
 /** authFrom is an AuthService client whose calls reach the service from `address` (through one trusted proxy). */
 function authFrom(t: TestApp, address: string, headers: Record<string, string> = {}) {
