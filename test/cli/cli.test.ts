@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import pg from "pg";
 import { startTestApp, type TestApp } from "../support/app.js";
-import { admin, databaseUrl, keyFile, logLines, runCli, startServe, stopServe, useCliWorkspace } from "../support/cli.js";
+import { keyFile, logLines, runCli, startServe, stopServe, useCliWorkspace } from "../support/cli.js";
+import { databaseUrl, withAdmin } from "../support/database.js";
 import { registerUser, uniqueEmail } from "../support/factories.js";
 import { servicesAvailable } from "../support/services.js";
 
@@ -73,8 +74,8 @@ describe("user-service CLI", () => {
 describeWithServices("user-service CLI against Postgres", () => {
   describe("migrate", () => {
     const name = `user_service_cli_${randomBytes(6).toString("hex")}`;
-    beforeAll(() => admin((client) => client.query(`create database "${name}"`)));
-    afterAll(() => admin((client) => client.query(`drop database if exists "${name}" with (force)`)));
+    beforeAll(() => withAdmin((client) => client.query(`create database "${name}"`)));
+    afterAll(() => withAdmin((client) => client.query(`drop database if exists "${name}" with (force)`)));
 
     it("applies every migration to an empty database, then finds nothing to do", async () => {
       const env = { DATABASE_URL: databaseUrl(name), JWT_PRIVATE_KEY_FILE: keyFile };

@@ -4,7 +4,8 @@ import net from "node:net";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import pg from "pg";
-import { admin, CLI_TIMEOUT_MS, connectCall, databaseUrl, keyFile, logLines, runCli, startServe, stopServe, useCliWorkspace, workDir, type CliResult } from "../support/cli.js";
+import { CLI_TIMEOUT_MS, connectCall, keyFile, logLines, runCli, startServe, stopServe, useCliWorkspace, workDir, type CliResult } from "../support/cli.js";
+import { databaseUrl, withAdmin } from "../support/database.js";
 import { uniqueEmail } from "../support/factories.js";
 import { servicesAvailable } from "../support/services.js";
 
@@ -136,7 +137,7 @@ describeWithServices("user-service start-up against Postgres", () => {
 
     it("refuses an unreadable key file before migrating anything", async () => {
       const name = `user_service_cli_${randomBytes(6).toString("hex")}`;
-      await admin((client) => client.query(`create database "${name}"`));
+      await withAdmin((client) => client.query(`create database "${name}"`));
       try {
         const result = await runCli(["serve", "--migrate"], { DATABASE_URL: databaseUrl(name), JWT_PRIVATE_KEY_FILE: "/nonexistent/jwt.pem", PORT: "0" });
         expect(result.code).toBe(2);
@@ -150,14 +151,14 @@ describeWithServices("user-service start-up against Postgres", () => {
           await db.end();
         }
       } finally {
-        await admin((client) => client.query(`drop database if exists "${name}" with (force)`));
+        await withAdmin((client) => client.query(`drop database if exists "${name}" with (force)`));
       }
     });
   });
 
   describe("migrate into a database that does not exist yet", () => {
     const name = `user_service_created_${randomBytes(6).toString("hex")}`;
-    afterAll(() => admin((client) => client.query(`drop database if exists "${name}" with (force)`)));
+    afterAll(() => withAdmin((client) => client.query(`drop database if exists "${name}" with (force)`)));
 
     it("creates the database, then applies every migration", async () => {
       const result = await runCli(["migrate"], { DATABASE_URL: databaseUrl(name), JWT_PRIVATE_KEY_FILE: keyFile });

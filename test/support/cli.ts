@@ -6,8 +6,6 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll } from "@jest/globals";
-import pg from "pg";
-import { POSTGRES_ADMIN_URL } from "./services.js";
 
 // Running bin/user-service.js as a separate process, the way operators do.
 
@@ -106,20 +104,3 @@ export async function connectCall(port: number, path: string, body: unknown): Pr
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
-
-export function databaseUrl(name: string): string {
-  const url = new URL(POSTGRES_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-export async function admin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
-

@@ -4,13 +4,15 @@ import { Kysely, PostgresDialect } from "kysely";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import { POSTGRES_ADMIN_URL } from "./services.js";
 
-function urlFor(database: string): string {
+/** databaseUrl is the URL of a database on the test Postgres server. */
+export function databaseUrl(database: string): string {
   const url = new URL(POSTGRES_ADMIN_URL);
   url.pathname = `/${database}`;
   return url.toString();
 }
 
-async function withAdmin<T>(use: (admin: pg.Client) => Promise<T>): Promise<T> {
+/** withAdmin runs `use` on an admin connection to the test Postgres server, closed afterwards. */
+export async function withAdmin<T>(use: (admin: pg.Client) => Promise<T>): Promise<T> {
   const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
   await admin.connect();
   try {
@@ -27,7 +29,7 @@ async function withAdmin<T>(use: (admin: pg.Client) => Promise<T>): Promise<T> {
 export async function createTemplateDatabase(): Promise<string> {
   const name = `user_service_tpl_${randomBytes(6).toString("hex")}`;
   await withAdmin((admin) => admin.query(`create database "${name}"`));
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: urlFor(name), max: 1 }) }) });
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl(name), max: 1 }) }) });
   try {
     await migrateToLatest(db);
   } finally {
@@ -60,7 +62,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `user_service_test_${randomBytes(6).toString("hex")}`;
   await withAdmin((admin) => admin.query(`create database "${name}" template "${template}"`));
   return {
-    url: urlFor(name),
+    url: databaseUrl(name),
     drop: () => withAdmin((admin) => admin.query(`drop database if exists "${name}" with (force)`)).then(() => undefined),
   };
 }
