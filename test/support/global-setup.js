@@ -5,6 +5,9 @@
 import { tsImport } from "tsx/esm/api";
 
 export default async function globalSetup() {
+  // What a run says to its workers is its own: nothing inherited from a run that started this one.
+  delete process.env.TEST_SERVICES;
+  delete process.env.TEST_TEMPLATE_DATABASE;
   const { probeServices } = await tsImport("./services.ts", import.meta.url);
   const missing = await probeServices();
   if (missing.length > 0) {
