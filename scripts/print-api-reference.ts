@@ -8,7 +8,7 @@
 // The generated code in gen/ embeds descriptors without comments, so the proto is compiled here with
 // `buf build`, which keeps them (source code info). Access rules come from the `(rule)` method
 // option, validation rules from the protovalidate options, and whether an RPC is implemented from
-// src/rpc/implemented.ts, the table the router and the handlers' types are built from.
+// the registrations the composition root hands the router (features() in src/app.ts).
 
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -41,8 +41,9 @@ import {
   PredefinedRulesSchema,
 } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { accessRuleOf } from "../src/rpc/access-rules.js";
-import { implementedRpcs } from "../src/rpc/implemented.js";
-import { API_SERVICES } from "../src/rpc/router.js";
+import { features } from "../src/app.js";
+import type { AppServices } from "../src/context.js";
+import { API_SERVICES, implementedRpcs } from "../src/rpc/router.js";
 
 const PACKAGE = "platform.user.v1";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -485,4 +486,21 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-process.stdout.write(renderApiReference(compileProto(), new Set(implementedRpcs())));
+/**
+ * registeredRpcs lists the RPCs features() registers handlers for. Building the handlers needs no
+ * running service: they only keep the services they are given, so a stand-in that refuses any use
+ * is enough, and a feature that used a service while wiring would fail here loudly.
+ */
+function registeredRpcs(): Set<string> {
+  const standIn = new Proxy({} as AppServices, {
+    get: (_, name) =>
+      new Proxy({}, {
+        get: () => {
+          throw new Error(`features() used services.${String(name)} while wiring its handlers`);
+        },
+      }),
+  });
+  return new Set(implementedRpcs(features(standIn)));
+}
+
+process.stdout.write(renderApiReference(compileProto(), registeredRpcs()));

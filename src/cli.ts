@@ -1,14 +1,12 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { startApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
+import { buildAppContext, openDataContext } from "./context.js";
 import { migrateToLatest } from "./db/migrate.js";
-import { AuditLog } from "./features/audit/index.js";
 import { grantPlatformRole, isPlatformRole } from "./features/platform-roles/index.js";
-import { systemClock } from "./platform/clock.js";
 import { createLogger, routeConsoleTo, type Logger } from "./platform/logger.js";
 import { DomainError } from "./shared/domain-error.js";
 import { PLATFORM_ROLES } from "./shared/principal.js";
-import { openDatabase } from "./startup.js";
 
 interface Verb {
   usage: string;
@@ -52,12 +50,12 @@ const verbs: Record<string, Verb> = {
     summary: "applies pending migrations and exits; creates the database DATABASE_URL names when it does not exist and the role may",
     options: {},
     async run(config, log) {
-      const database = await openDatabase(config, { log, maxConnections: 2, createIfMissing: true });
+      const context = await openDataContext(config, { log, maxConnections: 2, createIfMissing: true });
       try {
-        const applied = await migrateToLatest(database.db);
+        const applied = await migrateToLatest(context.database.db);
         log.info({ migrations: applied }, applied.length ? "migrations applied" : "database already up to date");
       } finally {
-        await database.close();
+        await context.close();
       }
       return "done";
     },
@@ -71,13 +69,12 @@ const verbs: Record<string, Verb> = {
       const { email, role } = values;
       if (typeof email !== "string" || typeof role !== "string") throw new UsageError("grant-role needs --email and --role", "grant-role");
       if (!isPlatformRole(role)) throw new UsageError(`unknown role "${role}": the platform roles are ${PLATFORM_ROLES.join(", ")}`, "grant-role");
-      const database = await openDatabase(config, { log, maxConnections: 2 });
+      const context = await openDataContext(config, { log, maxConnections: 2, migrate: true, createIfMissing: false });
       try {
-        await migrateToLatest(database.db);
-        const { userId, granted } = await grantPlatformRole(database.db, new AuditLog(systemClock), email, role);
+        const { userId, granted } = await grantPlatformRole(context.database.db, context.audit, email, role);
         log.info({ userId, role }, granted ? "role granted" : "role was already granted");
       } finally {
-        await database.close();
+        await context.close();
       }
       return "done";
     },
@@ -86,8 +83,13 @@ const verbs: Record<string, Verb> = {
     usage: "user-service worker",
     summary: "runs the background job workers",
     options: {},
-    async run(_config, log) {
-      log.info("no queues yet: the workers arrive with the background jobs");
+    async run(config, log) {
+      const context = await buildAppContext(config, { log });
+      try {
+        log.info("no queues yet: the workers arrive with the background jobs");
+      } finally {
+        await context.close();
+      }
       return "done";
     },
   },

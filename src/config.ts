@@ -1,4 +1,5 @@
 import path from "node:path";
+import { IDENTITY_PROVIDERS, isIdentityProviderName, type IdentityProviderName } from "./shared/identity-providers.js";
 
 /** OidcProvider is an identity provider whose id tokens Register accepts. */
 export interface OidcProvider {
@@ -22,8 +23,6 @@ export interface ConnectionLimits {
   /** Streams (calls) one HTTP/2 connection may have open at once, advertised in its SETTINGS. */
   http2MaxConcurrentStreams: number;
 }
-
-export type IdentityProviderName = "GOOGLE" | "APPLE" | "ENTERPRISE";
 
 /** Config is the service's whole configuration, read once from the environment. */
 export interface Config {
@@ -146,8 +145,8 @@ function oidcProviders(env: Env): Config["oidcProviders"] {
   }
   const providers: Config["oidcProviders"] = {};
   for (const [name, value] of Object.entries(parsed)) {
-    if (name !== "GOOGLE" && name !== "APPLE" && name !== "ENTERPRISE") {
-      throw new ConfigError("OIDC_PROVIDERS", `unknown provider "${name}" (GOOGLE, APPLE or ENTERPRISE)`);
+    if (!isIdentityProviderName(name)) {
+      throw new ConfigError("OIDC_PROVIDERS", `unknown provider "${name}" (${IDENTITY_PROVIDERS.join(", ")})`);
     }
     const { issuer, audience, jwksUri } = (value ?? {}) as Record<string, unknown>;
     if (typeof issuer !== "string" || typeof audience !== "string" || typeof jwksUri !== "string") {

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from "kysely";
-import type { AuditTrailTable, OutboxTable } from "./tables/audit.js";
+import type { AuditTrailTable } from "./tables/audit.js";
+import type { OutboxTable } from "./tables/outbox.js";
 import type { RefreshTokensTable, SessionsTable } from "./tables/sessions.js";
 import type { CredentialsTable, PlatformRoleGrantsTable, UsersTable } from "./tables/users.js";
 

@@ -1,5 +1,5 @@
 import type { Tx } from "../db/database.js";
-import type { JsonObject } from "../db/tables/audit.js";
+import type { JsonObject } from "../shared/json.js";
 
 /** Queue names. Job payloads hold ids only, never secrets. */
 export const queues = {

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
-import type { IdentityProviderName, OidcProvider } from "../config.js";
+import type { OidcProvider } from "../config.js";
+import type { IdentityProviderName } from "../shared/identity-providers.js";
 
 /** VerifiedIdentity is what a valid id token proves. */
 export interface VerifiedIdentity {

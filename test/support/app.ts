@@ -8,6 +8,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import type { Redis } from "ioredis";
 import { startApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
+import type { AppServices } from "../../src/context.js";
 import { connectPostgres, embeddedHandle, type DatabaseHandle } from "../../src/db/create-database.js";
 import type { Db } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
@@ -43,6 +44,8 @@ export interface TestAppOptions {
   redisUrl?: string;
   /** A logger to use instead of a silent one (to inspect what the service logs). */
   log?: Logger;
+  /** Services to use instead of the ones built from config (a second-factor policy, an authorizer...). */
+  services?: Partial<AppServices>;
 }
 
 /** TestApp is a running service on a free port with its own database and Redis namespace. */
@@ -86,6 +89,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       signingKey: await testSigningKey(),
       clock: options.clock,
       log: options.log,
+      services: options.services,
     });
   } catch (error) {
     // A start-up refused before the database was handed over leaves it open: nothing may outlive the test.

@@ -2,9 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createClient, type Client } from "@connectrpc/connect";
 import { AuthService } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { ProfileService } from "../../gen/platform/user/v1/profile_service_pb.js";
-import { AuditLog } from "../../src/features/audit/index.js";
 import { grantPlatformRole } from "../../src/features/platform-roles/index.js";
-import { systemClock } from "../../src/platform/clock.js";
 import type { PlatformRole } from "../../src/shared/principal.js";
 import type { TestApp } from "./app.js";
 
@@ -33,7 +31,7 @@ export async function registerUser(t: TestApp, overrides: { email?: string; full
 /** registerWithRole signs up a user holding a platform role (granted as the CLI does). */
 export async function registerWithRole(t: TestApp, role: PlatformRole): Promise<RegisteredUser> {
   const user = await registerUser(t, { email: uniqueEmail(role) });
-  await grantPlatformRole(t.db, new AuditLog(systemClock), user.email, role);
+  await grantPlatformRole(t.db, t.app.context.audit, user.email, role);
   return user;
 }
 

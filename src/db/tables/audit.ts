@@ -1,7 +1,7 @@
-import type { ColumnType, Generated } from "kysely";
+import type { ColumnType } from "kysely";
+import type { JsonObject } from "../../shared/json.js";
 
-export type JsonObject = { [key: string]: unknown };
-
+/** AuditTrailTable is the hash-chained audit trail: rows are appended, never changed. */
 export interface AuditTrailTable {
   seq: ColumnType<string, never, never>;
   id: string;
@@ -19,15 +19,4 @@ export interface AuditTrailTable {
   created_at: Date;
   prev_hash: Buffer;
   hash: Buffer;
-}
-
-export interface OutboxTable {
-  id: Generated<string>;
-  queue: string;
-  job_name: string;
-  payload: ColumnType<JsonObject, string, never>;
-  created_at: ColumnType<Date, Date | undefined, never>;
-  dispatched_at: Date | null;
-  attempts: Generated<number>;
-  last_error: string | null;
 }

@@ -1,12 +1,12 @@
 import type { ColumnType, Generated } from "kysely";
+import type { RegistrationTypeValue } from "../../shared/identity-providers.js";
 import type { PlatformRole } from "../../shared/principal.js";
+import type { UserStatusValue, VerificationStatusValue } from "../../shared/user-status.js";
 
-export type UserStatusValue = "active" | "suspended" | "locked" | "deactivated" | "pending_verification";
-export type VerificationStatusValue = "pending" | "verified" | "requires_additional_verification";
-export type RegistrationTypeValue = "email" | "google" | "apple" | "enterprise";
+/** InvestmentProfileValue is a user's declared investment profile, as stored. */
 export type InvestmentProfileValue = "conservative" | "moderate" | "aggressive";
+/** RiskToleranceValue is a user's declared risk tolerance, as stored. */
 export type RiskToleranceValue = "low" | "medium" | "high";
-export type { PlatformRole };
 
 export interface UsersTable {
   id: Generated<string>;

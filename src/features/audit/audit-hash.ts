@@ -1,6 +1,6 @@
 import canonicalize from "canonicalize";
 import { sha256 } from "../../platform/crypto/random.js";
-import type { JsonObject } from "../../db/tables/audit.js";
+import type { JsonObject } from "../../shared/json.js";
 
 /** GENESIS_HASH is the prev_hash of the first audit row. */
 export const GENESIS_HASH = Buffer.alloc(32);

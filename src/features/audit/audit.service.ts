@@ -1,5 +1,5 @@
 import type { Tx } from "../../db/database.js";
-import type { JsonObject } from "../../db/tables/audit.js";
+import type { JsonObject } from "../../shared/json.js";
 import type { Clock } from "../../platform/clock.js";
 import { newId } from "../../platform/crypto/random.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";

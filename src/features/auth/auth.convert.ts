@@ -1,15 +1,16 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import {
   UserRegistrationRequest_RegistrationType as RegistrationType,
+  type MfaChallengeSchema,
   type UserRegistrationRequest,
 } from "../../../gen/platform/user/v1/auth_service_pb.js";
-import { IdentityProvider, type AuthTokensSchema, type DeviceContext } from "../../../gen/platform/user/v1/common_pb.js";
-import type { IdentityProviderName } from "../../config.js";
-import type { RegistrationTypeValue } from "../../db/tables/users.js";
+import { IdentityProvider, MfaType, type AuthTokensSchema, type DeviceContext } from "../../../gen/platform/user/v1/common_pb.js";
 import { normalizeHumanName } from "../../shared/human-name.js";
+import type { IdentityProviderName, RegistrationTypeValue } from "../../shared/identity-providers.js";
 import { profileDetailsFromPb } from "../profile/index.js";
-import type { ClientDevice } from "../sessions/index.js";
-import type { IssuedTokens, Registration } from "./auth.service.js";
+import type { ClientDevice, IssuedTokens } from "../sessions/index.js";
+import type { Registration } from "./auth.service.js";
+import type { SecondFactorChallenge, SecondFactorMethod } from "./second-factor.js";
 
 const registrationTypes: Record<RegistrationType, RegistrationTypeValue> = {
   [RegistrationType.EMAIL]: "email",
@@ -53,6 +54,7 @@ export function registrationFromPb(req: UserRegistrationRequest): Registration {
   };
 }
 
+/** tokensToPb is a session's token set as the API returns it. */
 export function tokensToPb(tokens: IssuedTokens): MessageInitShape<typeof AuthTokensSchema> {
   return {
     userId: tokens.userId,
@@ -61,4 +63,15 @@ export function tokensToPb(tokens: IssuedTokens): MessageInitShape<typeof AuthTo
     refreshToken: tokens.refreshToken,
     expiresIn: tokens.expiresIn,
   };
+}
+
+const mfaTypes: Record<SecondFactorMethod, MfaType> = {
+  totp: MfaType.TOTP,
+  sms: MfaType.SMS,
+  backup_code: MfaType.BACKUP_CODE,
+};
+
+/** challengeToPb is a second-factor challenge as the API returns it. */
+export function challengeToPb(challenge: SecondFactorChallenge): MessageInitShape<typeof MfaChallengeSchema> {
+  return { challengeId: challenge.challengeId, methods: challenge.methods.map((method) => mfaTypes[method]) };
 }

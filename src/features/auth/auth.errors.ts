@@ -5,8 +5,6 @@ import { DomainError, type ErrorKind } from "../../shared/domain-error.js";
 // Same code and message for an unknown e-mail and a wrong password: no account enumeration.
 export const invalidCredentials = () => new DomainError("unauthenticated", "invalid_credentials", "invalid email or password");
 
-export const invalidRefreshToken = () => new DomainError("unauthenticated", "invalid_refresh_token", "the refresh token is not valid");
-
 export const emailTaken = () => new DomainError("already_exists", "email_taken", "an account with this email already exists");
 
 export const identityTaken = () =>

@@ -1,11 +1,20 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { AuthService as AuthApi } from "../../../gen/platform/user/v1/auth_service_pb.js";
 import { originKey, principalKey, requirePrincipal } from "../../rpc/context.js";
-import type { Handlers } from "../../rpc/implemented.js";
 import { verificationStatusToPb } from "../profile/index.js";
-import { deviceFromPb, identityProviderFromPb, registrationFromPb, tokensToPb } from "./auth.convert.js";
+import { challengeToPb, deviceFromPb, identityProviderFromPb, registrationFromPb, tokensToPb } from "./auth.convert.js";
 import type { AuthService } from "./auth.service.js";
+import type { SignInOutcome } from "./second-factor.js";
+
+/** signInResultToPb is a sign-in's outcome as the `result` oneof of LoginResponse. */
+function signInResultToPb(outcome: SignInOutcome) {
+  return outcome.kind === "tokens"
+    ? { case: "tokens" as const, value: tokensToPb(outcome.tokens) }
+    : { case: "mfaChallenge" as const, value: challengeToPb(outcome.challenge) };
+}
 
 /** authRpc adapts AuthService to the AuthService RPCs. CompleteMfaChallenge arrives with MFA. */
-export function authRpc(auth: AuthService): Handlers<"auth"> {
+export function authRpc(auth: AuthService): Partial<ServiceImpl<typeof AuthApi>> {
   return {
     async register(req, ctx) {
       const result = await auth.register(registrationFromPb(req), ctx.values.get(originKey));
@@ -21,10 +30,10 @@ export function authRpc(auth: AuthService): Handlers<"auth"> {
       const provider = identityProviderFromPb(req.identityProvider);
       const device = deviceFromPb(req.device);
       const origin = ctx.values.get(originKey);
-      const tokens = provider
+      const outcome = provider
         ? await auth.loginWithIdentity(provider, req.idToken, device, origin)
         : await auth.login(req.email, req.password, device, origin);
-      return { result: { case: "tokens", value: tokensToPb(tokens) } };
+      return { result: signInResultToPb(outcome) };
     },
     async refreshToken(req, ctx) {
       return { tokens: tokensToPb(await auth.refresh(req.refreshToken, ctx.values.get(originKey))) };

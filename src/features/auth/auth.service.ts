@@ -1,23 +1,24 @@
-import type { IdentityProviderName } from "../../config.js";
 import type { Db } from "../../db/database.js";
 import { isUniqueViolation } from "../../db/errors.js";
-import type { InvestmentProfileValue, RegistrationTypeValue, RiskToleranceValue, VerificationStatusValue } from "../../db/tables/users.js";
+import type { InvestmentProfileValue, RiskToleranceValue } from "../../db/tables/users.js";
+import { transaction } from "../../db/transaction.js";
 import { enqueue, queues } from "../../jobs/outbox.js";
 import type { Clock } from "../../platform/clock.js";
-import type { AccessTokens } from "../../platform/crypto/access-tokens.js";
 import { passwordProblem, type PasswordHasher } from "../../platform/crypto/passwords.js";
 import { isDisposableEmail } from "../../platform/disposable-email.js";
-import { sha256 } from "../../platform/crypto/random.js";
 import { IdentityTokenRejected, type IdentityTokens, type VerifiedIdentity } from "../../platform/identity-tokens.js";
 import type { Limiter } from "../../platform/rate-limits.js";
+import { normalizeEmail } from "../../shared/email.js";
+import { providerOfRegistration, type IdentityProviderName, type RegistrationTypeValue } from "../../shared/identity-providers.js";
 import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
-import { mayUseAccount } from "../../shared/user-status.js";
+import { mayUseAccount, type VerificationStatusValue } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
-import type { ProfileService } from "../profile/index.js";
-import { claimRefreshToken, touchSession, type ClientDevice, type Sessions } from "../sessions/index.js";
+import { findAccountByEmail, findAccountStatus, type ProfileService } from "../profile/index.js";
+import type { ClientDevice, IssuedTokens, SessionGrant, Sessions } from "../sessions/index.js";
 import * as errors from "./auth.errors.js";
-import { findOidcLogin, findPasswordLogin, insertOidcCredential, insertPasswordCredential } from "./auth.repository.js";
+import { findOidcUser, findPasswordHash, insertOidcCredential, insertPasswordCredential } from "./auth.repository.js";
+import type { SecondFactor, SignInOutcome } from "./second-factor.js";
 import type { SignInAttempt, SignInThrottle } from "./sign-in-throttle.js";
 
 /** Registration is a validated sign-up request. */
@@ -34,40 +35,24 @@ export interface Registration {
   device: ClientDevice;
 }
 
-/** IssuedTokens is a session's credential set. */
-export interface IssuedTokens {
-  userId: string;
-  sessionId: string;
-  accessToken: string;
-  refreshToken: string;
-  expiresIn: number;
-}
-
+/** AuthLimits are the rate limits of sign-up (sign-in has its own, in SignInThrottle). */
 export interface AuthLimits {
   registrationsPerIp: Limiter;
 }
 
+/** AuthDependencies are what AuthService needs to register users and sign them in. */
 export interface AuthDependencies {
   db: Db;
   clock: Clock;
   passwords: PasswordHasher;
   identityTokens: IdentityTokens;
-  accessTokens: AccessTokens;
   sessions: Sessions;
   profiles: ProfileService;
   audit: AuditLog;
   limits: AuthLimits;
   signIns: SignInThrottle;
+  secondFactor: SecondFactor;
 }
-
-const PROVIDERS: Record<Exclude<RegistrationTypeValue, "email">, IdentityProviderName> = {
-  google: "GOOGLE",
-  apple: "APPLE",
-  enterprise: "ENTERPRISE",
-};
-
-/** normalizeEmail is how e-mail addresses are stored and looked up: trimmed and lower-cased. */
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 /** refuseWeakEmailRegistration applies the password policy and refuses throwaway-mail addresses. */
 function refuseWeakEmailRegistration(input: Registration): void {
@@ -95,7 +80,7 @@ export class AuthService {
     const { email, credential } = await this.proveIdentity(input);
     const amr = input.registrationType === "email" ? ["pwd"] : ["fed"];
     try {
-      const opened = await db.transaction().execute(async (trx) => {
+      const tokens = await transaction(db, async (trx) => {
         const userId = await profiles.createUser(trx, {
           email,
           fullName: input.fullName,
@@ -108,7 +93,7 @@ export class AuthService {
         });
         if (credential.kind === "password") await insertPasswordCredential(trx, userId, credential.hash);
         else await insertOidcCredential(trx, userId, credential.identity.issuer, credential.identity.subject);
-        const session = await sessions.open(trx, userId, amr, input.device, origin);
+        const tokens = await sessions.open(trx, { userId, amr, device: input.device, origin });
         await enqueue(trx, queues.identityVerification, "verify-identity", { userId });
         await audit.record(trx, {
           actorUserId: userId,
@@ -119,9 +104,9 @@ export class AuthService {
           origin,
           complianceRelevant: true,
         });
-        return { userId, ...session };
+        return tokens;
       });
-      return { ...(await this.tokensFor(opened.userId, opened.sessionId, opened.refreshToken, amr)), verificationStatus: "pending" };
+      return { ...tokens, verificationStatus: "pending" };
     } catch (error) {
       if (isUniqueViolation(error, "users_email_unique")) throw errors.emailTaken();
       if (isUniqueViolation(error, "credentials_oidc_identity")) throw errors.identityTaken();
@@ -134,13 +119,7 @@ export class AuthService {
       const hash = await this.deps.passwords.hash(input.password);
       return { email: normalizeEmail(input.email), credential: { kind: "password" as const, hash } };
     }
-    let identity: VerifiedIdentity;
-    try {
-      identity = await this.deps.identityTokens.verify(PROVIDERS[input.registrationType], input.idToken, this.deps.clock.now());
-    } catch (error) {
-      if (error instanceof IdentityTokenRejected) throw errors.idTokenRejected(error.reason);
-      throw error;
-    }
+    const identity = await this.verifyIdToken(providerOfRegistration(input.registrationType), input.idToken);
     const email = normalizeEmail(identity.email);
     if (input.email && normalizeEmail(input.email) !== email) throw errors.emailMismatch();
     return { email, credential: { kind: "oidc" as const, identity } };
@@ -148,14 +127,13 @@ export class AuthService {
 
   /**
    * login checks a password. Unknown accounts cost one argon2 verification too, and both failures
-   * answer alike. The account, and whether the device has signed in to it before, are looked up in
-   * one query; every attempt then counts against the sign-in budgets (SignInThrottle) before the
+   * answer alike. Every attempt counts against the sign-in budgets (SignInThrottle) before the
    * check, so concurrent guesses cannot slip past the limits; a success gives the counts back.
    */
-  async login(emailInput: string, password: string, device: ClientDevice, origin: RequestOrigin): Promise<IssuedTokens> {
-    const { db, signIns } = this.deps;
+  async login(emailInput: string, password: string, device: ClientDevice, origin: RequestOrigin): Promise<SignInOutcome> {
+    const { signIns } = this.deps;
     const email = normalizeEmail(emailInput);
-    const account = await findPasswordLogin(db, email, device.deviceId || undefined);
+    const account = await this.findPasswordAccount(email, device.deviceId);
     const attempt: SignInAttempt = { origin, email, userId: account?.userId, knownDeviceId: account?.knownDevice ? device.deviceId : undefined };
     await signIns.admit(attempt);
     const matched = await this.deps.passwords.verify(account?.passwordHash, password);
@@ -168,115 +146,73 @@ export class AuthService {
       signIns.failed(attempt, "account_not_active");
       throw errors.accountNotActive();
     }
-    return this.openSession(account.userId, ["pwd"], device, origin);
+    return this.firstFactorProven({ userId: account.userId, amr: ["pwd"], device, origin });
+  }
+
+  /**
+   * findPasswordAccount finds the account a password sign-in names, with its hash and whether the
+   * device has signed in to it before. An account without a password (registered through a
+   * provider) is no account to a password sign-in.
+   */
+  private async findPasswordAccount(email: string, deviceId: string | undefined) {
+    const { db, sessions } = this.deps;
+    const account = await findAccountByEmail(db, email);
+    if (!account) return undefined;
+    const [passwordHash, knownDevice] = await Promise.all([
+      findPasswordHash(db, account.userId),
+      deviceId ? sessions.isKnownDevice(account.userId, deviceId) : false,
+    ]);
+    return passwordHash === undefined ? undefined : { ...account, passwordHash, knownDevice };
   }
 
   /**
    * loginWithIdentity signs in the account registered with the identity an id token proves.
    * Tokens that do not verify count against the client address's budget like wrong passwords.
    */
-  async loginWithIdentity(provider: IdentityProviderName, idToken: string, device: ClientDevice, origin: RequestOrigin): Promise<IssuedTokens> {
+  async loginWithIdentity(provider: IdentityProviderName, idToken: string, device: ClientDevice, origin: RequestOrigin): Promise<SignInOutcome> {
     const { db, signIns } = this.deps;
     const attempt: SignInAttempt = { origin };
     await signIns.admit(attempt);
-    let identity: VerifiedIdentity;
-    try {
-      identity = await this.deps.identityTokens.verify(provider, idToken, this.deps.clock.now());
-    } catch (error) {
-      if (!(error instanceof IdentityTokenRejected)) throw error;
-      signIns.failed(attempt, error.reason);
-      throw errors.idTokenRejected(error.reason);
-    }
+    const identity = await this.verifyIdToken(provider, idToken, (reason) => signIns.failed(attempt, reason));
     await signIns.succeeded(attempt);
-    const account = await findOidcLogin(db, identity.issuer, identity.subject);
-    if (!account) {
+    const userId = await findOidcUser(db, identity.issuer, identity.subject);
+    if (!userId) {
       signIns.failed(attempt, "identity_not_registered");
       throw errors.identityNotRegistered();
     }
-    if (!mayUseAccount(account.status)) {
-      signIns.failed({ origin, userId: account.userId }, "account_not_active");
+    const status = await findAccountStatus(db, userId);
+    if (!status || !mayUseAccount(status)) {
+      signIns.failed({ origin, userId }, "account_not_active");
       throw errors.accountNotActive();
     }
-    return this.openSession(account.userId, ["fed"], device, origin);
+    return this.firstFactorProven({ userId, amr: ["fed"], device, origin });
   }
 
-  /** openSession starts a signed-in session with an audit row and issues its tokens. */
-  private async openSession(userId: string, amr: string[], device: ClientDevice, origin: RequestOrigin): Promise<IssuedTokens> {
-    const { db, audit, sessions } = this.deps;
-    const opened = await db.transaction().execute(async (trx) => {
-      const session = await sessions.open(trx, userId, amr, device, origin);
-      await audit.record(trx, {
-        actorUserId: userId,
-        action: "auth.login",
-        resourceType: "session",
-        resourceId: session.sessionId,
-        newValues: { userId, amr },
-        origin,
-      });
-      return session;
-    });
-    return this.tokensFor(userId, opened.sessionId, opened.refreshToken, amr);
+  /** firstFactorProven asks for a second factor when the account needs one, and otherwise opens the session. */
+  private async firstFactorProven(grant: SessionGrant): Promise<SignInOutcome> {
+    const challenge = await this.deps.secondFactor.challenge(grant);
+    if (challenge) return { kind: "challenge", challenge };
+    return { kind: "tokens", tokens: await this.deps.sessions.signIn(grant) };
   }
 
-  /**
-   * refresh spends a refresh token for a new set. A token presented twice means it leaked: the whole
-   * session is revoked, recorded, and announced to every replica.
-   */
-  async refresh(refreshToken: string, origin: RequestOrigin): Promise<IssuedTokens> {
-    const { db, clock, audit, sessions } = this.deps;
-    const now = clock.now();
-    const outcome = await db.transaction().execute(async (trx) => {
-      const claim = await claimRefreshToken(trx, sha256(refreshToken), now);
-      if (claim.outcome === "unknown") return { ok: false as const };
-      if (claim.outcome === "reused") {
-        const revoked = await sessions.revoke(trx, claim.sessionId, "refresh_token_reuse");
-        if (revoked) {
-          await audit.record(trx, {
-            actorUserId: null,
-            action: "auth.refresh_token_reuse",
-            resourceType: "session",
-            resourceId: claim.sessionId,
-            newValues: { userId: claim.userId, revoked: true },
-            reason: "a spent refresh token was presented again",
-            origin,
-            complianceRelevant: true,
-          });
-        }
-        return { ok: false as const, revokedSessionId: revoked ? claim.sessionId : undefined };
-      }
-      const spent = claim.sessionRevoked || claim.expiresAt <= now || claim.sessionExpiresAt <= now;
-      if (spent || !mayUseAccount(claim.userStatus)) return { ok: false as const };
-      const next = await sessions.mintRefreshToken(trx, claim.sessionId);
-      await touchSession(trx, claim.sessionId, now);
-      return { ok: true as const, userId: claim.userId, sessionId: claim.sessionId, refreshToken: next, amr: claim.amr };
-    });
-    if (!outcome.ok) {
-      if (outcome.revokedSessionId) await sessions.announceRevoked(outcome.revokedSessionId);
-      throw errors.invalidRefreshToken();
+  /** verifyIdToken proves an identity with a provider's id token; a rejected token is reported, then thrown as its DomainError. */
+  private async verifyIdToken(provider: IdentityProviderName, idToken: string, rejected?: (reason: IdentityTokenRejected["reason"]) => void): Promise<VerifiedIdentity> {
+    try {
+      return await this.deps.identityTokens.verify(provider, idToken, this.deps.clock.now());
+    } catch (error) {
+      if (!(error instanceof IdentityTokenRejected)) throw error;
+      rejected?.(error.reason);
+      throw errors.idTokenRejected(error.reason);
     }
-    return this.tokensFor(outcome.userId, outcome.sessionId, outcome.refreshToken, outcome.amr);
+  }
+
+  /** refresh spends a refresh token for a new set (see Sessions.refresh). */
+  refresh(refreshToken: string, origin: RequestOrigin): Promise<IssuedTokens> {
+    return this.deps.sessions.refresh(refreshToken, origin);
   }
 
   /** logout revokes the caller's session everywhere. */
-  async logout(caller: Principal, origin: RequestOrigin): Promise<void> {
-    const { db, audit, sessions } = this.deps;
-    await db.transaction().execute(async (trx) => {
-      if (!(await sessions.revoke(trx, caller.sessionId, "logout"))) return;
-      await audit.record(trx, {
-        actorUserId: caller.userId,
-        action: "auth.logout",
-        resourceType: "session",
-        resourceId: caller.sessionId,
-        newValues: { revoked: true },
-        origin,
-      });
-    });
-    await sessions.announceRevoked(caller.sessionId);
-  }
-
-  private async tokensFor(userId: string, sessionId: string, refreshToken: string, amr: string[]): Promise<IssuedTokens> {
-    const { accessTokens, clock } = this.deps;
-    const accessToken = await accessTokens.issue(userId, sessionId, amr, clock.now());
-    return { userId, sessionId, accessToken, refreshToken, expiresIn: accessTokens.ttlSeconds };
+  logout(caller: Principal, origin: RequestOrigin): Promise<void> {
+    return this.deps.sessions.signOut(caller, origin);
   }
 }

@@ -1,3 +1,4 @@
-export { AuthService, normalizeEmail, type AuthDependencies, type AuthLimits } from "./auth.service.js";
+export { AuthService, type AuthDependencies, type AuthLimits, type Registration } from "./auth.service.js";
 export { authRpc } from "./auth.rpc.js";
+export { noSecondFactor, type SecondFactor, type SecondFactorChallenge, type SecondFactorMethod, type SignInOutcome } from "./second-factor.js";
 export { SignInThrottle, type SignInPolicy } from "./sign-in-throttle.js";

@@ -3,6 +3,7 @@ import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Counter, type Registry } from "prom-client";
 import type { Db } from "../../db/database.js";
+import { transaction } from "../../db/transaction.js";
 import type { IdentityTokenRejected } from "../../platform/identity-tokens.js";
 import type { Logger } from "../../platform/logger.js";
 import { LimitExceeded, type Limiter } from "../../platform/rate-limits.js";
@@ -176,7 +177,7 @@ export class SignInThrottle {
   // one; a few at a time, so a burst of failures cannot take every database connection.
   private record(event: AuditEvent): void {
     this.records
-      .run(() => this.deps.db.transaction().execute((trx) => this.deps.audit.record(trx, event)))
+      .run(() => transaction(this.deps.db, (trx) => this.deps.audit.record(trx, event)))
       .catch((error: unknown) => this.deps.log.error({ err: error, action: event.action, userId: event.resourceId }, "could not record a sign-in event"));
   }
 }

@@ -1,13 +1,5 @@
-import type { Tx } from "../../db/database.js";
+import type { DbOrTx, Tx } from "../../db/database.js";
 import type { PlatformRole } from "../../shared/principal.js";
-
-export function findUserIdByEmail(trx: Tx, email: string) {
-  return trx
-    .selectFrom("users")
-    .select("id")
-    .where((eb) => eb(eb.fn("lower", ["email"]), "=", email))
-    .executeTakeFirst();
-}
 
 /** insertGrant adds the grant; false when the user already held the role. */
 export async function insertGrant(trx: Tx, userId: string, role: PlatformRole): Promise<boolean> {
@@ -17,4 +9,10 @@ export async function insertGrant(trx: Tx, userId: string, role: PlatformRole): 
     .onConflict((oc) => oc.columns(["user_id", "role"]).doNothing())
     .executeTakeFirst();
   return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+}
+
+/** platformRolesOf lists the platform roles granted to a user, in name order. */
+export async function platformRolesOf(db: DbOrTx, userId: string): Promise<PlatformRole[]> {
+  const rows = await db.selectFrom("platform_role_grants").select("role").where("user_id", "=", userId).orderBy("role").execute();
+  return rows.map((row) => row.role);
 }

@@ -1,8 +1,11 @@
 import type { Db } from "../../db/database.js";
+import { transaction } from "../../db/transaction.js";
 import { DomainError } from "../../shared/domain-error.js";
+import { normalizeEmail } from "../../shared/email.js";
 import { PLATFORM_ROLES, type PlatformRole } from "../../shared/principal.js";
 import type { AuditLog } from "../audit/index.js";
-import { findUserIdByEmail, insertGrant } from "./platform-roles.repository.js";
+import { findAccountByEmail } from "../profile/index.js";
+import { insertGrant } from "./platform-roles.repository.js";
 
 /** isPlatformRole says whether value names a platform role. */
 export const isPlatformRole = (value: string): value is PlatformRole => (PLATFORM_ROLES as readonly string[]).includes(value);
@@ -12,22 +15,22 @@ export const isPlatformRole = (value: string): value is PlatformRole => (PLATFOR
  * with no actor (an operator at the console). Granting a role already held changes nothing.
  */
 export async function grantPlatformRole(db: Db, audit: AuditLog, email: string, role: PlatformRole): Promise<{ userId: string; granted: boolean }> {
-  return db.transaction().execute(async (trx) => {
-    const user = await findUserIdByEmail(trx, email.trim().toLowerCase());
+  return transaction(db, async (trx) => {
+    const user = await findAccountByEmail(trx, normalizeEmail(email));
     if (!user) throw new DomainError("not_found", "user_not_found", `no account with email ${email}`);
-    const granted = await insertGrant(trx, user.id, role);
+    const granted = await insertGrant(trx, user.userId, role);
     if (granted) {
       await audit.record(trx, {
         actorUserId: null,
         action: "platform_role.grant",
         resourceType: "user",
-        resourceId: user.id,
+        resourceId: user.userId,
         newValues: { role },
         reason: "granted with user-service grant-role",
         origin: {},
         complianceRelevant: true,
       });
     }
-    return { userId: user.id, granted };
+    return { userId: user.userId, granted };
   });
 }

@@ -9,12 +9,8 @@ import {
 } from "../../../gen/platform/user/v1/auth_service_pb.js";
 import { OrganizationMembershipSchema, OrgRole, UserStatus } from "../../../gen/platform/user/v1/common_pb.js";
 import type { GetProfileResponse } from "../../../gen/platform/user/v1/profile_service_pb.js";
-import type {
-  InvestmentProfileValue,
-  RiskToleranceValue,
-  UserStatusValue,
-  VerificationStatusValue,
-} from "../../db/tables/users.js";
+import type { InvestmentProfileValue, RiskToleranceValue } from "../../db/tables/users.js";
+import type { UserStatusValue, VerificationStatusValue } from "../../shared/user-status.js";
 import { twoWayMap } from "../../shared/two-way-map.js";
 import type { OrgRoleValue, Profile } from "./profile.service.js";
 

@@ -1,6 +1,9 @@
 import type { DbOrTx, Tx } from "../../db/database.js";
-import type { InvestmentProfileValue, RegistrationTypeValue, RiskToleranceValue, UserStatusValue, VerificationStatusValue } from "../../db/tables/users.js";
+import type { InvestmentProfileValue, RiskToleranceValue } from "../../db/tables/users.js";
+import type { RegistrationTypeValue } from "../../shared/identity-providers.js";
+import type { UserStatusValue, VerificationStatusValue } from "../../shared/user-status.js";
 
+/** NewUser is a user row to insert at registration. */
 export interface NewUser {
   email: string;
   fullName: string;
@@ -12,6 +15,7 @@ export interface NewUser {
   createdAt: Date;
 }
 
+/** insertUser inserts a user and returns its id; a taken e-mail fails on users_email_unique. */
 export async function insertUser(trx: Tx, user: NewUser): Promise<string> {
   const row = await trx
     .insertInto("users")
@@ -43,6 +47,7 @@ const profileColumns = [
   "updated_at",
 ] as const;
 
+/** findUser reads the columns a profile shows. */
 export function findUser(db: DbOrTx, userId: string) {
   return db.selectFrom("users").select(profileColumns).where("id", "=", userId).executeTakeFirst();
 }
@@ -52,12 +57,14 @@ export function findUserForUpdate(trx: Tx, userId: string) {
   return trx.selectFrom("users").select(profileColumns).where("id", "=", userId).forUpdate().executeTakeFirst();
 }
 
+/** UserChanges are the profile fields an update sets; an absent field is left as it is. */
 export interface UserChanges {
   fullName?: string;
   investmentProfile?: InvestmentProfileValue;
   riskTolerance?: RiskToleranceValue;
 }
 
+/** updateUser applies changes and stamps updated_at with now. */
 export async function updateUser(trx: Tx, userId: string, changes: UserChanges, now: Date): Promise<void> {
   await trx
     .updateTable("users")
@@ -69,4 +76,26 @@ export async function updateUser(trx: Tx, userId: string, changes: UserChanges, 
     })
     .where("id", "=", userId)
     .execute();
+}
+
+/** Account is what signing in needs to know of a user: who it is and whether it may be used. */
+export interface Account {
+  userId: string;
+  status: UserStatusValue;
+}
+
+/** findAccountByEmail finds the user with this normalised e-mail (normalizeEmail). */
+export async function findAccountByEmail(db: DbOrTx, email: string): Promise<Account | undefined> {
+  const row = await db
+    .selectFrom("users")
+    .select(["id", "status"])
+    .where((eb) => eb(eb.fn("lower", ["email"]), "=", email))
+    .executeTakeFirst();
+  return row && { userId: row.id, status: row.status };
+}
+
+/** findAccountStatus reads a user's lifecycle status; undefined when there is no such user. */
+export async function findAccountStatus(db: DbOrTx, userId: string): Promise<UserStatusValue | undefined> {
+  const row = await db.selectFrom("users").select("status").where("id", "=", userId).executeTakeFirst();
+  return row?.status;
 }

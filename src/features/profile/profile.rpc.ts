@@ -1,11 +1,12 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { ProfileService as ProfileApi } from "../../../gen/platform/user/v1/profile_service_pb.js";
 import { originKey, principalKey, requirePrincipal } from "../../rpc/context.js";
-import type { Handlers } from "../../rpc/implemented.js";
 import { normalizeHumanName } from "../../shared/human-name.js";
 import { profileDetailsFromPb, profileToPb } from "./profile.convert.js";
 import type { ProfileService } from "./profile.service.js";
 
 /** profileRpc adapts ProfileService to the ProfileService RPCs. */
-export function profileRpc(profiles: ProfileService): Handlers<"profile"> {
+export function profileRpc(profiles: ProfileService): Partial<ServiceImpl<typeof ProfileApi>> {
   return {
     async getProfile(req, ctx) {
       const caller = requirePrincipal(ctx.values.get(principalKey));

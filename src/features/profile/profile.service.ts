@@ -1,15 +1,12 @@
 import type { Db, Tx } from "../../db/database.js";
-import type {
-  InvestmentProfileValue,
-  RiskToleranceValue,
-  UserStatusValue,
-  VerificationStatusValue,
-} from "../../db/tables/users.js";
+import type { InvestmentProfileValue, RiskToleranceValue } from "../../db/tables/users.js";
+import { afterCommit, transaction } from "../../db/transaction.js";
 import type { Cache } from "../../platform/cache.js";
 import type { Clock } from "../../platform/clock.js";
 import { DomainError } from "../../shared/domain-error.js";
 import { characterCount } from "../../shared/human-name.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
+import type { UserStatusValue, VerificationStatusValue } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
 import { findUser, findUserForUpdate, insertUser, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
 
@@ -77,10 +74,10 @@ export class ProfileService {
     return profile;
   }
 
-  /** update applies the changes present, records old and new values, and refreshes the cached copy. */
+  /** update applies the changes present, records old and new values, and evicts the cached copy once committed. */
   async update(userId: string, changes: UserChanges, origin: RequestOrigin): Promise<Profile> {
     refuseOverlongFullName(changes.fullName);
-    await this.db.transaction().execute(async (trx) => {
+    await transaction(this.db, async (trx) => {
       const before = await findUserForUpdate(trx, userId);
       if (!before) throw new DomainError("not_found", "user_not_found", "user not found");
       const oldValues: Record<string, string> = {};
@@ -96,6 +93,7 @@ export class ProfileService {
       compare("riskTolerance", before.risk_tolerance, changes.riskTolerance);
       if (Object.keys(newValues).length === 0) return;
       await updateUser(trx, userId, changes, this.clock.now());
+      afterCommit(trx, () => this.forget(userId));
       await this.audit.record(trx, {
         actorUserId: userId,
         action: "profile.update",
@@ -106,11 +104,10 @@ export class ProfileService {
         origin,
       });
     });
-    await this.forget(userId);
     return this.get(userId);
   }
 
-  /** forget drops the cached profile; every change to what a profile shows must call it after commit. */
+  /** forget drops the cached profile; every change to what a profile shows registers it with afterCommit. */
   forget(userId: string): Promise<void> {
     return this.cache.delete(cacheKey(userId));
   }

@@ -1,3 +1,2 @@
 export { SessionGuard } from "./session-guard.js";
-export { Sessions, type ClientDevice, type OpenedSession } from "./sessions.service.js";
-export { claimRefreshToken, touchSession } from "./sessions.repository.js";
+export { Sessions, type ClientDevice, type IssuedTokens, type SessionGrant, type SessionsDependencies } from "./sessions.service.js";

@@ -5,7 +5,9 @@ import type { RevocationBus } from "../../platform/revocation-bus.js";
 import { DomainError } from "../../shared/domain-error.js";
 import type { PlatformRole, Principal } from "../../shared/principal.js";
 import { mayUseAccount } from "../../shared/user-status.js";
-import { findSessionStanding } from "./sessions.repository.js";
+import { platformRolesOf } from "../platform-roles/index.js";
+import { findAccountStatus } from "../profile/index.js";
+import { findSession } from "./sessions.repository.js";
 
 type Standing = { revoked: true; until: number } | { revoked: false; until: number; userId: string; platformRoles: PlatformRole[] };
 
@@ -39,7 +41,7 @@ export class SessionGuard {
   /** start subscribes to revocations; call once before serving. */
   start(): Promise<void> {
     return this.bus.subscribe(
-      (sessionId) => this.remember(sessionId, { revoked: true, until: Date.now() + this.tokens.ttlSeconds * 1000 }),
+      (sessionId) => this.remember(sessionId, { revoked: true, until: this.nowMs() + this.tokens.ttlSeconds * 1000 }),
       (reliable) => {
         if (reliable === this.busReliable) return;
         this.busReliable = reliable;
@@ -52,7 +54,7 @@ export class SessionGuard {
   /** authenticate verifies the bearer token and its session; it throws an unauthenticated DomainError. */
   async authenticate(bearer: string): Promise<Principal> {
     const claims = await this.verifiedClaims(bearer);
-    const standing = await this.standing(claims.sessionId);
+    const standing = await this.standing(claims.sessionId, claims.userId);
     if (standing.revoked) throw refused("session_revoked");
     if (standing.userId !== claims.userId) throw refused("invalid_token");
     return { userId: claims.userId, sessionId: claims.sessionId, amr: claims.amr, platformRoles: standing.platformRoles };
@@ -70,20 +72,27 @@ export class SessionGuard {
     return claims;
   }
 
-  private async standing(sessionId: string): Promise<Standing> {
+  // The session, its account's status and its platform roles are read at once: each belongs to its
+  // own feature, and the token names the account the session must belong to.
+  private async standing(sessionId: string, userId: string): Promise<Standing> {
     const cached = this.standings.get(sessionId);
-    if (cached && cached.until > Date.now()) return cached;
+    if (cached && cached.until > this.nowMs()) return cached;
     const epoch = this.busEpoch;
-    const row = await findSessionStanding(this.db, sessionId);
-    const usable = row && !row.revoked && row.expiresAt > this.clock.now() && mayUseAccount(row.userStatus);
+    const [session, status, platformRoles] = await Promise.all([findSession(this.db, sessionId), findAccountStatus(this.db, userId), platformRolesOf(this.db, userId)]);
+    const now = this.nowMs();
+    const usable = session && !session.revoked && session.expiresAt.getTime() > now && status !== undefined && mayUseAccount(status);
     const standing: Standing = usable
-      ? { revoked: false, until: Date.now() + this.cacheMs, userId: row.userId, platformRoles: row.platformRoles }
-      : { revoked: true, until: Date.now() + this.cacheMs };
+      ? { revoked: false, until: now + this.cacheMs, userId: session.userId, platformRoles }
+      : { revoked: true, until: now + this.cacheMs };
     // A revocation announced while the query ran wins over what the query read.
     const current = this.standings.get(sessionId);
     const trustworthy = this.busReliable && epoch === this.busEpoch;
-    if (trustworthy && !(current?.revoked && current.until > Date.now())) this.remember(sessionId, standing);
+    if (trustworthy && !(current?.revoked && current.until > now)) this.remember(sessionId, standing);
     return standing;
+  }
+
+  private nowMs(): number {
+    return this.clock.now().getTime();
   }
 
   private remember(sessionId: string, standing: Standing): void {

@@ -1,7 +1,6 @@
-import { sql } from "kysely";
-import type { Db, DbOrTx, Tx } from "../../db/database.js";
-import type { PlatformRole, UserStatusValue } from "../../db/tables/users.js";
+import type { DbOrTx, Tx } from "../../db/database.js";
 
+/** NewSession is a session row to insert. */
 export interface NewSession {
   userId: string;
   amr: string[];
@@ -14,6 +13,7 @@ export interface NewSession {
   expiresAt: Date;
 }
 
+/** insertSession inserts a session and returns its id. */
 export async function insertSession(trx: Tx, session: NewSession): Promise<string> {
   const row = await trx
     .insertInto("sessions")
@@ -34,6 +34,7 @@ export async function insertSession(trx: Tx, session: NewSession): Promise<strin
   return row.id;
 }
 
+/** insertRefreshToken stores the hash of a session's new refresh token. */
 export async function insertRefreshToken(trx: Tx, sessionId: string, tokenHash: Buffer, createdAt: Date, expiresAt: Date): Promise<void> {
   await trx
     .insertInto("refresh_tokens")
@@ -49,7 +50,6 @@ export type RefreshTokenClaim =
       outcome: "claimed";
       sessionId: string;
       userId: string;
-      userStatus: UserStatusValue;
       expiresAt: Date;
       sessionExpiresAt: Date;
       amr: string[];
@@ -71,8 +71,7 @@ export async function claimRefreshToken(trx: Tx, tokenHash: Buffer, now: Date): 
   const session = await trx
     .selectFrom("refresh_tokens")
     .innerJoin("sessions", "sessions.id", "refresh_tokens.session_id")
-    .innerJoin("users", "users.id", "sessions.user_id")
-    .select(["sessions.id", "sessions.user_id", "sessions.amr", "sessions.revoked_at", "sessions.expires_at", "users.status"])
+    .select(["sessions.id", "sessions.user_id", "sessions.amr", "sessions.revoked_at", "sessions.expires_at"])
     .where("refresh_tokens.token_hash", "=", tokenHash)
     .executeTakeFirst();
   if (!session) return { outcome: "unknown" };
@@ -81,7 +80,6 @@ export async function claimRefreshToken(trx: Tx, tokenHash: Buffer, now: Date): 
     outcome: "claimed",
     sessionId: session.id,
     userId: session.user_id,
-    userStatus: session.status,
     expiresAt: claimed.expires_at,
     sessionExpiresAt: session.expires_at,
     amr: session.amr,
@@ -100,38 +98,30 @@ export async function revokeSession(trx: Tx, sessionId: string, reason: string, 
   return result.numUpdatedRows > 0n;
 }
 
+/** touchSession records that the session was used at now. */
 export async function touchSession(db: DbOrTx, sessionId: string, now: Date): Promise<void> {
   await db.updateTable("sessions").set({ last_seen_at: now }).where("id", "=", sessionId).execute();
 }
 
-/** SessionStanding is what authenticating a request needs to know of its session and user. */
-export interface SessionStanding {
+/** SessionRecord is what authenticating a request needs to know of its session. */
+export interface SessionRecord {
   userId: string;
   revoked: boolean;
   expiresAt: Date;
-  userStatus: UserStatusValue;
-  platformRoles: PlatformRole[];
 }
 
-export async function findSessionStanding(db: Db, sessionId: string): Promise<SessionStanding | undefined> {
-  const row = await db
-    .selectFrom("sessions")
-    .innerJoin("users", "users.id", "sessions.user_id")
-    .select([
-      "sessions.user_id",
-      "sessions.revoked_at",
-      "sessions.expires_at",
-      "users.status",
-      sql<PlatformRole[]>`coalesce((select array_agg(g.role order by g.role) from platform_role_grants g where g.user_id = users.id), '{}')`.as("roles"),
-    ])
-    .where("sessions.id", "=", sessionId)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  return {
-    userId: row.user_id,
-    revoked: row.revoked_at !== null,
-    expiresAt: row.expires_at,
-    userStatus: row.status,
-    platformRoles: row.roles,
-  };
+/** findSession reads a session's owner, revocation and expiry; undefined when there is no such session. */
+export async function findSession(db: DbOrTx, sessionId: string): Promise<SessionRecord | undefined> {
+  const row = await db.selectFrom("sessions").select(["user_id", "revoked_at", "expires_at"]).where("id", "=", sessionId).executeTakeFirst();
+  return row && { userId: row.user_id, revoked: row.revoked_at !== null, expiresAt: row.expires_at };
+}
+
+/**
+ * hasSessionFromDevice says whether the user has had a session opened from deviceId. Sessions open
+ * only on a successful sign-in or sign-up, so naming a device id is not enough to claim one: knowing
+ * the owner's is.
+ */
+export async function hasSessionFromDevice(db: DbOrTx, userId: string, deviceId: string): Promise<boolean> {
+  const row = await db.selectFrom("sessions").select("id").where("user_id", "=", userId).where("device_id", "=", deviceId).limit(1).executeTakeFirst();
+  return row !== undefined;
 }

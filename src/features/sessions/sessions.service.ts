@@ -1,10 +1,17 @@
-import type { Tx } from "../../db/database.js";
+import type { Db, Tx } from "../../db/database.js";
+import { afterCommit, transaction } from "../../db/transaction.js";
 import type { Clock } from "../../platform/clock.js";
+import type { AccessTokens } from "../../platform/crypto/access-tokens.js";
 import { randomToken, sha256 } from "../../platform/crypto/random.js";
 import type { Logger } from "../../platform/logger.js";
 import type { RevocationBus } from "../../platform/revocation-bus.js";
+import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
-import { insertRefreshToken, insertSession, revokeSession } from "./sessions.repository.js";
+import { mayUseAccount } from "../../shared/user-status.js";
+import type { AuditLog } from "../audit/index.js";
+import { findAccountStatus } from "../profile/index.js";
+import * as errors from "./sessions.errors.js";
+import { claimRefreshToken, hasSessionFromDevice, insertRefreshToken, insertSession, revokeSession, touchSession } from "./sessions.repository.js";
 
 /** ClientDevice is what the client says about itself when a session starts. */
 export interface ClientDevice {
@@ -14,26 +21,54 @@ export interface ClientDevice {
   appVersion?: string;
 }
 
-/** OpenedSession is a new session and its first refresh token (the only time the token exists in clear). */
-export interface OpenedSession {
+/** SessionGrant is a proven sign-in: whose session to open, with which authentication methods, for which client. */
+export interface SessionGrant {
+  userId: string;
+  /** Authentication methods the sign-in proved (RFC 8176 values such as "pwd", "fed", "otp"). */
+  amr: string[];
+  device: ClientDevice;
+  origin: RequestOrigin;
+}
+
+/** IssuedTokens is a session's credential set: the only time its refresh token exists in clear. */
+export interface IssuedTokens {
+  userId: string;
   sessionId: string;
+  accessToken: string;
   refreshToken: string;
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+}
+
+/** SessionsDependencies are what Sessions needs to open, refresh and revoke sessions. */
+export interface SessionsDependencies {
+  db: Db;
+  clock: Clock;
+  accessTokens: AccessTokens;
+  audit: AuditLog;
+  bus: RevocationBus;
+  log: Logger;
+  refreshTokenTtlSeconds: number;
 }
 
 const orNull = (value: string | undefined) => (value ? value : null);
 
-/** Sessions opens and revokes sessions and mints their refresh tokens. */
-export class Sessions {
-  constructor(
-    private readonly clock: Clock,
-    private readonly bus: RevocationBus,
-    private readonly log: Logger,
-    private readonly refreshTokenTtlSeconds: number,
-  ) {}
+// Sessions live as long as they keep being refreshed; the refresh token bounds idle time.
+const SESSION_LIFETIME_MS = 365 * 24 * 3600 * 1000;
 
-  /** open starts a session for userId inside trx. */
-  async open(trx: Tx, userId: string, amr: string[], device: ClientDevice, origin: RequestOrigin): Promise<OpenedSession> {
-    const now = this.clock.now();
+/**
+ * Sessions issues credentials: every way of signing in (password, identity provider, and the
+ * second factor, passkeys and password resets to come) ends in open or signIn. Refresh rotation,
+ * reuse detection and revocation live beside them.
+ */
+export class Sessions {
+  constructor(private readonly deps: SessionsDependencies) {}
+
+  /** open starts a session for a proven sign-in inside trx and issues its token set. */
+  async open(trx: Tx, grant: SessionGrant): Promise<IssuedTokens> {
+    const { clock } = this.deps;
+    const { userId, amr, device, origin } = grant;
+    const now = clock.now();
     const sessionId = await insertSession(trx, {
       userId,
       amr,
@@ -43,31 +78,118 @@ export class Sessions {
       deviceName: orNull(device.deviceName),
       appVersion: orNull(device.appVersion),
       createdAt: now,
-      // Sessions live as long as they keep being refreshed; the refresh token bounds idle time.
-      expiresAt: new Date(now.getTime() + 365 * 24 * 3600 * 1000),
+      expiresAt: new Date(now.getTime() + SESSION_LIFETIME_MS),
     });
-    return { sessionId, refreshToken: await this.mintRefreshToken(trx, sessionId) };
+    const refreshToken = await this.mintRefreshToken(trx, sessionId);
+    return this.issue(userId, sessionId, refreshToken, amr);
   }
 
-  /** mintRefreshToken stores the hash of a new refresh token for sessionId and returns the token. */
-  async mintRefreshToken(trx: Tx, sessionId: string): Promise<string> {
-    const now = this.clock.now();
-    const token = randomToken();
-    await insertRefreshToken(trx, sessionId, sha256(token), now, new Date(now.getTime() + this.refreshTokenTtlSeconds * 1000));
-    return token;
-  }
-
-  /** revoke marks the session revoked inside trx; call announceRevoked after the commit. */
-  revoke(trx: Tx, sessionId: string, reason: string): Promise<boolean> {
-    return revokeSession(trx, sessionId, reason, this.clock.now());
+  /** signIn opens a session for a proven sign-in in a transaction of its own, recorded in the audit trail. */
+  signIn(grant: SessionGrant): Promise<IssuedTokens> {
+    const { db, audit } = this.deps;
+    return transaction(db, async (trx) => {
+      const tokens = await this.open(trx, grant);
+      await audit.record(trx, {
+        actorUserId: grant.userId,
+        action: "auth.login",
+        resourceType: "session",
+        resourceId: tokens.sessionId,
+        newValues: { userId: grant.userId, amr: grant.amr },
+        origin: grant.origin,
+      });
+      return tokens;
+    });
   }
 
   /**
-   * announceRevoked tells every replica to refuse the session's access tokens from now on. The
-   * revocation is already committed, so a failed announcement is logged, not thrown: replicas
-   * that missed it find the session revoked in the database once their few-second cache lapses.
+   * refresh spends a refresh token for a new set. A token presented twice means it leaked: the whole
+   * session is revoked, recorded, and announced to every replica, and the caller is refused.
    */
-  async announceRevoked(sessionId: string): Promise<void> {
-    await this.bus.publish(sessionId).catch((error: unknown) => this.log.error({ err: error, sessionId }, "could not announce a session revocation"));
+  async refresh(refreshToken: string, origin: RequestOrigin): Promise<IssuedTokens> {
+    const { db, clock, audit } = this.deps;
+    const now = clock.now();
+    // The transaction commits a reuse's revocation even though the call is refused: it returns
+    // undefined instead of throwing, and the refusal is thrown after the commit.
+    const rotated = await transaction(db, async (trx) => {
+      const claim = await claimRefreshToken(trx, sha256(refreshToken), now);
+      if (claim.outcome === "unknown") return undefined;
+      if (claim.outcome === "reused") {
+        if (await this.revoke(trx, claim.sessionId, "refresh_token_reuse")) {
+          await audit.record(trx, {
+            actorUserId: null,
+            action: "auth.refresh_token_reuse",
+            resourceType: "session",
+            resourceId: claim.sessionId,
+            newValues: { userId: claim.userId, revoked: true },
+            reason: "a spent refresh token was presented again",
+            origin,
+            complianceRelevant: true,
+          });
+        }
+        return undefined;
+      }
+      const spent = claim.sessionRevoked || claim.expiresAt <= now || claim.sessionExpiresAt <= now;
+      if (spent) return undefined;
+      const status = await findAccountStatus(trx, claim.userId);
+      if (!status || !mayUseAccount(status)) return undefined;
+      const next = await this.mintRefreshToken(trx, claim.sessionId);
+      await touchSession(trx, claim.sessionId, now);
+      return { userId: claim.userId, sessionId: claim.sessionId, refreshToken: next, amr: claim.amr };
+    });
+    if (!rotated) throw errors.invalidRefreshToken();
+    return this.issue(rotated.userId, rotated.sessionId, rotated.refreshToken, rotated.amr);
+  }
+
+  /** signOut revokes the caller's session everywhere, recorded in the audit trail. */
+  async signOut(caller: Principal, origin: RequestOrigin): Promise<void> {
+    const { db, audit } = this.deps;
+    await transaction(db, async (trx) => {
+      if (!(await this.revoke(trx, caller.sessionId, "logout"))) return;
+      await audit.record(trx, {
+        actorUserId: caller.userId,
+        action: "auth.logout",
+        resourceType: "session",
+        resourceId: caller.sessionId,
+        newValues: { revoked: true },
+        origin,
+      });
+    });
+  }
+
+  /**
+   * revoke marks the session revoked inside trx and, once trx commits, tells every replica to
+   * refuse its access tokens. False when it already was revoked (or does not exist).
+   */
+  async revoke(trx: Tx, sessionId: string, reason: string): Promise<boolean> {
+    const revoked = await revokeSession(trx, sessionId, reason, this.deps.clock.now());
+    if (revoked) afterCommit(trx, () => this.announceRevoked(sessionId));
+    return revoked;
+  }
+
+  /**
+   * isKnownDevice says whether the user has had a session opened from deviceId: sessions open only
+   * on a proven sign-in, so naming a device id is not enough to claim one, knowing the owner's is.
+   */
+  isKnownDevice(userId: string, deviceId: string): Promise<boolean> {
+    return hasSessionFromDevice(this.deps.db, userId, deviceId);
+  }
+
+  // The revocation is committed, so a failed announcement is logged, not thrown: replicas that
+  // missed it find the session revoked in the database once their few-second cache lapses.
+  private async announceRevoked(sessionId: string): Promise<void> {
+    await this.deps.bus.publish(sessionId).catch((error: unknown) => this.deps.log.error({ err: error, sessionId }, "could not announce a session revocation"));
+  }
+
+  private async mintRefreshToken(trx: Tx, sessionId: string): Promise<string> {
+    const now = this.deps.clock.now();
+    const token = randomToken();
+    await insertRefreshToken(trx, sessionId, sha256(token), now, new Date(now.getTime() + this.deps.refreshTokenTtlSeconds * 1000));
+    return token;
+  }
+
+  private async issue(userId: string, sessionId: string, refreshToken: string, amr: string[]): Promise<IssuedTokens> {
+    const { accessTokens, clock } = this.deps;
+    const accessToken = await accessTokens.issue(userId, sessionId, amr, clock.now());
+    return { userId, sessionId, accessToken, refreshToken, expiresIn: accessTokens.ttlSeconds };
   }
 }

@@ -1,0 +1,232 @@
+import type { Redis } from "ioredis";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { ConfigError, type Config } from "./config.js";
+import type { DatabaseHandle } from "./db/create-database.js";
+import { migrateToLatest } from "./db/migrate.js";
+import { AuditLog } from "./features/audit/index.js";
+import { AuthService, noSecondFactor, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
+import { ProfileService } from "./features/profile/index.js";
+import { SessionGuard, Sessions } from "./features/sessions/index.js";
+import { MemoryCache, RedisCache, type Cache } from "./platform/cache.js";
+import { systemClock, type Clock } from "./platform/clock.js";
+import { AccessTokens, loadOrCreateSigningKey, loadSigningKey, loadVerificationKey, type SigningKey } from "./platform/crypto/access-tokens.js";
+import { PasswordHasher } from "./platform/crypto/passwords.js";
+import { IdentityTokens } from "./platform/identity-tokens.js";
+import { createLogger, type Logger } from "./platform/logger.js";
+import { Limiter } from "./platform/rate-limits.js";
+import { closeRedis } from "./platform/redis.js";
+import { MemoryRevocationBus, RedisRevocationBus, type RevocationBus } from "./platform/revocation-bus.js";
+import { Closers } from "./shared/closers.js";
+import { connectConfiguredRedis, openDatabase, redactUrl } from "./startup.js";
+
+/** AppServices are the features' services: what handlers, workers and CLI verbs call. */
+export interface AppServices {
+  audit: AuditLog;
+  profiles: ProfileService;
+  sessions: Sessions;
+  guard: SessionGuard;
+  signIns: SignInThrottle;
+  secondFactor: SecondFactor;
+  auth: AuthService;
+}
+
+/** DataOverrides replace what the data stage would build from config. */
+export interface DataOverrides {
+  log?: Logger;
+  clock?: Clock;
+  /** A database to use instead of the one config names; the caller keeps ownership of it. */
+  database?: DatabaseHandle;
+  /** Apply pending migrations (always done in embedded mode). */
+  migrate?: boolean;
+  /** Create the database DATABASE_URL names when it does not exist; defaults to migrate. */
+  createIfMissing?: boolean;
+  /** Pool size for a database opened from DATABASE_URL. */
+  maxConnections?: number;
+}
+
+/** AppOverrides let tests and benchmarks substitute any dependency built from config. */
+export interface AppOverrides extends DataOverrides {
+  /** A Redis client to use (the caller keeps ownership); `null` forces embedded mode even when REDIS_URL is set. */
+  redis?: Redis | null;
+  /** Prefix for Redis keys and channels instead of REDIS_KEY_PREFIX's. */
+  redisNamespace?: string;
+  signingKey?: SigningKey;
+  /** Services to use instead of the ones built from config; the others are built around them. */
+  services?: Partial<AppServices>;
+}
+
+/** DataContext is the first stage of the application context: configuration, logging, time and the database. */
+export interface DataContext {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  database: DatabaseHandle;
+  audit: AuditLog;
+  /** close releases what this context opened, in reverse order; later calls wait for the first. */
+  close(): Promise<void>;
+}
+
+/** AppContext is every dependency of the service, built once from config: what `serve` listens with and `worker` runs. */
+export interface AppContext extends DataContext, AppServices {
+  redis: Redis | undefined;
+  metrics: Registry;
+  accessTokens: AccessTokens;
+  /** ready says whether the database and Redis answer, within two seconds. */
+  ready(): Promise<boolean>;
+}
+
+/** asConfig blames a key file that cannot be used on the variable that named it. */
+function asConfig<T>(variable: string, loading: Promise<T>): Promise<T> {
+  return loading.catch((error: unknown) => {
+    throw new ConfigError(variable, `cannot be used as a key: ${error instanceof Error ? error.message : String(error)}`);
+  });
+}
+
+/** embeddedSigningKey is the key kept under DATA_DIR when no key file is configured. */
+async function embeddedSigningKey(dataDir: string, log: Logger): Promise<SigningKey> {
+  const stored = await asConfig("DATA_DIR", loadOrCreateSigningKey(dataDir));
+  if (stored.generated) log.info({ file: stored.file }, "generated an access-token signing key");
+  else log.info({ file: stored.file }, "using the access-token signing key under DATA_DIR");
+  return stored.key;
+}
+
+/** describeMode is the start-up line that says how this process runs and where its data lives. */
+function describeMode(config: Config, database: DatabaseHandle, redis: Redis | undefined, log: Logger): void {
+  if (database.mode === "embedded") {
+    log.info({ mode: "embedded", dataDir: config.dataDir }, "embedded mode: PGlite under DATA_DIR, cache, limits and revocations in this process");
+  } else if (!redis) {
+    log.warn(
+      { mode: "postgres", database: config.databaseUrl && redactUrl(config.databaseUrl) },
+      "Postgres without REDIS_URL: cache, rate limits and session revocations stay in this process, so run a single replica",
+    );
+  } else {
+    log.info(
+      { mode: "postgres+redis", database: config.databaseUrl && redactUrl(config.databaseUrl), redis: config.redisUrl && redactUrl(config.redisUrl) },
+      "running with Postgres and Redis",
+    );
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("timed out")), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** openOnto opens the data stage, registering what it opens on closers. */
+async function openOnto(closers: Closers, config: Config, overrides: DataOverrides, log: Logger): Promise<Omit<DataContext, "close">> {
+  const clock = overrides.clock ?? systemClock;
+  const database = overrides.database ?? (await openDatabase(config, { log, maxConnections: overrides.maxConnections, createIfMissing: overrides.createIfMissing ?? overrides.migrate }));
+  if (!overrides.database) closers.add(() => database.close());
+  if (database.mode === "embedded" || overrides.migrate) {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length > 0) log.info({ migrations: applied }, "migrations applied");
+  }
+  return { config, log, clock, database, audit: new AuditLog(clock) };
+}
+
+/** building runs build with a fresh set of closers, closing whatever it opened if it fails. */
+async function building<T>(log: Logger, build: (closers: Closers) => Promise<T>): Promise<T & { close(): Promise<void> }> {
+  const closers = new Closers((error) => log.error({ err: error }, "error during shutdown"));
+  try {
+    const built = await build(closers);
+    return { ...built, close: () => closers.close() };
+  } catch (error) {
+    await closers.close();
+    throw error;
+  }
+}
+
+/**
+ * openDataContext is the first stage of buildAppContext alone: the database (migrated when asked,
+ * and always in embedded mode) and the audit log. `migrate` and `grant-role` stop here, so they
+ * run without Redis or signing keys: a migration job runs before either needs to exist.
+ */
+export function openDataContext(config: Config, overrides: DataOverrides = {}): Promise<DataContext> {
+  const log = overrides.log ?? createLogger(config.logLevel);
+  return building(log, (closers) => openOnto(closers, config, overrides, log));
+}
+
+/**
+ * buildAppContext is the composition root's builder: it reads the configured keys first, then
+ * reaches Redis and the database, and creates every service from config, or takes the override.
+ * Anything unusable is a ConfigError naming its variable, and nothing stays open after a failure.
+ * Building does not listen: see startApp.
+ */
+export function buildAppContext(config: Config, overrides: AppOverrides = {}): Promise<AppContext> {
+  const log = overrides.log ?? createLogger(config.logLevel);
+  return building(log, async (closers) => {
+    const { privateKeyFile, previousKeyFiles } = config.jwt;
+    const configuredKey = overrides.signingKey ?? (privateKeyFile ? await asConfig("JWT_PRIVATE_KEY_FILE", loadSigningKey(privateKeyFile)) : undefined);
+    const previousKeys = await asConfig("JWT_PREVIOUS_KEY_FILES", Promise.all(previousKeyFiles.map(loadVerificationKey)));
+    const namespace = overrides.redisNamespace ?? config.redisKeyPrefix;
+    const redis = overrides.redis === null ? undefined : (overrides.redis ?? (await connectConfiguredRedis(config, namespace, log)));
+    if (redis && overrides.redis === undefined) closers.add(() => closeRedis(redis, config.redisCommandTimeoutMs));
+    const data = await openOnto(closers, config, overrides, log);
+    const given = overrides.services ?? {};
+    const { database, clock } = data;
+    const audit = given.audit ?? data.audit;
+    const db = database.db;
+    describeMode(config, database, redis, log);
+    const signingKey = configuredKey ?? (await embeddedSigningKey(config.dataDir, log));
+
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
+    const cache: Cache = redis ? new RedisCache(redis, log) : new MemoryCache();
+    const bus: RevocationBus = redis ? new RedisRevocationBus(redis, namespace) : new MemoryRevocationBus();
+    closers.add(() => bus.close());
+    const accessTokens = new AccessTokens(signingKey, previousKeys, config.jwt.issuer, config.jwt.audience, config.jwt.accessTokenTtlSeconds);
+    const sessions = given.sessions ?? new Sessions({ db, clock, accessTokens, audit, bus, log, refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds });
+    const guard = given.guard ?? new SessionGuard(db, accessTokens, bus, clock);
+    await guard.start();
+    const profiles = given.profiles ?? new ProfileService(db, cache, audit, clock, config.profileCacheTtlSeconds);
+    const { limits } = config;
+    const loginLimit = (name: string, reason: string, points: number) => new Limiter({ name, reason, points, windowSeconds: limits.loginWindowSeconds }, redis);
+    const signIns =
+      given.signIns ??
+      new SignInThrottle({
+        db,
+        audit,
+        log,
+        metrics,
+        limits: {
+          ip: loginLimit("login-ip", "login_rate_ip", limits.loginFailuresPerIp),
+          account_address: loginLimit("login-account-address", "login_locked_account_address", limits.loginFailuresPerAccountAddress),
+          account_device: loginLimit("login-account-device", "login_locked_account_device", limits.loginFailuresPerDevice),
+          account: loginLimit("login-account", "login_locked_account", limits.loginFailuresPerAccount),
+        },
+        slowdownAfter: limits.loginSlowdownAfter,
+        slowdownBaseMs: limits.loginSlowdownBaseMs,
+      });
+    const secondFactor = given.secondFactor ?? noSecondFactor;
+    const auth =
+      given.auth ??
+      new AuthService({
+        db,
+        clock,
+        passwords: new PasswordHasher(limits.passwordHashConcurrency),
+        identityTokens: new IdentityTokens(config.oidcProviders),
+        sessions,
+        profiles,
+        audit,
+        limits: {
+          registrationsPerIp: new Limiter({ name: "register-ip", reason: "registration_rate_ip", points: limits.registrationsPerIpPerHour, windowSeconds: 3600 }, redis),
+        },
+        signIns,
+        secondFactor,
+      });
+    const ready = async () => {
+      try {
+        await withTimeout(Promise.all([database.ping(), redis?.ping()]), 2_000);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, ready };
+  });
+}

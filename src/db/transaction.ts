@@ -1,0 +1,42 @@
+import type { Db, Tx } from "./database.js";
+
+/** AfterCommit is an effect of a change outside the database: evicting a cache entry, telling replicas, waking a relay. */
+export type AfterCommit = () => Promise<void>;
+
+const pending = new WeakMap<Tx, AfterCommit[]>();
+
+/**
+ * transaction runs work in a database transaction and, once it has committed, the effects work
+ * registered with afterCommit, in the order they were registered. On rollback (work throws, or the
+ * commit fails) no effect runs. Every effect runs even when an earlier one fails; the first failure
+ * is then thrown, after the commit: the change is made, but the caller learns that what depends on
+ * it (a cache that could serve a stale copy) may lag.
+ */
+export async function transaction<T>(db: Db, work: (trx: Tx) => Promise<T>): Promise<T> {
+  const effects: AfterCommit[] = [];
+  const result = await db.transaction().execute((trx) => {
+    pending.set(trx, effects);
+    return work(trx);
+  });
+  let failure: { error: unknown } | undefined;
+  for (const effect of effects) {
+    try {
+      await effect();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure) throw failure.error;
+  return result;
+}
+
+/**
+ * afterCommit registers an effect to run once trx has committed, and never if it rolls back. trx
+ * must come from transaction(): a transaction opened otherwise has no one to run the effect, and
+ * dropping it silently would leave caches stale, so that is an error.
+ */
+export function afterCommit(trx: Tx, effect: AfterCommit): void {
+  const effects = pending.get(trx);
+  if (!effects) throw new Error("afterCommit needs a transaction opened with transaction()");
+  effects.push(effect);
+}
