@@ -1,16 +1,21 @@
 import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { DomainError } from "../shared/domain-error.js";
 
-/** LimitExceeded is thrown by Limiter.consume when a key has no points left. */
-export class LimitExceeded extends Error {
+/**
+ * LimitExceeded is thrown by Limiter.consume when a key has no points left: a resource_exhausted
+ * DomainError whose reason is the limit's name and whose retryAfterMs is when the window ends.
+ */
+export class LimitExceeded extends DomainError {
+  declare readonly retryAfterMs: number;
+
   constructor(
-    /** The limit's machine-readable name, sent to the caller as x-error-reason. */
-    readonly reason: string,
-    readonly retryAfterMs: number,
+    reason: string,
+    retryAfterMs: number,
     /** Whether this is the key's first refusal in its window (the one that locked it out). */
     readonly first: boolean,
   ) {
-    super("rate limit exceeded");
+    super("resource_exhausted", reason, "too many attempts, try again later", { retryAfterMs });
     this.name = "LimitExceeded";
   }
 }

@@ -1,8 +1,5 @@
 import { cors } from "@connectrpc/connect";
-import type { NodeHandler } from "./handler.js";
-
-type Request = Parameters<NodeHandler>[0];
-type Response = Parameters<NodeHandler>[1];
+import type { NodeRequest, NodeResponse } from "./node-handler.js";
 
 const allowHeaders = [...cors.allowedHeaders, "Authorization", "X-Request-Id"].join(", ");
 const exposeHeaders = [...cors.exposedHeaders, "X-Request-Id", "X-Error-Reason", "Retry-After"].join(", ");
@@ -14,7 +11,7 @@ const exposeHeaders = [...cors.exposedHeaders, "X-Request-Id", "X-Error-Reason",
  */
 export function createCors(allowedOrigins: readonly string[]) {
   const allowed = new Set(allowedOrigins);
-  return (req: Request, res: Response): boolean => {
+  return (req: NodeRequest, res: NodeResponse): boolean => {
     if (allowed.size === 0) return false;
     // Answers differ by origin: shared caches must not hand one origin's answer to another.
     res.setHeader("vary", "Origin");

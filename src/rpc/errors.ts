@@ -1,6 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "../platform/logger.js";
-import { LimitExceeded } from "../platform/rate-limits.js";
 import { DomainError, type ErrorKind } from "../shared/domain-error.js";
 
 const codeOf: Record<ErrorKind, Code> = {
@@ -40,15 +39,11 @@ function isUnreachable(error: unknown): boolean {
  */
 export function toConnectError(error: unknown, log: Logger): ConnectError {
   if (error instanceof DomainError) {
-    log.warn({ reason: error.reason, kind: error.kind }, error.message);
-    return new ConnectError(error.message, codeOf[error.kind], { "x-error-reason": error.reason });
-  }
-  if (error instanceof LimitExceeded) {
-    log.warn({ reason: error.reason, retryAfterMs: error.retryAfterMs }, "rate limit exceeded");
-    return new ConnectError("too many attempts, try again later", Code.ResourceExhausted, {
-      "retry-after": String(Math.ceil(error.retryAfterMs / 1000)),
-      "x-error-reason": error.reason,
-    });
+    const { kind, reason, retryAfterMs } = error;
+    log.warn({ reason, kind, retryAfterMs }, error.message);
+    // Retry-After counts whole seconds; rounding down would invite a retry that is refused again.
+    const retryAfter = retryAfterMs === undefined ? {} : { "retry-after": String(Math.ceil(retryAfterMs / 1000)) };
+    return new ConnectError(error.message, codeOf[kind], { ...retryAfter, "x-error-reason": reason });
   }
   if (error instanceof ConnectError) {
     if (error.code === Code.Internal || error.code === Code.Unknown) log.error({ err: error }, "rpc failed");

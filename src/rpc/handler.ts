@@ -1,15 +1,11 @@
 import { createContextValues, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter, type ConnectNodeAdapterOptions } from "@connectrpc/connect-node";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { clientAddress } from "./client-address.js";
 import { originKey, requestIdKey } from "./context.js";
 import { createCors } from "./cors.js";
+import type { NodeHandler, NodeRequest, NodeResponse } from "./node-handler.js";
 import { requestIdFrom } from "./request-id.js";
 import { answerUndecodableAsInvalidArgument } from "./undecodable.js";
-
-/** NodeHandler is a request handler for node:http and node:http2 servers alike. */
-export type NodeHandler = NonNullable<ConnectNodeAdapterOptions["fallback"]>;
-type Request = Parameters<NodeHandler>[0];
-type Response = Parameters<NodeHandler>[1];
 
 // Content types of the Connect, gRPC and gRPC-Web protocols, in their JSON and binary codecs.
 const RPC_CONTENT_TYPE = /^application\/(json|proto|connect\+(json|proto)|grpc(-web(-text)?)?(\+(json|proto))?)\s*(;.*)?$/i;
@@ -50,7 +46,7 @@ export function createHandler(options: HandlerOptions) {
     },
   });
   const applyCors = createCors(options.corsOrigins);
-  return (req: Request, res: Response): void => {
+  return (req: NodeRequest, res: NodeResponse): void => {
     if (applyCors(req, res)) return;
     const isRpcPath = req.method === "POST" && /^\/[\w.]+\.\w+\/\w+$/.test(req.url ?? "");
     if (isRpcPath && !RPC_CONTENT_TYPE.test(req.headers["content-type"] ?? "")) {

@@ -1,8 +1,6 @@
 import type { Registry } from "prom-client";
-import type { NodeHandler } from "./handler.js";
 import type { ReadinessProbe } from "./health.js";
-
-type Response = Parameters<NodeHandler>[1];
+import type { NodeHandler, NodeResponse } from "./node-handler.js";
 
 export interface HttpRoutesOptions {
   ready: ReadinessProbe;
@@ -10,7 +8,7 @@ export interface HttpRoutesOptions {
   jwks: () => unknown;
 }
 
-function send(res: Response, status: number, contentType: string, body: string, extraHeaders: Record<string, string> = {}): void {
+function send(res: NodeResponse, status: number, contentType: string, body: string, extraHeaders: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": contentType, "cache-control": "no-store", ...extraHeaders });
   res.end(body);
 }
@@ -30,7 +28,7 @@ export const ADMIN_ENDPOINTS: readonly HttpEndpoint[] = ["/healthz", "/readyz", 
  * Any other path, or a method other than GET and HEAD, answers 404.
  */
 export function createHttpRoutes(options: HttpRoutesOptions, endpoints: readonly HttpEndpoint[]): NodeHandler {
-  const routes: Record<HttpEndpoint, (res: Response) => void> = {
+  const routes: Record<HttpEndpoint, (res: NodeResponse) => void> = {
     "/healthz": (res) => send(res, 200, "application/json", JSON.stringify({ status: "ok" })),
     "/readyz": (res) =>
       void options.ready().then((ok) => send(res, ok ? 200 : 503, "application/json", JSON.stringify({ status: ok ? "ready" : "unavailable" }))),
@@ -42,7 +40,7 @@ export function createHttpRoutes(options: HttpRoutesOptions, endpoints: readonly
     "/.well-known/jwks.json": (res) =>
       send(res, 200, "application/jwk-set+json", JSON.stringify(options.jwks()), { "cache-control": "public, max-age=300" }),
   };
-  const served = new Map<string, (res: Response) => void>(endpoints.map((endpoint) => [endpoint, routes[endpoint]]));
+  const served = new Map<string, (res: NodeResponse) => void>(endpoints.map((endpoint) => [endpoint, routes[endpoint]]));
   return (req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     const route = req.method === "GET" || req.method === "HEAD" ? served.get(path) : undefined;

@@ -6,7 +6,7 @@ import type { Registry } from "prom-client";
 import type { ConnectionLimits } from "../config.js";
 import type { Logger } from "../platform/logger.js";
 import { limitConnections } from "./connection-limits.js";
-import type { NodeHandler as Handler } from "./handler.js";
+import type { NodeHandler as Handler } from "./node-handler.js";
 import { RunningCalls } from "./running-calls.js";
 
 export interface ServerOptions {

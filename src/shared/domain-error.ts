@@ -17,13 +17,17 @@ export type ErrorKind =
  * machine-readable code clients may switch on; `message` is safe to show to the caller.
  */
 export class DomainError extends Error {
+  /** retryAfterMs is how long the caller should wait before trying again, when waiting is what helps. */
+  readonly retryAfterMs?: number;
+
   constructor(
     readonly kind: ErrorKind,
     readonly reason: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
     this.name = "DomainError";
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
