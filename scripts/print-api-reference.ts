@@ -41,9 +41,8 @@ import {
   PredefinedRulesSchema,
 } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { accessRuleOf } from "../src/rpc/access-rules.js";
-import { features } from "../src/app.js";
-import type { AppServices } from "../src/context.js";
-import { API_SERVICES, implementedRpcs } from "../src/rpc/router.js";
+import { registeredRpcs } from "../src/app.js";
+import { API_SERVICES } from "../src/rpc/router.js";
 
 const PACKAGE = "platform.user.v1";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -486,21 +485,4 @@ function fail(message: string): never {
   throw new Error(message);
 }
 
-/**
- * registeredRpcs lists the RPCs features() registers handlers for. Building the handlers needs no
- * running service: they only keep the services they are given, so a stand-in that refuses any use
- * is enough, and a feature that used a service while wiring would fail here loudly.
- */
-function registeredRpcs(): Set<string> {
-  const standIn = new Proxy({} as AppServices, {
-    get: (_, name) =>
-      new Proxy({}, {
-        get: () => {
-          throw new Error(`features() used services.${String(name)} while wiring its handlers`);
-        },
-      }),
-  });
-  return new Set(implementedRpcs(features(standIn)));
-}
-
-process.stdout.write(renderApiReference(compileProto(), registeredRpcs()));
+process.stdout.write(renderApiReference(compileProto(), new Set(registeredRpcs())));

@@ -13,7 +13,7 @@ import { createAuthorizeInterceptor } from "./rpc/interceptors/authorize.js";
 import { createErrorInterceptor } from "./rpc/interceptors/errors.js";
 import { createMetricsInterceptor } from "./rpc/interceptors/metrics.js";
 import { createRequestLogInterceptor } from "./rpc/interceptors/request-log.js";
-import { createRoutes, implement, type ServiceRegistration } from "./rpc/router.js";
+import { createRoutes, implement, implementedRpcs, type ServiceRegistration } from "./rpc/router.js";
 import { startAdminServer, startServer, type RunningServer } from "./rpc/server.js";
 import { createRequestValidator } from "./rpc/validation.js";
 import { ADMIN_LISTEN, checkListenAddress, checkTlsFiles, listenFailure } from "./startup.js";
@@ -27,6 +27,23 @@ export function features(services: AppServices): ServiceRegistration[] {
     implement(AuthService, authRpc(services.auth)),
     implement(ProfileService, profileRpc(services.profiles)),
   ];
+}
+
+/**
+ * registeredRpcs names the RPCs features() registers handlers for, as `package.Service/Method`,
+ * without building a service: handlers only keep the services they are given, so a stand-in that
+ * refuses any use is enough, and a feature that used a service while wiring fails here loudly.
+ */
+export function registeredRpcs(): string[] {
+  const standIn = new Proxy({} as AppServices, {
+    get: (_, name) =>
+      new Proxy({}, {
+        get: () => {
+          throw new Error(`features() used services.${String(name)} while wiring its handlers`);
+        },
+      }),
+  });
+  return implementedRpcs(features(standIn));
 }
 
 /** App is a running service. */

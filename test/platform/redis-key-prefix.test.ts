@@ -7,7 +7,7 @@ import { Redis } from "ioredis";
 import { AuthService } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { startApp, type App } from "../../src/app.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { embeddedHandle } from "../../src/db/create-database.js";
+import { embeddedHandle, type DatabaseHandle } from "../../src/db/create-database.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import { testSigningKey } from "../support/app.js";
 import { REDIS_URL, servicesAvailable } from "../support/services.js";
@@ -25,9 +25,9 @@ describeWithServices("REDIS_KEY_PREFIX on a shared Redis", () => {
   const prefix = `prefix-test-${randomBytes(4).toString("hex")}:`;
   let app: App;
   let redis: Redis;
+  let database: DatabaseHandle;
   beforeAll(async () => {
-    const client = await PGlite.create();
-    const database = embeddedHandle(client);
+    database = embeddedHandle(await PGlite.create());
     await migrateToLatest(database.db);
     const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", REDIS_URL, REDIS_KEY_PREFIX: prefix });
     app = await startApp(config, { database, signingKey: await testSigningKey() });
@@ -35,6 +35,7 @@ describeWithServices("REDIS_KEY_PREFIX on a shared Redis", () => {
   });
   afterAll(async () => {
     await app?.close();
+    await database?.close();
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.unlink(...keys);
     redis?.disconnect();

@@ -115,6 +115,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     async close() {
       await app.close();
+      await handle.close(); // the app leaves a database it was given to its owner
       if (redis) await closeRedis(redis, 1_000);
       if (database && !options.replicaOf) await database.drop();
     },
