@@ -71,14 +71,14 @@ async function checkListening(config: Config): Promise<void> {
  * ADMIN_PORT when set. App.close() stops the servers and then closes the context.
  */
 export async function listen(context: AppContext): Promise<App> {
-  const { config, log, metrics, guard, accessTokens, ready } = context;
+  const { config, log, metrics, guard, authorizer, accessTokens, ready } = context;
   const stopping = new AbortController();
   const interceptors: Interceptor[] = [
     createRequestLogInterceptor(log),
     createMetricsInterceptor(metrics),
     createErrorInterceptor(log),
     createAuthenticateInterceptor((token) => guard.authenticate(token)),
-    createAuthorizeInterceptor(),
+    createAuthorizeInterceptor(authorizer),
     createValidateInterceptor({ validator: createRequestValidator() }),
   ];
   const httpRoutes = { ready, metrics, jwks: () => accessTokens.jwks() };

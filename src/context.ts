@@ -4,6 +4,7 @@ import { ConfigError, type Config } from "./config.js";
 import type { DatabaseHandle } from "./db/create-database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { AuditLog } from "./features/audit/index.js";
+import { noMemberships, RoleAuthorizer, type Authorizer, type MembershipLookup } from "./features/authorization/index.js";
 import { AuthService, noSecondFactor, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { ProfileService } from "./features/profile/index.js";
 import { SessionGuard, Sessions } from "./features/sessions/index.js";
@@ -28,6 +29,10 @@ export interface AppServices {
   signIns: SignInThrottle;
   secondFactor: SecondFactor;
   auth: AuthService;
+  /** Finds a caller's role in an organization for organization-scoped rules. */
+  memberships: MembershipLookup;
+  /** Decides every permission an RPC declares. */
+  authorizer: Authorizer;
 }
 
 /** DataOverrides replace what the data stage would build from config. */
@@ -219,6 +224,8 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         signIns,
         secondFactor,
       });
+    const memberships = given.memberships ?? noMemberships;
+    const authorizer = given.authorizer ?? new RoleAuthorizer(memberships);
     const ready = async () => {
       try {
         await withTimeout(Promise.all([database.ping(), redis?.ping()]), 2_000);
@@ -227,6 +234,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, ready };
+    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, memberships, authorizer, ready };
   });
 }

@@ -28,3 +28,15 @@ export function isPublic(method: DescMethod): boolean {
   const declared = accessRuleOf(method);
   return declared?.access.case === "public" && declared.access.value;
 }
+
+/**
+ * organizationIdOf reads the organization id a request names in the field its rule's
+ * organization_field points at; undefined when the rule names no field or the request leaves it empty.
+ */
+export function organizationIdOf(method: DescMethod, message: unknown): string | undefined {
+  const fieldName = accessRuleOf(method)?.organizationField;
+  if (!fieldName) return undefined;
+  const field = method.input.fields.find((candidate) => candidate.name === fieldName);
+  const value = field && (message as Record<string, unknown>)[field.localName];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}

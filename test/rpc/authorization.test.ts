@@ -9,11 +9,11 @@ import { AuditService } from "../../gen/platform/user/v1/audit_service_pb.js";
 import { ComplianceService } from "../../gen/platform/user/v1/compliance_service_pb.js";
 import { AccessRuleSchema, rule } from "../../gen/platform/user/v1/options_pb.js";
 import { ProfileService } from "../../gen/platform/user/v1/profile_service_pb.js";
+import { hasPlatformPermission, noMemberships, RoleAuthorizer } from "../../src/features/authorization/index.js";
 import { accessRuleOf } from "../../src/rpc/access-rules.js";
 import { principalKey } from "../../src/rpc/context.js";
 import { createErrorInterceptor } from "../../src/rpc/interceptors/errors.js";
 import { createAuthorizeInterceptor } from "../../src/rpc/interceptors/authorize.js";
-import { hasPlatformPermission } from "../../src/rpc/permissions.js";
 import { createLogger } from "../../src/platform/logger.js";
 import { API_SERVICES } from "../../src/rpc/router.js";
 import type { PlatformRole } from "../../src/shared/principal.js";
@@ -125,7 +125,7 @@ describe("createAuthorizeInterceptor", () => {
   function callPing(service: PingService) {
     // The error interceptor turns the interceptor's DomainError into its code, as in the server.
     const transport = createRouterTransport((router) => router.service(service, { ping: () => ({}) }), {
-      router: { interceptors: [createErrorInterceptor(createLogger("silent")), asAdmin, createAuthorizeInterceptor()] },
+      router: { interceptors: [createErrorInterceptor(createLogger("silent")), asAdmin, createAuthorizeInterceptor(new RoleAuthorizer(noMemberships))] },
     });
     return createClient(service, transport).ping({});
   }

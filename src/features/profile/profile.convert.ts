@@ -12,7 +12,8 @@ import type { GetProfileResponse } from "../../../gen/platform/user/v1/profile_s
 import type { InvestmentProfileValue, RiskToleranceValue } from "../../db/tables/users.js";
 import type { UserStatusValue, VerificationStatusValue } from "../../shared/user-status.js";
 import { twoWayMap } from "../../shared/two-way-map.js";
-import type { OrgRoleValue, Profile } from "./profile.service.js";
+import type { OrganizationRole } from "../authorization/index.js";
+import type { Profile } from "./profile.service.js";
 
 const investmentProfiles = twoWayMap<InvestmentProfile, InvestmentProfileValue>([
   [InvestmentProfile.CONSERVATIVE, "conservative"],
@@ -36,7 +37,7 @@ const verificationStatuses: Record<VerificationStatusValue, VerificationStatus> 
   verified: VerificationStatus.VERIFIED,
   requires_additional_verification: VerificationStatus.REQUIRES_ADDITIONAL_VERIFICATION,
 };
-const orgRoles: Record<OrgRoleValue, OrgRole> = {
+const orgRoles: Record<OrganizationRole, OrgRole> = {
   admin: OrgRole.ADMIN,
   manager: OrgRole.MANAGER,
   trader: OrgRole.TRADER,

@@ -8,9 +8,8 @@ import { characterCount } from "../../shared/human-name.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { UserStatusValue, VerificationStatusValue } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
+import type { OrganizationRole } from "../authorization/index.js";
 import { findUser, findUserForUpdate, insertUser, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
-
-export type OrgRoleValue = "admin" | "manager" | "trader" | "viewer" | "compliance";
 
 /** Profile is a user's profile as the service hands it out. */
 export interface Profile {
@@ -22,7 +21,7 @@ export interface Profile {
   investmentProfile: InvestmentProfileValue;
   riskTolerance: RiskToleranceValue;
   /** Memberships arrive with organizations; until then every list is empty. */
-  organizations: Array<{ organizationId: string; name: string; role: OrgRoleValue }>;
+  organizations: Array<{ organizationId: string; name: string; role: OrganizationRole }>;
   createdAt: Date;
 }
 

@@ -1,15 +1,8 @@
 import type { Interceptor } from "@connectrpc/connect";
-import { DomainError } from "../../shared/domain-error.js";
+import { permissionDenied, type Authorizer } from "../../features/authorization/index.js";
 import type { Principal } from "../../shared/principal.js";
-import { accessRuleOf, INFRASTRUCTURE_SERVICES } from "../access-rules.js";
+import { accessRuleOf, INFRASTRUCTURE_SERVICES, organizationIdOf } from "../access-rules.js";
 import { principalKey, requirePrincipal } from "../context.js";
-import { hasPlatformPermission } from "../permissions.js";
-
-const denied = () => new DomainError("permission_denied", "permission_denied", "the caller may not perform this action");
-
-function demand(principal: Principal, permission: string | undefined): void {
-  if (!permission || !hasPlatformPermission(principal.platformRoles, permission)) throw denied();
-}
 
 /** The user a self RPC's request is about, when it names one (an optional `user_id` field). */
 function requestedUserId(message: unknown): string | undefined {
@@ -18,26 +11,34 @@ function requestedUserId(message: unknown): string | undefined {
 }
 
 /**
- * createAuthorizeInterceptor enforces the access rule each RPC declares in proto. An RPC without a
- * rule is refused: access is denied unless granted.
+ * createAuthorizeInterceptor enforces the access rule each RPC declares in proto, asking the
+ * authorizer whether the caller holds a declared permission. An RPC without a rule is refused:
+ * access is denied unless granted.
  */
-export function createAuthorizeInterceptor(): Interceptor {
+export function createAuthorizeInterceptor(authorizer: Authorizer): Interceptor {
+  const demand = async (principal: Principal, permission: string | undefined, organizationId?: string) => {
+    if (!permission || !(await authorizer.allows(principal, { permission, organizationId }))) throw permissionDenied();
+  };
   return (next) => async (req) => {
     if (INFRASTRUCTURE_SERVICES.has(req.service)) return next(req);
     const declared = accessRuleOf(req.method);
-    if (!declared) throw denied();
+    if (!declared) throw permissionDenied();
     const { access } = declared;
     if (access.case === "public") {
-      if (!access.value) throw denied();
+      if (!access.value) throw permissionDenied();
       return next(req);
     }
     const principal = requirePrincipal(req.contextValues.get(principalKey));
     if (access.case === "self") {
-      if (!access.value || req.stream) throw denied();
+      if (!access.value || req.stream) throw permissionDenied();
       const target = requestedUserId(req.message);
-      if (target !== undefined && target !== principal.userId) demand(principal, declared.otherUserPermission);
+      if (target !== undefined && target !== principal.userId) await demand(principal, declared.otherUserPermission);
+    } else if (declared.organizationField) {
+      // The organization is read from the request, which a streaming call has not sent yet.
+      if (req.stream) throw permissionDenied();
+      await demand(principal, access.value, organizationIdOf(req.method, req.message));
     } else {
-      demand(principal, access.value);
+      await demand(principal, access.value);
     }
     return next(req);
   };
