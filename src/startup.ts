@@ -65,6 +65,7 @@ async function createMissingDatabase(databaseUrl: string, log: Logger): Promise<
   log.info({ database: name }, "database created");
 }
 
+/** OpenDatabaseOptions tune how openDatabase opens the configured database. */
 export interface OpenDatabaseOptions {
   log: Logger;
   maxConnections?: number;

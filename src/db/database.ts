@@ -17,5 +17,7 @@ export interface Database {
 
 /** Db is the database handle; repository functions accept it or a transaction. */
 export type Db = Kysely<Database>;
+/** Tx is an open transaction; functions that must run inside one take it rather than a Db. */
 export type Tx = Transaction<Database>;
+/** DbOrTx is what a query that may run in or out of a transaction accepts. */
 export type DbOrTx = Db | Tx;

@@ -1,11 +1,12 @@
 import type { Tx } from "../db/database.js";
 import type { JsonObject } from "../shared/json.js";
 
-/** Queue names. Job payloads hold ids only, never secrets. */
+/** queues names the job queues outbox rows are bound for. Job payloads hold ids only, never secrets. */
 export const queues = {
   identityVerification: "identity-verification",
 } as const;
 
+/** QueueName is one of the queues. */
 export type QueueName = (typeof queues)[keyof typeof queues];
 
 /**

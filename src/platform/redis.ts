@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import type { Logger } from "./logger.js";
 
+/** RedisConnectionOptions are the client settings the service runs Redis with. */
 export interface RedisConnectionOptions {
   /** Prefix of every key, so deployments (and test runs) sharing one Redis stay apart. */
   keyPrefix: string;

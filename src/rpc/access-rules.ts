@@ -4,7 +4,7 @@ import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/r
 import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { rule, type AccessRule } from "../../gen/platform/user/v1/options_pb.js";
 
-/** Infrastructure services come from third-party protos that cannot carry our option; they are public. */
+/** INFRASTRUCTURE_SERVICES come from third-party protos that cannot carry our option; they are public. */
 export const INFRASTRUCTURE_SERVICES: ReadonlySet<DescService> = new Set([Health, ReflectionV1, ReflectionV1alpha]);
 
 /**

@@ -10,6 +10,7 @@ import { answerUndecodableAsInvalidArgument } from "./undecodable.js";
 // Content types of the Connect, gRPC and gRPC-Web protocols, in their JSON and binary codecs.
 const RPC_CONTENT_TYPE = /^application\/(json|proto|connect\+(json|proto)|grpc(-web(-text)?)?(\+(json|proto))?)\s*(;.*)?$/i;
 
+/** HandlerOptions configure the request handler: the routes, their interceptors and the HTTP concerns around them. */
 export interface HandlerOptions {
   routes: (router: ConnectRouter) => void;
   interceptors: Interceptor[];

@@ -2,6 +2,7 @@ import type { Registry } from "prom-client";
 import type { ReadinessProbe } from "./health.js";
 import type { NodeHandler, NodeResponse } from "./node-handler.js";
 
+/** HttpRoutesOptions are what the plain HTTP endpoints (probes, metrics, JWKS) answer from. */
 export interface HttpRoutesOptions {
   ready: ReadinessProbe;
   metrics: Registry;

@@ -9,6 +9,7 @@ import { limitConnections } from "./connection-limits.js";
 import type { NodeHandler as Handler } from "./node-handler.js";
 import { RunningCalls } from "./running-calls.js";
 
+/** ServerOptions configure the API server: where it listens, with which TLS, limits and shutdown grace. */
 export interface ServerOptions {
   handler: Handler;
   host: string;

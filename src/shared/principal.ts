@@ -1,7 +1,8 @@
-/** PlatformRole is a role granted across the whole platform with `user-service grant-role`. */
-export type PlatformRole = "admin" | "compliance_officer" | "support";
+/** PLATFORM_ROLES are the roles granted across the whole platform with `user-service grant-role`. */
+export const PLATFORM_ROLES = ["admin", "compliance_officer", "support"] as const;
 
-export const PLATFORM_ROLES: readonly PlatformRole[] = ["admin", "compliance_officer", "support"];
+/** PlatformRole is one of PLATFORM_ROLES. */
+export type PlatformRole = (typeof PLATFORM_ROLES)[number];
 
 /** Principal is the authenticated caller of a request. */
 export interface Principal {

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated } from "kysely";
 
+/** SessionsTable is a signed-in client: open until it expires or revoked_at is set, never deleted. */
 export interface SessionsTable {
   id: Generated<string>;
   user_id: string;
@@ -16,6 +17,7 @@ export interface SessionsTable {
   revoke_reason: string | null;
 }
 
+/** RefreshTokensTable holds a session's refresh tokens by SHA-256 hash; used_at marks one spent by rotation. */
 export interface RefreshTokensTable {
   id: Generated<string>;
   session_id: string;

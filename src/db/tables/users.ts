@@ -8,6 +8,7 @@ export type InvestmentProfileValue = "conservative" | "moderate" | "aggressive";
 /** RiskToleranceValue is a user's declared risk tolerance, as stored. */
 export type RiskToleranceValue = "low" | "medium" | "high";
 
+/** UsersTable is an account and its profile; e-mail is unique as normalised. */
 export interface UsersTable {
   id: Generated<string>;
   email: string;
@@ -21,6 +22,7 @@ export interface UsersTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+/** CredentialsTable is how an account proves itself: an argon2id password hash or an OIDC issuer and subject. */
 export interface CredentialsTable {
   id: Generated<string>;
   user_id: string;
@@ -32,6 +34,7 @@ export interface CredentialsTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+/** PlatformRoleGrantsTable is a platform role granted to a user with `user-service grant-role`. */
 export interface PlatformRoleGrantsTable {
   user_id: string;
   role: PlatformRole;

@@ -2,17 +2,21 @@ import type { PasswordProblem } from "../../platform/crypto/passwords.js";
 import type { IdentityTokenRejected } from "../../platform/identity-tokens.js";
 import { DomainError, type ErrorKind } from "../../shared/domain-error.js";
 
-// Same code and message for an unknown e-mail and a wrong password: no account enumeration.
+/** invalidCredentials is the one answer to an unknown e-mail and to a wrong password alike, so accounts cannot be enumerated. */
 export const invalidCredentials = () => new DomainError("unauthenticated", "invalid_credentials", "invalid email or password");
 
+/** emailTaken refuses a sign-up with an e-mail address an account already has. */
 export const emailTaken = () => new DomainError("already_exists", "email_taken", "an account with this email already exists");
 
+/** identityTaken refuses a federated sign-up with an identity an account is already registered with. */
 export const identityTaken = () =>
   new DomainError("already_exists", "identity_taken", "an account is already registered with this identity");
 
+/** identityNotRegistered refuses a federated sign-in with an identity no account is registered with. */
 export const identityNotRegistered = () =>
   new DomainError("not_found", "identity_not_registered", "no account is registered with this identity; register first");
 
+/** accountNotActive refuses the sign-in of a suspended, locked or deactivated account, once its credentials are proven. */
 export const accountNotActive = () =>
   new DomainError("failed_precondition", "account_not_active", "the account is suspended, locked or deactivated");
 
@@ -23,6 +27,7 @@ const passwordMessages: Record<PasswordProblem, string> = {
   guessable: "password: is too easy to guess; use a longer passphrase",
 };
 
+/** weakPassword refuses a password, naming the problem in the reason (`password_too_short`, `password_common`...). */
 export const weakPassword = (problem: PasswordProblem) => new DomainError("invalid_argument", `password_${problem}`, passwordMessages[problem]);
 
 const idTokenRejections: Record<IdentityTokenRejected["reason"], [ErrorKind, string]> = {
@@ -32,16 +37,20 @@ const idTokenRejections: Record<IdentityTokenRejected["reason"], [ErrorKind, str
   invalid_id_token: ["invalid_argument", "id_token: not a valid token from the provider"],
 };
 
+/** idTokenRejected refuses an id token the provider's checks rejected, with the kind each reason calls for. */
 export const idTokenRejected = (reason: IdentityTokenRejected["reason"]) => {
   const [kind, message] = idTokenRejections[reason];
   return new DomainError(kind, reason, message);
 };
 
+/** disposableEmail refuses a sign-up with an address of a throwaway-mail service. */
 export const disposableEmail = () =>
   new DomainError("invalid_argument", "email_disposable", "email: addresses of throwaway-mail services are not accepted");
 
+/** emailMismatch refuses a federated sign-up whose e-mail differs from the id token's verified one. */
 export const emailMismatch = () =>
   new DomainError("invalid_argument", "email_mismatch", "email: does not match the id_token's verified email");
 
+/** invitationsUnavailable refuses an organization invite token while organizations do not exist yet. */
 export const invitationsUnavailable = () =>
   new DomainError("failed_precondition", "invitations_unavailable", "organization_invite_token: organization invitations are not enabled");

@@ -53,6 +53,7 @@ export function profileDetailsFromPb(details: ProfileDetails | undefined): { inv
   };
 }
 
+/** verificationStatusToPb is the API value of a stored verification status. */
 export const verificationStatusToPb = (status: VerificationStatusValue) => verificationStatuses[status];
 
 /** profileToPb shapes a profile as GetProfileResponse (UpdateProfileResponse has the same fields). */
