@@ -118,6 +118,7 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
     REDIS_URL,
     REDIS_KEY_PREFIX: redisKeyPrefix,
     JWT_PRIVATE_KEY_FILE: keyFile,
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     LOG_LEVEL: "info",
     REGISTRATIONS_PER_IP_PER_HOUR: "100000000",
   }, path.join(os.tmpdir(), "user-service-bench-server.log"));

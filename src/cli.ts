@@ -1,8 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { startApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { buildAppContext, openDataContext } from "./context.js";
+import { buildAppContext, loadFieldCipher, openDataContext } from "./context.js";
 import { migrateToLatest } from "./db/migrate.js";
+import { rotateSealedValues } from "./features/mfa/index.js";
 import { grantPlatformRole, isPlatformRole } from "./features/platform-roles/index.js";
 import { createLogger, routeConsoleTo, type Logger } from "./platform/logger.js";
 import { DomainError } from "./shared/domain-error.js";
@@ -73,6 +74,24 @@ const verbs: Record<string, Verb> = {
       try {
         const { userId, granted } = await grantPlatformRole(context.database.db, context.audit, email, role);
         log.info({ userId, role }, granted ? "role granted" : "role was already granted");
+      } finally {
+        await context.close();
+      }
+      return "done";
+    },
+  },
+  "rotate-keys": {
+    usage: "user-service rotate-keys",
+    summary: `re-encrypts every value sealed at rest (TOTP secrets, phone numbers) under DATA_ENCRYPTION_KEY.
+  To rotate: make the new key DATA_ENCRYPTION_KEY and list the old one in DATA_ENCRYPTION_PREVIOUS_KEYS
+  on every replica, run this once, then drop the old key. In embedded mode stop the server first.`,
+    options: {},
+    async run(config, log) {
+      const context = await openDataContext(config, { log, maxConnections: 2, createIfMissing: false });
+      try {
+        const cipher = await loadFieldCipher(config, log);
+        const resealed = await rotateSealedValues(context.database.db, cipher);
+        log.info({ resealed, keyId: cipher.currentKeyId }, "every sealed value is under the current key");
       } finally {
         await context.close();
       }

@@ -49,8 +49,17 @@ export interface Config {
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
   };
-  /** Key for encrypting MFA secrets at rest; required once MFA is configured. */
+  /** Key sealing MFA secrets and phone numbers at rest; required with DATABASE_URL, generated under DATA_DIR otherwise. */
   dataEncryptionKey: Buffer | undefined;
+  /** Keys rotated out: they still open what they sealed until `rotate-keys` re-seals it. */
+  previousDataEncryptionKeys: Buffer[];
+  mfa: {
+    /** The issuer authenticator apps show beside the account. */
+    totpIssuer: string;
+    /** Wrong second-factor codes per user in a window before the user's codes are refused until it ends. */
+    failuresPerUser: number;
+    failureWindowSeconds: number;
+  };
   logLevel: string;
   tls: { certFile: string; keyFile: string } | undefined;
   oidcProviders: Partial<Record<IdentityProviderName, OidcProvider>>;
@@ -121,14 +130,23 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
-function encryptionKey(env: Env): Buffer | undefined {
-  const raw = env.DATA_ENCRYPTION_KEY;
-  if (raw === undefined || raw === "") return undefined;
+/** base64Key reads one data encryption key: 32 bytes, base64-encoded. */
+function base64Key(variable: string, raw: string): Buffer {
   const key = Buffer.from(raw, "base64");
   if (key.length !== 32 || key.toString("base64") !== raw.replace(/\s/g, "")) {
-    throw new ConfigError("DATA_ENCRYPTION_KEY", "must be 32 bytes, base64-encoded");
+    throw new ConfigError(variable, "must be 32 bytes, base64-encoded");
   }
   return key;
+}
+
+function encryptionKey(env: Env): Buffer | undefined {
+  const raw = env.DATA_ENCRYPTION_KEY;
+  return raw === undefined || raw === "" ? undefined : base64Key("DATA_ENCRYPTION_KEY", raw);
+}
+
+function previousEncryptionKeys(env: Env): Buffer[] {
+  const keys = (env.DATA_ENCRYPTION_PREVIOUS_KEYS ?? "").split(",").map((raw) => raw.trim()).filter(Boolean);
+  return keys.map((raw) => base64Key("DATA_ENCRYPTION_PREVIOUS_KEYS", raw));
 }
 
 function oidcProviders(env: Env): Config["oidcProviders"] {
@@ -250,6 +268,12 @@ export function loadConfig(env: Env = process.env): Config {
       refreshTokenTtlSeconds: 30 * 24 * 3600,
     },
     dataEncryptionKey: encryptionKey(env),
+    previousDataEncryptionKeys: previousEncryptionKeys(env),
+    mfa: {
+      totpIssuer: env.TOTP_ISSUER || "user-service",
+      failuresPerUser: integer(env, "MFA_FAILURES_PER_USER", 10, 1, 1_000),
+      failureWindowSeconds: integer(env, "MFA_FAILURE_WINDOW_SECONDS", 900, 60, 86_400),
+    },
     logLevel,
     tls: certFile && keyFile ? { certFile, keyFile } : undefined,
     oidcProviders: oidcProviders(env),

@@ -5,11 +5,13 @@ import type { DatabaseHandle } from "./db/create-database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { AuditLog } from "./features/audit/index.js";
 import { noMemberships, RoleAuthorizer, type Authorizer, type MembershipLookup } from "./features/authorization/index.js";
-import { AuthService, noSecondFactor, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
+import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
+import { CodeGuard, Mfa, MfaSignIn } from "./features/mfa/index.js";
 import { ProfileService } from "./features/profile/index.js";
 import { SessionGuard, Sessions } from "./features/sessions/index.js";
 import { MemoryCache, RedisCache, type Cache } from "./platform/cache.js";
 import { systemClock, type Clock } from "./platform/clock.js";
+import { dataKey, FieldCipher, loadOrCreateDataKey } from "./platform/crypto/field-cipher.js";
 import { AccessTokens, loadOrCreateSigningKey, loadSigningKey, loadVerificationKey, type SigningKey } from "./platform/crypto/access-tokens.js";
 import { PasswordHasher } from "./platform/crypto/passwords.js";
 import { IdentityTokens } from "./platform/identity-tokens.js";
@@ -29,6 +31,7 @@ export interface AppServices {
   signIns: SignInThrottle;
   secondFactor: SecondFactor;
   auth: AuthService;
+  mfa: Mfa;
   /** Finds a caller's role in an organization for organization-scoped rules. */
   memberships: MembershipLookup;
   /** Decides every permission an RPC declares. */
@@ -56,6 +59,8 @@ export interface AppOverrides extends DataOverrides {
   /** Prefix for Redis keys and channels instead of REDIS_KEY_PREFIX's. */
   redisNamespace?: string;
   signingKey?: SigningKey;
+  /** The data encryption key to use instead of DATA_ENCRYPTION_KEY's (32 bytes). */
+  dataKey?: Buffer;
   /** Services to use instead of the ones built from config; the others are built around them. */
   services?: Partial<AppServices>;
 }
@@ -76,6 +81,8 @@ export interface AppContext extends DataContext, AppServices {
   redis: Redis | undefined;
   metrics: Registry;
   accessTokens: AccessTokens;
+  /** Seals MFA secrets and phone numbers at rest. */
+  cipher: FieldCipher;
   /** ready says whether the database and Redis answer, within two seconds. */
   ready(): Promise<boolean>;
 }
@@ -93,6 +100,26 @@ async function embeddedSigningKey(dataDir: string, log: Logger): Promise<Signing
   if (stored.generated) log.info({ file: stored.file }, "generated an access-token signing key");
   else log.info({ file: stored.file }, "using the access-token signing key under DATA_DIR");
   return stored.key;
+}
+
+/** requireDataKey refuses to go on without DATA_ENCRYPTION_KEY where replicas share a database: only embedded mode may generate its own. */
+function requireDataKey(config: Config, given: Buffer | undefined): void {
+  if (!given && !config.dataEncryptionKey && config.databaseUrl) throw new ConfigError("DATA_ENCRYPTION_KEY", "is required when DATABASE_URL is set");
+}
+
+/**
+ * loadFieldCipher is the cipher sealing data at rest: under the given key, DATA_ENCRYPTION_KEY, or
+ * in embedded mode a key generated once under DATA_DIR; DATA_ENCRYPTION_PREVIOUS_KEYS still open.
+ */
+export async function loadFieldCipher(config: Config, log: Logger, given?: Buffer): Promise<FieldCipher> {
+  requireDataKey(config, given);
+  let key = given ?? config.dataEncryptionKey;
+  if (!key) {
+    const stored = await asConfig("DATA_DIR", loadOrCreateDataKey(config.dataDir));
+    if (stored.generated) log.info({ file: stored.file }, "generated a data encryption key");
+    key = stored.key;
+  }
+  return new FieldCipher(dataKey(key), config.previousDataEncryptionKeys.map(dataKey));
 }
 
 /** describeMode is the start-up line that says how this process runs and where its data lives. */
@@ -168,6 +195,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const { privateKeyFile, previousKeyFiles } = config.jwt;
     const configuredKey = overrides.signingKey ?? (privateKeyFile ? await asConfig("JWT_PRIVATE_KEY_FILE", loadSigningKey(privateKeyFile)) : undefined);
     const previousKeys = await asConfig("JWT_PREVIOUS_KEY_FILES", Promise.all(previousKeyFiles.map(loadVerificationKey)));
+    requireDataKey(config, overrides.dataKey);
     const namespace = overrides.redisNamespace ?? config.redisKeyPrefix;
     const redis = overrides.redis === null ? undefined : (overrides.redis ?? (await connectConfiguredRedis(config, namespace, log)));
     if (redis && overrides.redis === undefined) closers.add(() => closeRedis(redis, config.redisCommandTimeoutMs));
@@ -178,6 +206,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const db = database.db;
     describeMode(config, database, redis, log);
     const signingKey = configuredKey ?? (await embeddedSigningKey(config.dataDir, log));
+    const cipher = await loadFieldCipher(config, log, overrides.dataKey);
 
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
@@ -207,7 +236,13 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         slowdownAfter: limits.loginSlowdownAfter,
         slowdownBaseMs: limits.loginSlowdownBaseMs,
       });
-    const secondFactor = given.secondFactor ?? noSecondFactor;
+    const { mfa: mfaLimits } = config;
+    const codes = new CodeGuard(
+      new Limiter({ name: "mfa-user", reason: "mfa_locked", points: mfaLimits.failuresPerUser, windowSeconds: mfaLimits.failureWindowSeconds }, redis),
+      metrics,
+    );
+    const mfa = given.mfa ?? new Mfa({ db, clock, cipher, audit, sessions, profiles, codes, totpIssuer: mfaLimits.totpIssuer });
+    const secondFactor = given.secondFactor ?? new MfaSignIn({ db, clock, cipher, audit, codes });
     const auth =
       given.auth ??
       new AuthService({
@@ -234,6 +269,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, memberships, authorizer, ready };
+    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, memberships, authorizer, cipher, ready };
   });
 }

@@ -16,7 +16,7 @@ import { ProfileService as Profiles, type Profile } from "../src/features/profil
 import { MemoryCache } from "../src/platform/cache.js";
 import { systemClock, type Clock } from "../src/platform/clock.js";
 import { Closers } from "../src/shared/closers.js";
-import { testSigningKey } from "./support/app.js";
+import { TEST_DATA_KEY, testSigningKey } from "./support/app.js";
 import { GOOD_PASSWORD, uniqueEmail } from "./support/factories.js";
 
 const config = (env: Record<string, string> = {}) => loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", ...env });
@@ -64,7 +64,7 @@ describe("buildAppContext", () => {
 
   const build = async (services: Partial<AppServices> = {}, clock?: Clock, given?: DatabaseHandle) => {
     database = given ?? (await memoryDatabase());
-    context = await buildAppContext(config(), { database, redis: null, signingKey: await testSigningKey(), services, clock });
+    context = await buildAppContext(config(), { database, redis: null, signingKey: await testSigningKey(), dataKey: TEST_DATA_KEY, services, clock });
     return context;
   };
 

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from "kysely";
 import type { AuditTrailTable } from "./tables/audit.js";
+import type { MfaBackupCodesTable, MfaChallengesTable, MfaMethodsTable } from "./tables/mfa.js";
 import type { OutboxTable } from "./tables/outbox.js";
 import type { RefreshTokensTable, SessionsTable } from "./tables/sessions.js";
 import type { CredentialsTable, PlatformRoleGrantsTable, UsersTable } from "./tables/users.js";
@@ -13,6 +14,9 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   audit_trail: AuditTrailTable;
   outbox: OutboxTable;
+  mfa_methods: MfaMethodsTable;
+  mfa_backup_codes: MfaBackupCodesTable;
+  mfa_challenges: MfaChallengesTable;
 }
 
 /** Db is the database handle; repository functions accept it or a transaction. */

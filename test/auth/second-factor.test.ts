@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { randomUUID } from "node:crypto";
 import { Code } from "@connectrpc/connect";
 import { MfaType } from "../../gen/platform/user/v1/common_pb.js";
-import type { SecondFactor } from "../../src/features/auth/index.js";
+import { noSecondFactor, type SecondFactor } from "../../src/features/auth/index.js";
 import type { SessionGrant } from "../../src/features/sessions/index.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { authClient, profileClient, registerUser, type RegisteredUser } from "../support/factories.js";
@@ -19,6 +19,7 @@ describeWithServices("Login when the second-factor policy asks for one", () => {
       asked.push(grant);
       return { challengeId, methods: ["totp", "backup_code"] };
     },
+    complete: noSecondFactor.complete,
   };
   let t: TestApp;
   let user: RegisteredUser;

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import pg from "pg";
-import { startTestApp, type TestApp } from "../support/app.js";
+import { startTestApp, TEST_DATA_KEY, type TestApp } from "../support/app.js";
 import { keyFile, logLines, runCli, startServe, stopServe, useCliWorkspace } from "../support/cli.js";
 import { databaseUrl, withAdmin } from "../support/database.js";
 import { registerUser, uniqueEmail } from "../support/factories.js";
@@ -104,7 +104,7 @@ describeWithServices("user-service CLI against Postgres", () => {
     let env: Record<string, string>;
     beforeAll(async () => {
       t = await startTestApp();
-      env = { DATABASE_URL: t.database!.url, JWT_PRIVATE_KEY_FILE: keyFile };
+      env = { DATABASE_URL: t.database!.url, JWT_PRIVATE_KEY_FILE: keyFile, DATA_ENCRYPTION_KEY: TEST_DATA_KEY.toString("base64") };
     });
     afterAll(() => t?.close());
 

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import pg from "pg";
 import { CLI_TIMEOUT_MS, connectCall, keyFile, logLines, runCli, startServe, stopServe, useCliWorkspace, workDir, type CliResult } from "../support/cli.js";
+import { TEST_DATA_KEY } from "../support/app.js";
 import { databaseUrl, withAdmin } from "../support/database.js";
 import { uniqueEmail } from "../support/factories.js";
 import { servicesAvailable } from "../support/services.js";
@@ -123,14 +124,14 @@ describe("user-service start-up", () => {
 describeWithServices("user-service start-up against Postgres", () => {
   describe("start-up failures", () => {
     it("names DATABASE_URL when nothing listens there, without echoing its password", async () => {
-      const result = await runCli(["serve"], { DATABASE_URL: "postgres://root:secret-password@127.0.0.1:1/x", JWT_PRIVATE_KEY_FILE: keyFile, PORT: "0" });
+      const result = await runCli(["serve"], { DATABASE_URL: "postgres://root:secret-password@127.0.0.1:1/x", JWT_PRIVATE_KEY_FILE: keyFile, DATA_ENCRYPTION_KEY: TEST_DATA_KEY.toString("base64"), PORT: "0" });
       expect(result.code).toBe(2);
       expect(result.stderr.trim()).toBe("configuration error: DATABASE_URL: cannot reach postgres://127.0.0.1:1/x: connection refused");
     });
 
     it("names DATABASE_URL when its database does not exist, and says how to create it", async () => {
       const name = `user_service_missing_${randomBytes(6).toString("hex")}`;
-      const result = await runCli(["serve"], { DATABASE_URL: databaseUrl(name), JWT_PRIVATE_KEY_FILE: keyFile, PORT: "0" });
+      const result = await runCli(["serve"], { DATABASE_URL: databaseUrl(name), JWT_PRIVATE_KEY_FILE: keyFile, DATA_ENCRYPTION_KEY: TEST_DATA_KEY.toString("base64"), PORT: "0" });
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/^configuration error: DATABASE_URL: .*the database does not exist \(`user-service migrate` creates it\)\n$/);
     });

@@ -9,7 +9,7 @@ import { startApp, type App } from "../../src/app.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { embeddedHandle, type DatabaseHandle } from "../../src/db/create-database.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
-import { testSigningKey } from "../support/app.js";
+import { TEST_DATA_KEY, testSigningKey } from "../support/app.js";
 import { REDIS_URL, servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
@@ -30,7 +30,7 @@ describeWithServices("REDIS_KEY_PREFIX on a shared Redis", () => {
     database = embeddedHandle(await PGlite.create());
     await migrateToLatest(database.db);
     const config = loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", REDIS_URL, REDIS_KEY_PREFIX: prefix });
-    app = await startApp(config, { database, signingKey: await testSigningKey() });
+    app = await startApp(config, { database, signingKey: await testSigningKey(), dataKey: TEST_DATA_KEY });
     redis = new Redis(REDIS_URL);
   });
   afterAll(async () => {

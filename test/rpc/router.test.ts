@@ -73,7 +73,20 @@ describe("implementedRpcs", () => {
 
   it("lists what features() in the composition root registers, without building a service", () => {
     expect(registeredRpcs().sort()).toEqual(
-      ["AuthService/Login", "AuthService/Logout", "AuthService/RefreshToken", "AuthService/Register", "ProfileService/GetProfile", "ProfileService/UpdateProfile"].map(
+      [
+        "AuthService/CompleteMfaChallenge",
+        "AuthService/Login",
+        "AuthService/Logout",
+        "AuthService/RefreshToken",
+        "AuthService/Register",
+        "MfaService/ListMfaMethods",
+        "MfaService/RegenerateBackupCodes",
+        "MfaService/RemoveMfaMethod",
+        "MfaService/SetupMfa",
+        "MfaService/VerifyMfa",
+        "ProfileService/GetProfile",
+        "ProfileService/UpdateProfile",
+      ].map(
         (name) => `platform.user.v1.${name}`,
       ),
     );

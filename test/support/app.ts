@@ -32,6 +32,9 @@ export function testSigningKey(): Promise<SigningKey> {
   return signingKey;
 }
 
+/** TEST_DATA_KEY is the data encryption key of this test process (DATA_ENCRYPTION_KEY's 32 bytes). */
+export const TEST_DATA_KEY = randomBytes(32);
+
 export interface TestAppOptions {
   /** PGlite in memory and no Redis, like `npm start` on a laptop. */
   embedded?: boolean;
@@ -44,6 +47,8 @@ export interface TestAppOptions {
   redisUrl?: string;
   /** A logger to use instead of a silent one (to inspect what the service logs). */
   log?: Logger;
+  /** The data encryption key, instead of TEST_DATA_KEY. */
+  dataKey?: Buffer;
   /** Services to use instead of the ones built from config (a second-factor policy, an authorizer...). */
   services?: Partial<AppServices>;
 }
@@ -87,6 +92,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       redis: redis ?? null,
       redisNamespace: namespace,
       signingKey: await testSigningKey(),
+      dataKey: options.dataKey ?? TEST_DATA_KEY,
       clock: options.clock,
       log: options.log,
       services: options.services,

@@ -31,6 +31,9 @@ const TABLE_OWNERS: Record<string, string> = {
   refresh_tokens: "src/features/sessions/",
   audit_trail: "src/features/audit/",
   outbox: "src/jobs/",
+  mfa_methods: "src/features/mfa/",
+  mfa_backup_codes: "src/features/mfa/",
+  mfa_challenges: "src/features/mfa/",
 };
 
 const TABLE_REFERENCE = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|mergeInto|(?:inner|left|right|full|cross)Join)\(\s*["'`]([a-z_]+)/g;

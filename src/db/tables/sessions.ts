@@ -15,6 +15,8 @@ export interface SessionsTable {
   expires_at: Date;
   revoked_at: Date | null;
   revoke_reason: string | null;
+  /** When the session last passed a second factor. */
+  second_factor_at: Date | null;
 }
 
 /** RefreshTokensTable holds a session's refresh tokens by SHA-256 hash; used_at marks one spent by rotation. */

@@ -6,6 +6,7 @@ import {
 } from "../../../gen/platform/user/v1/auth_service_pb.js";
 import { IdentityProvider, MfaType, type AuthTokensSchema, type DeviceContext } from "../../../gen/platform/user/v1/common_pb.js";
 import { normalizeHumanName } from "../../shared/human-name.js";
+import { twoWayMap } from "../../shared/two-way-map.js";
 import type { IdentityProviderName, RegistrationTypeValue } from "../../shared/identity-providers.js";
 import { profileDetailsFromPb } from "../profile/index.js";
 import type { ClientDevice, IssuedTokens } from "../sessions/index.js";
@@ -65,13 +66,18 @@ export function tokensToPb(tokens: IssuedTokens): MessageInitShape<typeof AuthTo
   };
 }
 
-const mfaTypes: Record<SecondFactorMethod, MfaType> = {
-  totp: MfaType.TOTP,
-  sms: MfaType.SMS,
-  backup_code: MfaType.BACKUP_CODE,
-};
+const mfaTypes = twoWayMap<SecondFactorMethod, MfaType>([
+  ["totp", MfaType.TOTP],
+  ["sms", MfaType.SMS],
+  ["backup_code", MfaType.BACKUP_CODE],
+]);
 
 /** challengeToPb is a second-factor challenge as the API returns it. */
 export function challengeToPb(challenge: SecondFactorChallenge): MessageInitShape<typeof MfaChallengeSchema> {
-  return { challengeId: challenge.challengeId, methods: challenge.methods.map((method) => mfaTypes[method]) };
+  return { challengeId: challenge.challengeId, methods: challenge.methods.map((method) => mfaTypes.forward[method]) };
+}
+
+/** secondFactorMethodFromPb reads a validated (defined, not unspecified) MfaType. */
+export function secondFactorMethodFromPb(type: Exclude<MfaType, MfaType.UNSPECIFIED>): SecondFactorMethod {
+  return mfaTypes.backward[type];
 }

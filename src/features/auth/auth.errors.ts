@@ -54,3 +54,9 @@ export const emailMismatch = () =>
 /** invitationsUnavailable refuses an organization invite token while organizations do not exist yet. */
 export const invitationsUnavailable = () =>
   new DomainError("failed_precondition", "invitations_unavailable", "organization_invite_token: organization invitations are not enabled");
+
+/** invalidMfaChallenge is the one answer to a challenge that cannot be answered: unknown, expired, answered, or started by another client. */
+export const invalidMfaChallenge = () => new DomainError("unauthenticated", "mfa_challenge_invalid", "the MFA challenge is not valid; sign in again");
+
+/** invalidMfaCode answers a wrong second-factor code; the challenge stays open for another try. */
+export const invalidMfaCode = () => new DomainError("unauthenticated", "invalid_mfa_code", "invalid code");

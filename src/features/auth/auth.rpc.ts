@@ -2,7 +2,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { AuthService as AuthApi } from "../../../gen/platform/user/v1/auth_service_pb.js";
 import { originKey, principalKey, requirePrincipal } from "../../rpc/context.js";
 import { verificationStatusToPb } from "../profile/index.js";
-import { challengeToPb, deviceFromPb, identityProviderFromPb, registrationFromPb, tokensToPb } from "./auth.convert.js";
+import { challengeToPb, deviceFromPb, identityProviderFromPb, registrationFromPb, secondFactorMethodFromPb, tokensToPb } from "./auth.convert.js";
 import type { AuthService } from "./auth.service.js";
 import type { SignInOutcome } from "./second-factor.js";
 
@@ -13,7 +13,7 @@ function signInResultToPb(outcome: SignInOutcome) {
     : { case: "mfaChallenge" as const, value: challengeToPb(outcome.challenge) };
 }
 
-/** authRpc adapts AuthService to the AuthService RPCs. CompleteMfaChallenge arrives with MFA. */
+/** authRpc adapts AuthService to the AuthService RPCs. */
 export function authRpc(auth: AuthService): Partial<ServiceImpl<typeof AuthApi>> {
   return {
     async register(req, ctx) {
@@ -34,6 +34,10 @@ export function authRpc(auth: AuthService): Partial<ServiceImpl<typeof AuthApi>>
         ? await auth.loginWithIdentity(provider, req.idToken, device, origin)
         : await auth.login(req.email, req.password, device, origin);
       return { result: signInResultToPb(outcome) };
+    },
+    async completeMfaChallenge(req, ctx) {
+      const answer = { challengeId: req.challengeId, method: secondFactorMethodFromPb(req.mfaType as Exclude<typeof req.mfaType, 0>), code: req.code };
+      return { tokens: tokensToPb(await auth.completeMfaChallenge({ ...answer, origin: ctx.values.get(originKey) })) };
     },
     async refreshToken(req, ctx) {
       return { tokens: tokensToPb(await auth.refresh(req.refreshToken, ctx.values.get(originKey))) };

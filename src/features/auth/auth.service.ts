@@ -18,7 +18,7 @@ import { findAccountByEmail, findAccountStatus, type ProfileService } from "../p
 import type { ClientDevice, IssuedTokens, SessionGrant, Sessions } from "../sessions/index.js";
 import * as errors from "./auth.errors.js";
 import { findOidcUser, findPasswordHash, insertOidcCredential, insertPasswordCredential } from "./auth.repository.js";
-import type { SecondFactor, SignInOutcome } from "./second-factor.js";
+import type { SecondFactor, SecondFactorAnswer, SignInOutcome } from "./second-factor.js";
 import type { SignInAttempt, SignInThrottle } from "./sign-in-throttle.js";
 
 /** Registration is a validated sign-up request. */
@@ -204,6 +204,11 @@ export class AuthService {
       rejected?.(error.reason);
       throw errors.idTokenRejected(error.reason);
     }
+  }
+
+  /** completeMfaChallenge opens the session a second-factor challenge held back, once the policy accepts the answer. */
+  async completeMfaChallenge(answer: SecondFactorAnswer): Promise<IssuedTokens> {
+    return this.deps.sessions.signIn(await this.deps.secondFactor.complete(answer));
   }
 
   /** refresh spends a refresh token for a new set (see Sessions.refresh). */

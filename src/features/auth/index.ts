@@ -1,4 +1,12 @@
 export { AuthService, type AuthDependencies, type AuthLimits, type Registration } from "./auth.service.js";
 export { authRpc } from "./auth.rpc.js";
-export { noSecondFactor, type SecondFactor, type SecondFactorChallenge, type SecondFactorMethod, type SignInOutcome } from "./second-factor.js";
+export { invalidMfaChallenge, invalidMfaCode } from "./auth.errors.js";
+export {
+  noSecondFactor,
+  type SecondFactor,
+  type SecondFactorAnswer,
+  type SecondFactorChallenge,
+  type SecondFactorMethod,
+  type SignInOutcome,
+} from "./second-factor.js";
 export { SignInThrottle, type SignInPolicy } from "./sign-in-throttle.js";

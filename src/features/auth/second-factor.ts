@@ -1,4 +1,6 @@
+import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { IssuedTokens, SessionGrant } from "../sessions/index.js";
+import { invalidMfaChallenge } from "./auth.errors.js";
 
 /** SecondFactorMethod is a kind of second factor a challenge may be answered with. */
 export type SecondFactorMethod = "totp" | "sms" | "backup_code";
@@ -9,16 +11,33 @@ export interface SecondFactorChallenge {
   methods: SecondFactorMethod[];
 }
 
-/**
- * SecondFactor decides, once a first factor is proven, whether the sign-in needs a second one: it
- * returns the challenge to answer, or undefined to open the session now.
- */
-export interface SecondFactor {
-  challenge(grant: SessionGrant): Promise<SecondFactorChallenge | undefined>;
+/** SecondFactorAnswer is a client's answer to a challenge: a code of one of its methods. */
+export interface SecondFactorAnswer {
+  challengeId: string;
+  method: SecondFactorMethod;
+  code: string;
+  /** Where the answer comes from, which must be where the challenge was started. */
+  origin: RequestOrigin;
 }
 
-/** noSecondFactor is the policy while no account can enrol a second factor: every proven first factor opens a session. */
-export const noSecondFactor: SecondFactor = { challenge: async () => undefined };
+/**
+ * SecondFactor decides, once a first factor is proven, whether the sign-in needs a second one, and
+ * judges the answers to the challenges it sets.
+ */
+export interface SecondFactor {
+  /** challenge returns the challenge the sign-in must answer, or undefined to open the session now. */
+  challenge(grant: SessionGrant): Promise<SecondFactorChallenge | undefined>;
+  /** complete judges an answer: the grant to open the session with (both factors in its amr), or a DomainError. */
+  complete(answer: SecondFactorAnswer): Promise<SessionGrant>;
+}
+
+/** noSecondFactor is the policy that never asks for a second factor, so no challenge exists to answer. */
+export const noSecondFactor: SecondFactor = {
+  challenge: async () => undefined,
+  complete: async () => {
+    throw invalidMfaChallenge();
+  },
+};
 
 /** SignInOutcome is how a sign-in ends: with the session's tokens, or with a second-factor challenge and no session yet. */
 export type SignInOutcome = { kind: "tokens"; tokens: IssuedTokens } | { kind: "challenge"; challenge: SecondFactorChallenge };

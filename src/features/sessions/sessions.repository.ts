@@ -11,6 +11,8 @@ export interface NewSession {
   appVersion: string | null;
   createdAt: Date;
   expiresAt: Date;
+  /** When the sign-in passed a second factor; null for one factor. */
+  secondFactorAt: Date | null;
 }
 
 /** insertSession inserts a session and returns its id. */
@@ -28,6 +30,7 @@ export async function insertSession(trx: Tx, session: NewSession): Promise<strin
       created_at: session.createdAt,
       last_seen_at: session.createdAt,
       expires_at: session.expiresAt,
+      second_factor_at: session.secondFactorAt,
     })
     .returning("id")
     .executeTakeFirstOrThrow();
@@ -124,4 +127,21 @@ export async function findSession(db: DbOrTx, sessionId: string): Promise<Sessio
 export async function hasSessionFromDevice(db: DbOrTx, userId: string, deviceId: string): Promise<boolean> {
   const row = await db.selectFrom("sessions").select("id").where("user_id", "=", userId).where("device_id", "=", deviceId).limit(1).executeTakeFirst();
   return row !== undefined;
+}
+
+/** SessionAssurance is how strongly and how recently a session's user proved who they are. */
+export interface SessionAssurance {
+  createdAt: Date;
+  secondFactorAt: Date | null;
+}
+
+/** findSessionAssurance reads when a session was opened and when it last passed a second factor. */
+export async function findSessionAssurance(db: DbOrTx, sessionId: string): Promise<SessionAssurance | undefined> {
+  const row = await db.selectFrom("sessions").select(["created_at", "second_factor_at"]).where("id", "=", sessionId).executeTakeFirst();
+  return row && { createdAt: row.created_at, secondFactorAt: row.second_factor_at };
+}
+
+/** recordSecondFactor notes that the session's user has just passed a second factor. */
+export async function recordSecondFactor(trx: Tx, sessionId: string, at: Date): Promise<void> {
+  await trx.updateTable("sessions").set({ second_factor_at: at }).where("id", "=", sessionId).execute();
 }

@@ -11,7 +11,17 @@ import { mayUseAccount } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
 import { findAccountStatus } from "../profile/index.js";
 import * as errors from "./sessions.errors.js";
-import { claimRefreshToken, hasSessionFromDevice, insertRefreshToken, insertSession, revokeSession, touchSession } from "./sessions.repository.js";
+import {
+  claimRefreshToken,
+  findSessionAssurance,
+  hasSessionFromDevice,
+  insertRefreshToken,
+  insertSession,
+  recordSecondFactor,
+  revokeSession,
+  touchSession,
+  type SessionAssurance,
+} from "./sessions.repository.js";
 
 /** ClientDevice is what the client says about itself when a session starts. */
 export interface ClientDevice {
@@ -56,6 +66,9 @@ const orNull = (value: string | undefined) => (value ? value : null);
 // Sessions live as long as they keep being refreshed; the refresh token bounds idle time.
 const SESSION_LIFETIME_MS = 365 * 24 * 3600 * 1000;
 
+/** SECOND_FACTOR_METHODS are the RFC 8176 amr values that prove a second factor. */
+const SECOND_FACTOR_METHODS: ReadonlySet<string> = new Set(["otp", "sms"]);
+
 /**
  * Sessions issues credentials: every way of signing in (password, identity provider, and the
  * second factor, passkeys and password resets to come) ends in open or signIn. Refresh rotation,
@@ -79,6 +92,7 @@ export class Sessions {
       appVersion: orNull(device.appVersion),
       createdAt: now,
       expiresAt: new Date(now.getTime() + SESSION_LIFETIME_MS),
+      secondFactorAt: amr.some((method) => SECOND_FACTOR_METHODS.has(method)) ? now : null,
     });
     const refreshToken = await this.mintRefreshToken(trx, sessionId);
     return this.issue(userId, sessionId, refreshToken, amr);
@@ -164,6 +178,16 @@ export class Sessions {
     const revoked = await revokeSession(trx, sessionId, reason, this.deps.clock.now());
     if (revoked) afterCommit(trx, () => this.announceRevoked(sessionId));
     return revoked;
+  }
+
+  /** assurance says when the session was opened and when it last passed a second factor; undefined for no such session. */
+  assurance(sessionId: string): Promise<SessionAssurance | undefined> {
+    return findSessionAssurance(this.deps.db, sessionId);
+  }
+
+  /** recordSecondFactor notes inside trx that the session's user has just passed a second factor. */
+  recordSecondFactor(trx: Tx, sessionId: string): Promise<void> {
+    return recordSecondFactor(trx, sessionId, this.deps.clock.now());
   }
 
   /**

@@ -1,0 +1,154 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Db, Tx } from "../../db/database.js";
+import { transaction } from "../../db/transaction.js";
+import type { Clock } from "../../platform/clock.js";
+import type { FieldCipher } from "../../platform/crypto/field-cipher.js";
+import type { RequestOrigin } from "../../shared/request-origin.js";
+import type { AuditLog } from "../audit/index.js";
+import { invalidMfaChallenge, invalidMfaCode, type SecondFactor, type SecondFactorAnswer, type SecondFactorChallenge, type SecondFactorMethod } from "../auth/index.js";
+import type { SessionGrant } from "../sessions/index.js";
+import { backupCodeHash } from "./backup-codes.js";
+import { checkTotp, type CodeGuard } from "./mfa-codes.js";
+import * as errors from "./mfa.errors.js";
+import {
+  completeChallenge,
+  countChallengeFailure,
+  countUnusedBackupCodes,
+  findChallenge,
+  findMethods,
+  insertChallenge,
+  lockChallenge,
+  lockMethodOfKind,
+  spendBackupCode,
+  type MfaChallengeRow,
+} from "./mfa.repository.js";
+
+/** CHALLENGE_TTL_MS is how long a challenge may be answered. */
+const CHALLENGE_TTL_MS = 5 * 60 * 1000;
+
+/** CHALLENGE_ATTEMPTS is how many wrong codes end a challenge; the client then signs in again. */
+const CHALLENGE_ATTEMPTS = 5;
+
+/** The RFC 8176 amr value each method adds to the session. Backup codes are one-time passwords too. */
+const AMR: Record<SecondFactorMethod, string> = { totp: "otp", sms: "sms", backup_code: "otp" };
+
+/**
+ * clientBinding is what ties a challenge to the client that started it: a hash of the address and
+ * user agent the call came from, as the transport saw them.
+ */
+function clientBinding(origin: RequestOrigin): Buffer {
+  return createHash("sha256")
+    .update(JSON.stringify([origin.ipAddress ?? "", origin.userAgent ?? ""]))
+    .digest();
+}
+
+/** MfaSignInDependencies are what the second step of sign-in needs. */
+export interface MfaSignInDependencies {
+  db: Db;
+  clock: Clock;
+  cipher: FieldCipher;
+  audit: AuditLog;
+  codes: CodeGuard;
+}
+
+/**
+ * MfaSignIn is the second-factor policy of sign-in: a user with an active method is challenged
+ * instead of getting a session, and the session opens once a code of one of the offered methods
+ * answers the challenge. A challenge is single use, lives five minutes, is bound to the client that
+ * started it and takes five wrong codes; every code also counts against the user's code budget.
+ */
+export class MfaSignIn implements SecondFactor {
+  constructor(private readonly deps: MfaSignInDependencies) {}
+
+  /** challenge holds back a sign-in of a user with an active method, offering their methods and backup codes. */
+  async challenge(grant: SessionGrant): Promise<SecondFactorChallenge | undefined> {
+    const { db, clock } = this.deps;
+    const [methods, backupCodes] = await Promise.all([findMethods(db, grant.userId), countUnusedBackupCodes(db, grant.userId)]);
+    const offered: SecondFactorMethod[] = methods.filter((method) => method.status === "active").map((method) => method.kind);
+    if (offered.length === 0) return undefined;
+    if (backupCodes > 0) offered.push("backup_code");
+    const now = clock.now();
+    const { device } = grant;
+    const challengeId = await insertChallenge(db, {
+      user_id: grant.userId,
+      first_factor: grant.amr,
+      client_binding: clientBinding(grant.origin),
+      device_id: device.deviceId || null,
+      device_name: device.deviceName || null,
+      user_agent: device.userAgent || null,
+      app_version: device.appVersion || null,
+      ip_address: grant.origin.ipAddress ?? null,
+      methods: offered,
+      created_at: now,
+      expires_at: new Date(now.getTime() + CHALLENGE_TTL_MS),
+    });
+    return { challengeId, methods: offered };
+  }
+
+  /**
+   * complete judges a code against the challenge. A right one completes the challenge and returns
+   * the grant with both factors; a wrong one is counted (on the challenge, the user's budget and
+   * mfa_failures_total) and audited.
+   */
+  async complete(answer: SecondFactorAnswer): Promise<SessionGrant> {
+    const { db, clock, audit, codes } = this.deps;
+    const now = clock.now();
+    const seen = await findChallenge(db, answer.challengeId);
+    if (!this.answerable(seen, answer.origin, now)) throw invalidMfaChallenge();
+    if (!seen.methods.includes(answer.method)) throw errors.mfaTypeNotOffered();
+    let exhausted = false;
+    const right = await codes.judge(seen.user_id, answer.method, () =>
+      transaction(db, async (trx) => {
+        const challenge = await lockChallenge(trx, answer.challengeId);
+        if (!this.answerable(challenge, answer.origin, now)) throw invalidMfaChallenge();
+        if (await this.codeIsRight(trx, challenge.user_id, answer, now)) {
+          await completeChallenge(trx, challenge.id, now);
+          return true;
+        }
+        exhausted = (await countChallengeFailure(trx, challenge.id)) >= CHALLENGE_ATTEMPTS;
+        await audit.record(trx, {
+          actorUserId: challenge.user_id,
+          action: "auth.mfa_failed",
+          resourceType: "user",
+          resourceId: challenge.user_id,
+          newValues: { method: answer.method, challengeId: challenge.id, challengeEnded: exhausted },
+          origin: answer.origin,
+          complianceRelevant: true,
+        });
+        return false;
+      }),
+    );
+    if (!right) throw exhausted ? errors.challengeAttemptsExhausted() : invalidMfaCode();
+    return {
+      userId: seen.user_id,
+      amr: [...seen.first_factor, AMR[answer.method]],
+      device: {
+        deviceId: seen.device_id ?? undefined,
+        deviceName: seen.device_name ?? undefined,
+        userAgent: seen.user_agent ?? undefined,
+        appVersion: seen.app_version ?? undefined,
+      },
+      origin: answer.origin,
+    };
+  }
+
+  /** answerable says whether a challenge may still be answered, from this client. */
+  private answerable(challenge: MfaChallengeRow | undefined, origin: RequestOrigin, now: Date): challenge is MfaChallengeRow {
+    return (
+      challenge !== undefined &&
+      challenge.completed_at === null &&
+      challenge.expires_at > now &&
+      challenge.failed_attempts < CHALLENGE_ATTEMPTS &&
+      timingSafeEqual(challenge.client_binding, clientBinding(origin))
+    );
+  }
+
+  /** codeIsRight checks the code with the method it claims to be from, spending it when right. */
+  private async codeIsRight(trx: Tx, userId: string, answer: SecondFactorAnswer, now: Date): Promise<boolean> {
+    if (answer.method === "backup_code") return spendBackupCode(trx, userId, backupCodeHash(answer.code), now);
+    const method = await lockMethodOfKind(trx, userId, answer.method);
+    if (!method || method.status !== "active") return false;
+    if (method.kind === "totp") return (await checkTotp(trx, this.deps.cipher, method, answer.code, now)) !== undefined;
+    return false;
+  }
+}

@@ -1,0 +1,165 @@
+import type { Insertable, Selectable } from "kysely";
+import type { DbOrTx, Tx } from "../../db/database.js";
+import type { MfaChallengesTable, MfaKindValue, MfaMethodsTable } from "../../db/tables/mfa.js";
+
+/** MfaMethodRow is a stored second-factor method. */
+export type MfaMethodRow = Selectable<MfaMethodsTable>;
+
+/** MfaChallengeRow is a stored sign-in challenge. */
+export type MfaChallengeRow = Selectable<MfaChallengesTable>;
+
+/** findMethods lists a user's methods, oldest first. */
+export function findMethods(db: DbOrTx, userId: string): Promise<MfaMethodRow[]> {
+  return db.selectFrom("mfa_methods").selectAll().where("user_id", "=", userId).orderBy("created_at").orderBy("id").execute();
+}
+
+/**
+ * lockMethodOfKind reads the user's method of a kind and locks its row until trx ends, so two
+ * calls about the same method (two VerifyMfa, a verify and a removal) take turns.
+ */
+export function lockMethodOfKind(trx: Tx, userId: string, kind: MfaKindValue): Promise<MfaMethodRow | undefined> {
+  return trx.selectFrom("mfa_methods").selectAll().where("user_id", "=", userId).where("kind", "=", kind).forUpdate().executeTakeFirst();
+}
+
+/** insertMethod stores a new pending method. The unique (user, kind) constraint refuses a second one. */
+export async function insertMethod(trx: Tx, method: Insertable<MfaMethodsTable>): Promise<MfaMethodRow> {
+  return trx.insertInto("mfa_methods").values(method).returningAll().executeTakeFirstOrThrow();
+}
+
+/** deletePendingMethod removes the user's pending method of a kind, if any, so a new set-up replaces it. */
+export async function deletePendingMethod(trx: Tx, userId: string, kind: MfaKindValue): Promise<void> {
+  await trx.deleteFrom("mfa_methods").where("user_id", "=", userId).where("kind", "=", kind).where("status", "=", "pending").execute();
+}
+
+/** activateMethod makes a pending method active, remembering the TOTP step its first code used. */
+export async function activateMethod(trx: Tx, methodId: string, now: Date, acceptedStep: number | undefined): Promise<void> {
+  await trx
+    .updateTable("mfa_methods")
+    .set({ status: "active", activated_at: now, ...(acceptedStep !== undefined && { last_accepted_step: acceptedStep }) })
+    .where("id", "=", methodId)
+    .execute();
+}
+
+/**
+ * claimTotpStep records that a TOTP code of step was accepted for the method. It succeeds only if
+ * no code of that step or a later one was accepted before. Callers hold the method's row lock
+ * (lockMethodOfKind), which already makes replicas given the same code take turns; the comparison
+ * in the same statement as the write keeps the claim correct without it.
+ */
+export async function claimTotpStep(db: DbOrTx, methodId: string, step: number, now: Date): Promise<boolean> {
+  const claimed = await db
+    .updateTable("mfa_methods")
+    .set({ last_accepted_step: step, last_used_at: now })
+    .where("id", "=", methodId)
+    .where("status", "=", "active")
+    .where((eb) => eb.or([eb("last_accepted_step", "is", null), eb("last_accepted_step", "<", String(step))]))
+    .executeTakeFirst();
+  return claimed.numUpdatedRows === 1n;
+}
+
+/** deleteMethod removes one of the user's methods and returns it; undefined when the user has no such method. */
+export function deleteMethod(trx: Tx, userId: string, methodId: string): Promise<MfaMethodRow | undefined> {
+  return trx.deleteFrom("mfa_methods").where("user_id", "=", userId).where("id", "=", methodId).returningAll().executeTakeFirst();
+}
+
+/** countActiveMethods counts the user's active TOTP and SMS methods. */
+export async function countActiveMethods(db: DbOrTx, userId: string): Promise<number> {
+  const { count } = await db
+    .selectFrom("mfa_methods")
+    .select((eb) => eb.fn.countAll<string>().as("count"))
+    .where("user_id", "=", userId)
+    .where("status", "=", "active")
+    .executeTakeFirstOrThrow();
+  return Number(count);
+}
+
+/** replaceBackupCodes voids the user's backup codes and stores the hashes of a new set. */
+export async function replaceBackupCodes(trx: Tx, userId: string, hashes: Buffer[]): Promise<void> {
+  await deleteBackupCodes(trx, userId);
+  await trx
+    .insertInto("mfa_backup_codes")
+    .values(hashes.map((code_hash) => ({ user_id: userId, code_hash })))
+    .execute();
+}
+
+/** deleteBackupCodes removes every backup code of the user. */
+export async function deleteBackupCodes(trx: Tx, userId: string): Promise<void> {
+  await trx.deleteFrom("mfa_backup_codes").where("user_id", "=", userId).execute();
+}
+
+/**
+ * spendBackupCode marks the user's unused code with this hash used. Only one of any number of
+ * concurrent spends of one code updates the row (the others find used_at set), so it succeeds once.
+ */
+export async function spendBackupCode(db: DbOrTx, userId: string, hash: Buffer, now: Date): Promise<boolean> {
+  const spent = await db
+    .updateTable("mfa_backup_codes")
+    .set({ used_at: now })
+    .where("user_id", "=", userId)
+    .where("code_hash", "=", hash)
+    .where("used_at", "is", null)
+    .executeTakeFirst();
+  return spent.numUpdatedRows === 1n;
+}
+
+/** countUnusedBackupCodes counts the backup codes the user has left. */
+export async function countUnusedBackupCodes(db: DbOrTx, userId: string): Promise<number> {
+  const { count } = await db
+    .selectFrom("mfa_backup_codes")
+    .select((eb) => eb.fn.countAll<string>().as("count"))
+    .where("user_id", "=", userId)
+    .where("used_at", "is", null)
+    .executeTakeFirstOrThrow();
+  return Number(count);
+}
+
+/** insertChallenge stores a new sign-in challenge and returns its id. */
+export async function insertChallenge(db: DbOrTx, challenge: Insertable<MfaChallengesTable>): Promise<string> {
+  const { id } = await db.insertInto("mfa_challenges").values(challenge).returning("id").executeTakeFirstOrThrow();
+  return id;
+}
+
+/** findChallenge reads a challenge without locking it. */
+export function findChallenge(db: DbOrTx, challengeId: string): Promise<MfaChallengeRow | undefined> {
+  return db.selectFrom("mfa_challenges").selectAll().where("id", "=", challengeId).executeTakeFirst();
+}
+
+/** lockChallenge reads a challenge and locks it until trx ends, so its answers are judged one at a time. */
+export function lockChallenge(trx: Tx, challengeId: string): Promise<MfaChallengeRow | undefined> {
+  return trx.selectFrom("mfa_challenges").selectAll().where("id", "=", challengeId).forUpdate().executeTakeFirst();
+}
+
+/** countChallengeFailure adds a wrong answer to the challenge and returns how many it has had. */
+export async function countChallengeFailure(trx: Tx, challengeId: string): Promise<number> {
+  const { failed_attempts } = await trx
+    .updateTable("mfa_challenges")
+    .set((eb) => ({ failed_attempts: eb("failed_attempts", "+", 1) }))
+    .where("id", "=", challengeId)
+    .returning("failed_attempts")
+    .executeTakeFirstOrThrow();
+  return failed_attempts;
+}
+
+/** completeChallenge marks the challenge answered; it cannot be answered again. */
+export async function completeChallenge(trx: Tx, challengeId: string, now: Date): Promise<void> {
+  await trx.updateTable("mfa_challenges").set({ completed_at: now }).where("id", "=", challengeId).execute();
+}
+
+/** SealedColumn is a column of mfa_methods that holds sealed values. */
+export type SealedColumn = "secret_sealed" | "phone_sealed";
+
+/** sealedContext is what a sealed value is bound to: its column and row, so it opens nowhere else. */
+export const sealedContext = (column: SealedColumn, methodId: string) => `mfa_methods.${column}:${methodId}`;
+
+/** findSealedAfter pages through the methods with a value in column, by id, limit at a time. */
+export function findSealedAfter(db: DbOrTx, column: SealedColumn, afterId: string | undefined, limit: number): Promise<Array<{ id: string; sealed: string }>> {
+  let query = db.selectFrom("mfa_methods").select(["id", `${column} as sealed`]).where(column, "is not", null);
+  if (afterId) query = query.where("id", ">", afterId);
+  return query.orderBy("id").limit(limit).execute() as Promise<Array<{ id: string; sealed: string }>>;
+}
+
+/** replaceSealed swaps a sealed value for its re-sealed form, unless it changed meanwhile (then it is left for the next pass). */
+export async function replaceSealed(db: DbOrTx, column: SealedColumn, id: string, was: string, now: string): Promise<boolean> {
+  const result = await db.updateTable("mfa_methods").set({ [column]: now }).where("id", "=", id).where(column, "=", was).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}

@@ -1,0 +1,226 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { Db } from "../../db/database.js";
+import type { MfaKindValue } from "../../db/tables/mfa.js";
+import { transaction } from "../../db/transaction.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import type { Clock } from "../../platform/clock.js";
+import type { FieldCipher } from "../../platform/crypto/field-cipher.js";
+import type { Principal } from "../../shared/principal.js";
+import type { RequestOrigin } from "../../shared/request-origin.js";
+import type { AuditLog } from "../audit/index.js";
+import type { ProfileService } from "../profile/index.js";
+import type { Sessions } from "../sessions/index.js";
+import { backupCodeHash, newBackupCodes } from "./backup-codes.js";
+import { checkTotp, type CodeGuard } from "./mfa-codes.js";
+import * as errors from "./mfa.errors.js";
+import {
+  activateMethod,
+  countActiveMethods,
+  countUnusedBackupCodes,
+  deleteBackupCodes,
+  deleteMethod,
+  deletePendingMethod,
+  findMethods,
+  insertMethod,
+  lockMethodOfKind,
+  replaceBackupCodes,
+  sealedContext,
+} from "./mfa.repository.js";
+import { newTotpEnrolment, type TotpEnrolment } from "./totp.js";
+
+/** STEP_UP_WINDOW_MS is how recent the proof must be that lets a session change MFA. */
+const STEP_UP_WINDOW_MS = 10 * 60 * 1000;
+
+/** MfaMethodView is one of a user's second factors as ListMfaMethods shows it. */
+export interface MfaMethodView {
+  methodId: string;
+  kind: MfaKindValue | "backup_code";
+  active: boolean;
+  remainingBackupCodes: number;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+/** MfaDependencies are what enrolment needs. */
+export interface MfaDependencies {
+  db: Db;
+  clock: Clock;
+  cipher: FieldCipher;
+  audit: AuditLog;
+  sessions: Sessions;
+  profiles: ProfileService;
+  codes: CodeGuard;
+  /** The issuer authenticator apps show beside the account (TOTP_ISSUER). */
+  totpIssuer: string;
+}
+
+/**
+ * backupCodesMethodId is the id ListMfaMethods gives a user's backup codes: stable for the user
+ * (so a client can refer to it) and shaped like the other method ids, yet no row's id.
+ */
+export function backupCodesMethodId(userId: string): string {
+  const hex = createHash("sha256").update(`backup-codes:${userId}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * Mfa enrols and manages a user's second factors: TOTP set-up and activation, backup codes, and
+ * removal. Changes need a session that recently proved enough (step-up), and are audited without
+ * any secret or code in the audit values.
+ */
+export class Mfa {
+  constructor(private readonly deps: MfaDependencies) {}
+
+  /**
+   * setupTotp starts enrolling an authenticator app: a fresh secret, stored sealed, in a pending
+   * method that replaces any pending TOTP method. An active one must be removed first.
+   */
+  async setupTotp(caller: Principal, origin: RequestOrigin): Promise<TotpEnrolment & { methodId: string }> {
+    const { db, cipher, audit, profiles, totpIssuer } = this.deps;
+    await this.requireStepUp(caller);
+    const { email } = await profiles.get(caller.userId);
+    const enrolment = await newTotpEnrolment(totpIssuer, email);
+    const methodId = randomUUID();
+    try {
+      await transaction(db, async (trx) => {
+        await deletePendingMethod(trx, caller.userId, "totp");
+        await insertMethod(trx, {
+          id: methodId,
+          user_id: caller.userId,
+          kind: "totp",
+          status: "pending",
+          secret_sealed: cipher.seal(enrolment.secret, sealedContext("secret_sealed", methodId)),
+        });
+        await audit.record(trx, {
+          actorUserId: caller.userId,
+          action: "mfa.setup",
+          resourceType: "mfa_method",
+          resourceId: methodId,
+          newValues: { kind: "totp", status: "pending" },
+          origin,
+          complianceRelevant: true,
+        });
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, "mfa_methods_one_per_kind")) throw errors.mfaMethodExists();
+      throw error;
+    }
+    return { methodId, ...enrolment };
+  }
+
+  /**
+   * verify activates the caller's pending method of a kind with a right code. The first active
+   * method brings a set of backup codes, returned this once. The session counts as having passed a
+   * second factor. A wrong code answers false and is counted against the caller's code budget.
+   */
+  async verify(caller: Principal, kind: MfaKindValue, code: string, origin: RequestOrigin): Promise<{ verified: boolean; backupCodes: string[] }> {
+    const { db, clock, cipher, audit, sessions, codes } = this.deps;
+    let backupCodes: string[] = [];
+    const verified = await codes.judge(caller.userId, kind, () =>
+      transaction(db, async (trx) => {
+        const method = await lockMethodOfKind(trx, caller.userId, kind);
+        if (!method || method.status !== "pending") throw errors.noPendingMethod();
+        const now = clock.now();
+        const step = await checkTotp(trx, cipher, method, code, now);
+        if (step === undefined) return false;
+        const first = (await countActiveMethods(trx, caller.userId)) === 0;
+        await activateMethod(trx, method.id, now, step);
+        if (first) {
+          backupCodes = newBackupCodes();
+          await replaceBackupCodes(trx, caller.userId, backupCodes.map(backupCodeHash));
+        }
+        await sessions.recordSecondFactor(trx, caller.sessionId);
+        await audit.record(trx, {
+          actorUserId: caller.userId,
+          action: "mfa.activate",
+          resourceType: "mfa_method",
+          resourceId: method.id,
+          oldValues: { status: "pending" },
+          newValues: { kind, status: "active", backupCodesIssued: first },
+          origin,
+          complianceRelevant: true,
+        });
+        return true;
+      }),
+    );
+    return { verified, backupCodes };
+  }
+
+  /** list shows the user's methods, oldest first, and their backup codes as one more method. */
+  async list(userId: string): Promise<MfaMethodView[]> {
+    const { db } = this.deps;
+    const [methods, remaining] = await Promise.all([findMethods(db, userId), countUnusedBackupCodes(db, userId)]);
+    const views: MfaMethodView[] = methods.map((method) => ({
+      methodId: method.id,
+      kind: method.kind,
+      active: method.status === "active",
+      remainingBackupCodes: 0,
+      createdAt: method.created_at,
+      lastUsedAt: method.last_used_at,
+    }));
+    const active = methods.filter((method) => method.status === "active");
+    if (active.length > 0) {
+      const issuedAt = active.map((method) => method.activated_at!).reduce((a, b) => (a < b ? a : b));
+      views.push({ methodId: backupCodesMethodId(userId), kind: "backup_code", active: remaining > 0, remainingBackupCodes: remaining, createdAt: issuedAt, lastUsedAt: null });
+    }
+    return views;
+  }
+
+  /** remove deletes one of the caller's methods; removing the last active one also voids the backup codes, turning MFA off. */
+  async remove(caller: Principal, methodId: string, origin: RequestOrigin): Promise<void> {
+    const { db, audit } = this.deps;
+    if (methodId === backupCodesMethodId(caller.userId)) throw errors.backupCodesNotRemovable();
+    await this.requireStepUp(caller);
+    await transaction(db, async (trx) => {
+      const removed = await deleteMethod(trx, caller.userId, methodId);
+      if (!removed) throw errors.mfaMethodNotFound();
+      const last = (await countActiveMethods(trx, caller.userId)) === 0;
+      if (last) await deleteBackupCodes(trx, caller.userId);
+      await audit.record(trx, {
+        actorUserId: caller.userId,
+        action: "mfa.remove",
+        resourceType: "mfa_method",
+        resourceId: methodId,
+        oldValues: { kind: removed.kind, status: removed.status },
+        newValues: { mfaOff: last },
+        origin,
+        complianceRelevant: true,
+      });
+    });
+  }
+
+  /** regenerateBackupCodes voids the caller's backup codes and returns ten new ones, shown this once. */
+  async regenerateBackupCodes(caller: Principal, origin: RequestOrigin): Promise<string[]> {
+    const { db, audit } = this.deps;
+    await this.requireStepUp(caller);
+    const codes = newBackupCodes();
+    await transaction(db, async (trx) => {
+      if ((await countActiveMethods(trx, caller.userId)) === 0) throw errors.mfaNotActive();
+      await replaceBackupCodes(trx, caller.userId, codes.map(backupCodeHash));
+      await audit.record(trx, {
+        actorUserId: caller.userId,
+        action: "mfa.backup_codes_regenerate",
+        resourceType: "user",
+        resourceId: caller.userId,
+        newValues: { count: codes.length },
+        origin,
+        complianceRelevant: true,
+      });
+    });
+    return codes;
+  }
+
+  /**
+   * requireStepUp lets an MFA change through only in a session that passed a second factor in the
+   * last ten minutes or, while the user has no active method, one opened in the last ten minutes.
+   */
+  private async requireStepUp(caller: Principal): Promise<void> {
+    const { db, clock, sessions } = this.deps;
+    const [assurance, active] = await Promise.all([sessions.assurance(caller.sessionId), countActiveMethods(db, caller.userId)]);
+    const now = clock.now().getTime();
+    const recent = (at: Date | null | undefined) => at != null && now - at.getTime() <= STEP_UP_WINDOW_MS;
+    if (recent(assurance?.secondFactorAt)) return;
+    if (active > 0) throw errors.recentSecondFactorRequired();
+    if (!recent(assurance?.createdAt)) throw errors.recentSignInRequired();
+  }
+}
