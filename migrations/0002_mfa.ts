@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 
 // Second factors: TOTP and SMS methods with their secrets sealed (AES-256-GCM, see FieldCipher),
-// backup codes as hashes, and the challenges that hold a sign-in between its two factors.
+// backup codes and SMS codes as hashes, and the challenges that hold a sign-in between its two factors.
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable("mfa_methods")
@@ -59,11 +59,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex("mfa_challenges_user").on("mfa_challenges").columns(["user_id", "created_at"]).execute();
 
+  // SMS codes, for enrolling a phone (no challenge) or answering a sign-in challenge: keyed hashes only.
+  await db.schema
+    .createTable("mfa_sms_codes")
+    .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+    .addColumn("method_id", "uuid", (c) => c.notNull().references("mfa_methods.id").onDelete("cascade"))
+    .addColumn("challenge_id", "uuid", (c) => c.references("mfa_challenges.id").onDelete("cascade"))
+    .addColumn("code_hash", "bytea", (c) => c.notNull())
+    .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+    .addColumn("expires_at", "timestamptz", (c) => c.notNull())
+    .addColumn("used_at", "timestamptz")
+    .addCheckConstraint("mfa_sms_codes_hash_length", sql`length(code_hash) = 32`)
+    .execute();
+  await db.schema.createIndex("mfa_sms_codes_method").on("mfa_sms_codes").columns(["method_id", "challenge_id"]).execute();
+
   // When the session last passed a second factor: step-up for MFA changes asks for a recent one.
   await db.schema.alterTable("sessions").addColumn("second_factor_at", "timestamptz").execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable("sessions").dropColumn("second_factor_at").execute();
-  for (const table of ["mfa_challenges", "mfa_backup_codes", "mfa_methods"]) await db.schema.dropTable(table).execute();
+  for (const table of ["mfa_sms_codes", "mfa_challenges", "mfa_backup_codes", "mfa_methods"]) await db.schema.dropTable(table).execute();
 }

@@ -60,6 +60,15 @@ export interface Config {
     failuresPerUser: number;
     failureWindowSeconds: number;
   };
+  sms: {
+    /** Where texts are handed over (SMS_WEBHOOK_URL); absent: they are logged instead, never sent. */
+    webhookUrl: string | undefined;
+    webhookToken: string | undefined;
+    /** Whether the logging sender may print a text, codes included: never in production. */
+    logText: boolean;
+    sendsPerUserPerHour: number;
+    sendsPerPhonePerHour: number;
+  };
   logLevel: string;
   tls: { certFile: string; keyFile: string } | undefined;
   oidcProviders: Partial<Record<IdentityProviderName, OidcProvider>>;
@@ -273,6 +282,13 @@ export function loadConfig(env: Env = process.env): Config {
       totpIssuer: env.TOTP_ISSUER || "user-service",
       failuresPerUser: integer(env, "MFA_FAILURES_PER_USER", 10, 1, 1_000),
       failureWindowSeconds: integer(env, "MFA_FAILURE_WINDOW_SECONDS", 900, 60, 86_400),
+    },
+    sms: {
+      webhookUrl: url(env, "SMS_WEBHOOK_URL", ["https:", "http:"]),
+      webhookToken: env.SMS_WEBHOOK_TOKEN || undefined,
+      logText: env.NODE_ENV !== "production",
+      sendsPerUserPerHour: integer(env, "SMS_SENDS_PER_USER_PER_HOUR", 5, 1, 1_000),
+      sendsPerPhonePerHour: integer(env, "SMS_SENDS_PER_PHONE_PER_HOUR", 5, 1, 1_000),
     },
     logLevel,
     tls: certFile && keyFile ? { certFile, keyFile } : undefined,

@@ -6,7 +6,7 @@ import { migrateToLatest } from "./db/migrate.js";
 import { AuditLog } from "./features/audit/index.js";
 import { noMemberships, RoleAuthorizer, type Authorizer, type MembershipLookup } from "./features/authorization/index.js";
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
-import { CodeGuard, Mfa, MfaSignIn } from "./features/mfa/index.js";
+import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { ProfileService } from "./features/profile/index.js";
 import { SessionGuard, Sessions } from "./features/sessions/index.js";
 import { MemoryCache, RedisCache, type Cache } from "./platform/cache.js";
@@ -18,6 +18,7 @@ import { IdentityTokens } from "./platform/identity-tokens.js";
 import { createLogger, type Logger } from "./platform/logger.js";
 import { Limiter } from "./platform/rate-limits.js";
 import { closeRedis } from "./platform/redis.js";
+import { LogSmsSender, WebhookSmsSender, type SmsSender } from "./platform/sms.js";
 import { MemoryRevocationBus, RedisRevocationBus, type RevocationBus } from "./platform/revocation-bus.js";
 import { Closers } from "./shared/closers.js";
 import { connectConfiguredRedis, openDatabase, redactUrl } from "./startup.js";
@@ -32,6 +33,8 @@ export interface AppServices {
   secondFactor: SecondFactor;
   auth: AuthService;
   mfa: Mfa;
+  /** Texts SMS codes: the SMS_WEBHOOK_URL gateway, or the log in development. */
+  smsSender: SmsSender;
   /** Finds a caller's role in an organization for organization-scoped rules. */
   memberships: MembershipLookup;
   /** Decides every permission an RPC declares. */
@@ -241,8 +244,19 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
       new Limiter({ name: "mfa-user", reason: "mfa_locked", points: mfaLimits.failuresPerUser, windowSeconds: mfaLimits.failureWindowSeconds }, redis),
       metrics,
     );
-    const mfa = given.mfa ?? new Mfa({ db, clock, cipher, audit, sessions, profiles, codes, totpIssuer: mfaLimits.totpIssuer });
-    const secondFactor = given.secondFactor ?? new MfaSignIn({ db, clock, cipher, audit, codes });
+    const { sms: smsConfig } = config;
+    const smsSender = given.smsSender ?? (smsConfig.webhookUrl ? new WebhookSmsSender(smsConfig.webhookUrl, smsConfig.webhookToken) : new LogSmsSender(log, smsConfig.logText));
+    const hourly = (name: string, points: number) => new Limiter({ name, reason: "sms_rate", points, windowSeconds: 3600 }, redis);
+    const sms = new SmsCodes({
+      sender: smsSender,
+      cipher,
+      clock,
+      sendsPerUser: hourly("sms-user", smsConfig.sendsPerUserPerHour),
+      sendsPerPhone: hourly("sms-phone", smsConfig.sendsPerPhonePerHour),
+      issuer: mfaLimits.totpIssuer,
+    });
+    const mfa = given.mfa ?? new Mfa({ db, clock, cipher, audit, sessions, profiles, codes, sms, totpIssuer: mfaLimits.totpIssuer });
+    const secondFactor = given.secondFactor ?? new MfaSignIn({ db, clock, cipher, audit, codes, sms, log });
     const auth =
       given.auth ??
       new AuthService({
@@ -269,6 +283,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, memberships, authorizer, cipher, ready };
+    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, smsSender, memberships, authorizer, cipher, ready };
   });
 }

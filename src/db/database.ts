@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from "kysely";
 import type { AuditTrailTable } from "./tables/audit.js";
-import type { MfaBackupCodesTable, MfaChallengesTable, MfaMethodsTable } from "./tables/mfa.js";
+import type { MfaBackupCodesTable, MfaChallengesTable, MfaMethodsTable, MfaSmsCodesTable } from "./tables/mfa.js";
 import type { OutboxTable } from "./tables/outbox.js";
 import type { RefreshTokensTable, SessionsTable } from "./tables/sessions.js";
 import type { CredentialsTable, PlatformRoleGrantsTable, UsersTable } from "./tables/users.js";
@@ -17,6 +17,7 @@ export interface Database {
   mfa_methods: MfaMethodsTable;
   mfa_backup_codes: MfaBackupCodesTable;
   mfa_challenges: MfaChallengesTable;
+  mfa_sms_codes: MfaSmsCodesTable;
 }
 
 /** Db is the database handle; repository functions accept it or a transaction. */

@@ -34,6 +34,7 @@ const TABLE_OWNERS: Record<string, string> = {
   mfa_methods: "src/features/mfa/",
   mfa_backup_codes: "src/features/mfa/",
   mfa_challenges: "src/features/mfa/",
+  mfa_sms_codes: "src/features/mfa/",
 };
 
 const TABLE_REFERENCE = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|mergeInto|(?:inner|left|right|full|cross)Join)\(\s*["'`]([a-z_]+)/g;

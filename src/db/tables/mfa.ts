@@ -46,3 +46,14 @@ export interface MfaChallengesTable {
   expires_at: Date;
   completed_at: Date | null;
 }
+
+/** MfaSmsCodesTable holds a code sent by SMS as a keyed hash: for enrolment (no challenge) or one sign-in challenge. */
+export interface MfaSmsCodesTable {
+  id: Generated<string>;
+  method_id: string;
+  challenge_id: string | null;
+  code_hash: Buffer;
+  created_at: ColumnType<Date, Date | undefined, never>;
+  expires_at: Date;
+  used_at: Date | null;
+}

@@ -3,12 +3,14 @@ import type { Db, Tx } from "../../db/database.js";
 import { transaction } from "../../db/transaction.js";
 import type { Clock } from "../../platform/clock.js";
 import type { FieldCipher } from "../../platform/crypto/field-cipher.js";
+import type { Logger } from "../../platform/logger.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { AuditLog } from "../audit/index.js";
 import { invalidMfaChallenge, invalidMfaCode, type SecondFactor, type SecondFactorAnswer, type SecondFactorChallenge, type SecondFactorMethod } from "../auth/index.js";
 import type { SessionGrant } from "../sessions/index.js";
 import { backupCodeHash } from "./backup-codes.js";
 import { checkTotp, type CodeGuard } from "./mfa-codes.js";
+import type { SmsCodes } from "./sms-codes.js";
 import * as errors from "./mfa.errors.js";
 import {
   completeChallenge,
@@ -20,7 +22,9 @@ import {
   lockChallenge,
   lockMethodOfKind,
   spendBackupCode,
+  sealedContext,
   type MfaChallengeRow,
+  type MfaMethodRow,
 } from "./mfa.repository.js";
 
 /** CHALLENGE_TTL_MS is how long a challenge may be answered. */
@@ -49,6 +53,8 @@ export interface MfaSignInDependencies {
   cipher: FieldCipher;
   audit: AuditLog;
   codes: CodeGuard;
+  sms: SmsCodes;
+  log: Logger;
 }
 
 /**
@@ -64,7 +70,8 @@ export class MfaSignIn implements SecondFactor {
   async challenge(grant: SessionGrant): Promise<SecondFactorChallenge | undefined> {
     const { db, clock } = this.deps;
     const [methods, backupCodes] = await Promise.all([findMethods(db, grant.userId), countUnusedBackupCodes(db, grant.userId)]);
-    const offered: SecondFactorMethod[] = methods.filter((method) => method.status === "active").map((method) => method.kind);
+    const active = methods.filter((method) => method.status === "active");
+    const offered: SecondFactorMethod[] = active.map((method) => method.kind);
     if (offered.length === 0) return undefined;
     if (backupCodes > 0) offered.push("backup_code");
     const now = clock.now();
@@ -82,7 +89,24 @@ export class MfaSignIn implements SecondFactor {
       created_at: now,
       expires_at: new Date(now.getTime() + CHALLENGE_TTL_MS),
     });
+    const sms = active.find((method) => method.kind === "sms");
+    if (sms) await this.textCode(sms, challengeId, grant.origin);
     return { challengeId, methods: offered };
+  }
+
+  /**
+   * textCode sends the SMS method a code for the challenge. A text that cannot be sent (its budget
+   * spent, the gateway down) is logged and the challenge stands: the user may answer with another method.
+   */
+  private async textCode(method: MfaMethodRow, challengeId: string, origin: RequestOrigin): Promise<void> {
+    const { cipher, sms, log } = this.deps;
+    const phone = cipher.open(method.phone_sealed!, sealedContext("phone_sealed", method.id));
+    try {
+      await sms.reserve(method.user_id, phone);
+      await sms.deliver(phone, await sms.issue(this.deps.db, method.id, challengeId));
+    } catch (error) {
+      log.warn({ err: error, userId: method.user_id, challengeId, requestId: origin.requestId }, "no SMS code sent for a sign-in challenge");
+    }
   }
 
   /**
@@ -149,6 +173,6 @@ export class MfaSignIn implements SecondFactor {
     const method = await lockMethodOfKind(trx, userId, answer.method);
     if (!method || method.status !== "active") return false;
     if (method.kind === "totp") return (await checkTotp(trx, this.deps.cipher, method, answer.code, now)) !== undefined;
-    return false;
+    return this.deps.sms.spend(trx, method.id, answer.challengeId, answer.code);
   }
 }

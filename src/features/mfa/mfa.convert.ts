@@ -25,6 +25,7 @@ export function methodToPb(view: MfaMethodView): MessageInitShape<typeof MfaMeth
     methodId: view.methodId,
     mfaType: methodTypes.forward[view.kind],
     active: view.active,
+    maskedPhone: view.maskedPhone,
     remainingBackupCodes: view.remainingBackupCodes,
     createdAt: timestampFromDate(view.createdAt),
     lastUsedAt: view.lastUsedAt ? timestampFromDate(view.lastUsedAt) : undefined,

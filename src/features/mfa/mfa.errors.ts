@@ -34,5 +34,5 @@ export const mfaTypeNotOffered = () => new DomainError("invalid_argument", "mfa_
 export const challengeAttemptsExhausted = () =>
   new DomainError("resource_exhausted", "mfa_challenge_attempts", "too many wrong codes for this challenge; sign in again");
 
-/** smsUnavailable refuses SMS enrolment while the service has no way to send a text message. */
-export const smsUnavailable = () => new DomainError("failed_precondition", "sms_unavailable", "mfa_type: SMS codes cannot be sent by this service yet; use TOTP");
+/** invalidPhoneNumber refuses a phone number that cannot exist in its country's numbering plan. */
+export const invalidPhoneNumber = () => new DomainError("invalid_argument", "phone_number_invalid", "phone_number: not a valid phone number");

@@ -163,3 +163,28 @@ export async function replaceSealed(db: DbOrTx, column: SealedColumn, id: string
   const result = await db.updateTable("mfa_methods").set({ [column]: now }).where("id", "=", id).where(column, "=", was).executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }
+
+/** insertSmsCode stores the keyed hash of a code sent to the method's phone, for enrolment (no challenge) or one challenge. */
+export async function insertSmsCode(db: DbOrTx, code: { methodId: string; challengeId: string | null; hash: Buffer; createdAt: Date; expiresAt: Date }): Promise<void> {
+  await db
+    .insertInto("mfa_sms_codes")
+    .values({ method_id: code.methodId, challenge_id: code.challengeId, code_hash: code.hash, created_at: code.createdAt, expires_at: code.expiresAt })
+    .execute();
+}
+
+/**
+ * spendSmsCode marks an unused, unexpired code with this hash, sent for the method and the
+ * challenge (or for enrolment), used. Only one of any number of concurrent spends succeeds.
+ */
+export async function spendSmsCode(db: DbOrTx, methodId: string, challengeId: string | null, hash: Buffer, now: Date): Promise<boolean> {
+  const spent = await db
+    .updateTable("mfa_sms_codes")
+    .set({ used_at: now })
+    .where("method_id", "=", methodId)
+    .where("challenge_id", challengeId === null ? "is" : "=", challengeId)
+    .where("code_hash", "=", hash)
+    .where("used_at", "is", null)
+    .where("expires_at", ">", now)
+    .executeTakeFirst();
+  return spent.numUpdatedRows === 1n;
+}

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from "node:crypto";
-import type { Db } from "../../db/database.js";
+import type { Db, Tx } from "../../db/database.js";
 import type { MfaKindValue } from "../../db/tables/mfa.js";
 import { transaction } from "../../db/transaction.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { Clock } from "../../platform/clock.js";
 import type { FieldCipher } from "../../platform/crypto/field-cipher.js";
+import { maskPhone, normalizePhone } from "../../shared/phone.js";
 import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { AuditLog } from "../audit/index.js";
@@ -26,6 +27,7 @@ import {
   replaceBackupCodes,
   sealedContext,
 } from "./mfa.repository.js";
+import type { SmsCodes } from "./sms-codes.js";
 import { newTotpEnrolment, type TotpEnrolment } from "./totp.js";
 
 /** STEP_UP_WINDOW_MS is how recent the proof must be that lets a session change MFA. */
@@ -36,6 +38,8 @@ export interface MfaMethodView {
   methodId: string;
   kind: MfaKindValue | "backup_code";
   active: boolean;
+  /** The phone of an SMS method, all but its last digits hidden. */
+  maskedPhone: string;
   remainingBackupCodes: number;
   createdAt: Date;
   lastUsedAt: Date | null;
@@ -50,6 +54,7 @@ export interface MfaDependencies {
   sessions: Sessions;
   profiles: ProfileService;
   codes: CodeGuard;
+  sms: SmsCodes;
   /** The issuer authenticator apps show beside the account (TOTP_ISSUER). */
   totpIssuer: string;
 }
@@ -76,36 +81,67 @@ export class Mfa {
    * method that replaces any pending TOTP method. An active one must be removed first.
    */
   async setupTotp(caller: Principal, origin: RequestOrigin): Promise<TotpEnrolment & { methodId: string }> {
-    const { db, cipher, audit, profiles, totpIssuer } = this.deps;
+    const { cipher, profiles, totpIssuer } = this.deps;
     await this.requireStepUp(caller);
     const { email } = await profiles.get(caller.userId);
     const enrolment = await newTotpEnrolment(totpIssuer, email);
     const methodId = randomUUID();
+    await this.addPending(caller, { id: methodId, kind: "totp", secret_sealed: cipher.seal(enrolment.secret, sealedContext("secret_sealed", methodId)) }, {}, origin, async () => undefined);
+    return { methodId, ...enrolment };
+  }
+
+  /**
+   * setupSms starts enrolling a phone: the number is checked against its country's numbering plan,
+   * stored sealed in a pending method that replaces any pending SMS method, and sent a code.
+   */
+  async setupSms(caller: Principal, phoneNumber: string, origin: RequestOrigin): Promise<{ methodId: string; maskedPhone: string }> {
+    const { cipher, sms } = this.deps;
+    const phone = normalizePhone(phoneNumber);
+    if (!phone) throw errors.invalidPhoneNumber();
+    await this.requireStepUp(caller);
+    await sms.reserve(caller.userId, phone);
+    const methodId = randomUUID();
+    const maskedPhone = maskPhone(phone);
+    const code = await this.addPending(
+      caller,
+      { id: methodId, kind: "sms", phone_sealed: cipher.seal(phone, sealedContext("phone_sealed", methodId)) },
+      { maskedPhone },
+      origin,
+      (trx) => sms.issue(trx, methodId, null),
+    );
+    await sms.deliver(phone, code);
+    return { methodId, maskedPhone };
+  }
+
+  /** addPending stores a new pending method in place of a pending one of its kind, audited, with more work in the same transaction. */
+  private async addPending<T>(
+    caller: Principal,
+    method: { id: string; kind: MfaKindValue; secret_sealed?: string; phone_sealed?: string },
+    described: Record<string, string>,
+    origin: RequestOrigin,
+    more: (trx: Tx) => Promise<T>,
+  ): Promise<T> {
+    const { db, audit } = this.deps;
     try {
-      await transaction(db, async (trx) => {
-        await deletePendingMethod(trx, caller.userId, "totp");
-        await insertMethod(trx, {
-          id: methodId,
-          user_id: caller.userId,
-          kind: "totp",
-          status: "pending",
-          secret_sealed: cipher.seal(enrolment.secret, sealedContext("secret_sealed", methodId)),
-        });
+      return await transaction(db, async (trx) => {
+        await deletePendingMethod(trx, caller.userId, method.kind);
+        await insertMethod(trx, { ...method, user_id: caller.userId, status: "pending" });
+        const result = await more(trx);
         await audit.record(trx, {
           actorUserId: caller.userId,
           action: "mfa.setup",
           resourceType: "mfa_method",
-          resourceId: methodId,
-          newValues: { kind: "totp", status: "pending" },
+          resourceId: method.id,
+          newValues: { kind: method.kind, status: "pending", ...described },
           origin,
           complianceRelevant: true,
         });
+        return result;
       });
     } catch (error) {
       if (isUniqueViolation(error, "mfa_methods_one_per_kind")) throw errors.mfaMethodExists();
       throw error;
     }
-    return { methodId, ...enrolment };
   }
 
   /**
@@ -114,15 +150,16 @@ export class Mfa {
    * second factor. A wrong code answers false and is counted against the caller's code budget.
    */
   async verify(caller: Principal, kind: MfaKindValue, code: string, origin: RequestOrigin): Promise<{ verified: boolean; backupCodes: string[] }> {
-    const { db, clock, cipher, audit, sessions, codes } = this.deps;
+    const { db, clock, cipher, audit, sessions, codes, sms } = this.deps;
     let backupCodes: string[] = [];
     const verified = await codes.judge(caller.userId, kind, () =>
       transaction(db, async (trx) => {
         const method = await lockMethodOfKind(trx, caller.userId, kind);
         if (!method || method.status !== "pending") throw errors.noPendingMethod();
         const now = clock.now();
-        const step = await checkTotp(trx, cipher, method, code, now);
-        if (step === undefined) return false;
+        const step = kind === "totp" ? await checkTotp(trx, cipher, method, code, now) : undefined;
+        const right = kind === "totp" ? step !== undefined : await sms.spend(trx, method.id, null, code);
+        if (!right) return false;
         const first = (await countActiveMethods(trx, caller.userId)) === 0;
         await activateMethod(trx, method.id, now, step);
         if (first) {
@@ -148,12 +185,13 @@ export class Mfa {
 
   /** list shows the user's methods, oldest first, and their backup codes as one more method. */
   async list(userId: string): Promise<MfaMethodView[]> {
-    const { db } = this.deps;
+    const { db, cipher } = this.deps;
     const [methods, remaining] = await Promise.all([findMethods(db, userId), countUnusedBackupCodes(db, userId)]);
     const views: MfaMethodView[] = methods.map((method) => ({
       methodId: method.id,
       kind: method.kind,
       active: method.status === "active",
+      maskedPhone: method.phone_sealed ? maskPhone(cipher.open(method.phone_sealed, sealedContext("phone_sealed", method.id))) : "",
       remainingBackupCodes: 0,
       createdAt: method.created_at,
       lastUsedAt: method.last_used_at,
@@ -161,7 +199,15 @@ export class Mfa {
     const active = methods.filter((method) => method.status === "active");
     if (active.length > 0) {
       const issuedAt = active.map((method) => method.activated_at!).reduce((a, b) => (a < b ? a : b));
-      views.push({ methodId: backupCodesMethodId(userId), kind: "backup_code", active: remaining > 0, remainingBackupCodes: remaining, createdAt: issuedAt, lastUsedAt: null });
+      views.push({
+        methodId: backupCodesMethodId(userId),
+        kind: "backup_code",
+        active: remaining > 0,
+        maskedPhone: "",
+        remainingBackupCodes: remaining,
+        createdAt: issuedAt,
+        lastUsedAt: null,
+      });
     }
     return views;
   }

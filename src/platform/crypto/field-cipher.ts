@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 
@@ -77,6 +77,18 @@ export class FieldCipher {
       throw new UnreadableSealedValue("altered, or sealed for another context");
     }
   }
+
+  /**
+   * keyedHash is an HMAC-SHA256 of value in context under a subkey of the current key: what is
+   * stored of a short secret (a six-digit SMS code) that a stolen table must not give away, and a
+   * stable pseudonym for a value (a phone number in a rate-limit key). It changes when the key does.
+   */
+  keyedHash(value: string, context: string): Buffer {
+    this.hashKey ??= Buffer.from(hkdfSync("sha256", this.current.key, Buffer.alloc(0), "user-service keyed hash", 32));
+    return createHmac("sha256", this.hashKey).update(context).update("\0").update(value).digest();
+  }
+
+  private hashKey: Buffer | undefined;
 
   /** isCurrent says whether value is sealed under the current key, so rotation may leave it alone. */
   isCurrent(value: string): boolean {
