@@ -51,6 +51,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("ip_address", "text")
     .addColumn("methods", sql`text[]`, (c) => c.notNull())
     .addColumn("failed_attempts", "integer", (c) => c.notNull().defaultTo(0))
+    // The sign-in's risk, carried to the session the challenge opens.
+    .addColumn("risk_score", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("risk_factors", "jsonb", (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("expires_at", "timestamptz", (c) => c.notNull())
     .addColumn("completed_at", "timestamptz")

@@ -1,9 +1,11 @@
 import type { Migration } from "kysely";
 import * as foundation from "./0001_foundation.js";
 import * as mfa from "./0002_mfa.js";
+import * as sessionsDevices from "./0003_sessions_devices.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
   "0001_foundation": foundation,
   "0002_mfa": mfa,
+  "0003_sessions_devices": sessionsDevices,
 };

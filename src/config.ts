@@ -59,7 +59,23 @@ export interface Config {
     /** Wrong second-factor codes per user in a window before the user's codes are refused until it ends. */
     failuresPerUser: number;
     failureWindowSeconds: number;
+    /** A sign-in scoring this much risk or more needs the second factor even from a trusted device. */
+    stepUpRisk: number;
+    /** A sign-in scoring this much risk or more is refused. */
+    blockRisk: number;
+    /** Networks (CIDRs) whose sign-ins score as risky. */
+    riskyNetworksFile: string | undefined;
   };
+  sessions: {
+    /** A session not refreshed for this long ends (ASVS 3.3.2). */
+    idleTimeoutSeconds: number;
+    /** A session ends this long after sign-in, however active (ASVS 3.3.2). */
+    maxLifetimeSeconds: number;
+    /** How long TrustDevice lets a device skip the second factor. */
+    trustedDeviceSeconds: number;
+  };
+  /** A GeoIP2/GeoLite2 City database placing sign-ins; absent: no locations. */
+  geoipDbFile: string | undefined;
   sms: {
     /** Where texts are handed over (SMS_WEBHOOK_URL); absent: they are logged instead, never sent. */
     webhookUrl: string | undefined;
@@ -137,6 +153,19 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
     throw new ConfigError(name, `must use ${protocols.join(" or ")}`);
   }
   return raw;
+}
+
+const DAY_SECONDS = 24 * 3600;
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: DAY_SECONDS };
+
+/** duration reads a length of time such as 45m, 12h or 7d (a bare number is seconds), in seconds. */
+function duration(env: Env, name: string, fallbackSeconds: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallbackSeconds;
+  const match = /^(\d+)([smhd]?)$/.exec(raw.trim());
+  const seconds = match ? Number(match[1]) * DURATION_UNITS[match[2] || "s"]! : 0;
+  if (seconds < 60 || seconds > 3650 * DAY_SECONDS) throw new ConfigError(name, "must be a duration such as 45m, 12h or 7d, between a minute and ten years");
+  return seconds;
 }
 
 /** base64Key reads one data encryption key: 32 bytes, base64-encoded. */
@@ -282,7 +311,16 @@ export function loadConfig(env: Env = process.env): Config {
       totpIssuer: env.TOTP_ISSUER || "user-service",
       failuresPerUser: integer(env, "MFA_FAILURES_PER_USER", 10, 1, 1_000),
       failureWindowSeconds: integer(env, "MFA_FAILURE_WINDOW_SECONDS", 900, 60, 86_400),
+      stepUpRisk: integer(env, "MFA_STEP_UP_RISK", 50, 0, 101),
+      blockRisk: integer(env, "SIGN_IN_BLOCK_RISK", 90, 1, 101),
+      riskyNetworksFile: env.RISKY_NETWORKS_FILE || undefined,
     },
+    sessions: {
+      idleTimeoutSeconds: duration(env, "SESSION_IDLE_TIMEOUT", 7 * DAY_SECONDS),
+      maxLifetimeSeconds: duration(env, "SESSION_MAX_LIFETIME", 30 * DAY_SECONDS),
+      trustedDeviceSeconds: duration(env, "TRUSTED_DEVICE_PERIOD", 30 * DAY_SECONDS),
+    },
+    geoipDbFile: env.GEOIP_DB_FILE || undefined,
     sms: {
       webhookUrl: url(env, "SMS_WEBHOOK_URL", ["https:", "http:"]),
       webhookToken: env.SMS_WEBHOOK_TOKEN || undefined,

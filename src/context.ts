@@ -8,7 +8,7 @@ import { noMemberships, RoleAuthorizer, type Authorizer, type MembershipLookup }
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { ProfileService } from "./features/profile/index.js";
-import { SessionGuard, Sessions } from "./features/sessions/index.js";
+import { SessionGuard, Sessions, SignInRisk } from "./features/sessions/index.js";
 import { MemoryCache, RedisCache, type Cache } from "./platform/cache.js";
 import { systemClock, type Clock } from "./platform/clock.js";
 import { dataKey, FieldCipher, loadOrCreateDataKey } from "./platform/crypto/field-cipher.js";
@@ -18,6 +18,8 @@ import { IdentityTokens } from "./platform/identity-tokens.js";
 import { createLogger, type Logger } from "./platform/logger.js";
 import { Limiter } from "./platform/rate-limits.js";
 import { closeRedis } from "./platform/redis.js";
+import { noGeoIp, openGeoIp, type GeoIp } from "./platform/geoip.js";
+import { loadNetworkList, noNetworks } from "./platform/networks.js";
 import { LogSmsSender, WebhookSmsSender, type SmsSender } from "./platform/sms.js";
 import { MemoryRevocationBus, RedisRevocationBus, type RevocationBus } from "./platform/revocation-bus.js";
 import { Closers } from "./shared/closers.js";
@@ -33,6 +35,8 @@ export interface AppServices {
   secondFactor: SecondFactor;
   auth: AuthService;
   mfa: Mfa;
+  /** Scores sign-ins (new device, country, impossible travel, failures, network). */
+  signInRisk: SignInRisk;
   /** Texts SMS codes: the SMS_WEBHOOK_URL gateway, or the log in development. */
   smsSender: SmsSender;
   /** Finds a caller's role in an organization for organization-scoped rules. */
@@ -62,6 +66,8 @@ export interface AppOverrides extends DataOverrides {
   /** Prefix for Redis keys and channels instead of REDIS_KEY_PREFIX's. */
   redisNamespace?: string;
   signingKey?: SigningKey;
+  /** A GeoIP locator to use instead of the GEOIP_DB_FILE database. */
+  geoip?: GeoIp;
   /** The data encryption key to use instead of DATA_ENCRYPTION_KEY's (32 bytes). */
   dataKey?: Buffer;
   /** Services to use instead of the ones built from config; the others are built around them. */
@@ -90,10 +96,10 @@ export interface AppContext extends DataContext, AppServices {
   ready(): Promise<boolean>;
 }
 
-/** asConfig blames a key file that cannot be used on the variable that named it. */
-function asConfig<T>(variable: string, loading: Promise<T>): Promise<T> {
+/** asConfig blames a file that cannot be used (as a key, by default) on the variable that named it. */
+function asConfig<T>(variable: string, loading: Promise<T>, usedAs = "a key"): Promise<T> {
   return loading.catch((error: unknown) => {
-    throw new ConfigError(variable, `cannot be used as a key: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConfigError(variable, `cannot be used as ${usedAs}: ${error instanceof Error ? error.message : String(error)}`);
   });
 }
 
@@ -217,7 +223,11 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const bus: RevocationBus = redis ? new RedisRevocationBus(redis, namespace) : new MemoryRevocationBus();
     closers.add(() => bus.close());
     const accessTokens = new AccessTokens(signingKey, previousKeys, config.jwt.issuer, config.jwt.audience, config.jwt.accessTokenTtlSeconds);
-    const sessions = given.sessions ?? new Sessions({ db, clock, accessTokens, audit, bus, log, refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds });
+    const geoip = overrides.geoip ?? (config.geoipDbFile ? await asConfig("GEOIP_DB_FILE", openGeoIp(config.geoipDbFile), "a GeoIP2 City database") : noGeoIp);
+    closers.add(async () => geoip.close());
+    const sessions =
+      given.sessions ??
+      new Sessions({ db, clock, accessTokens, audit, bus, log, geoip, refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds, ...config.sessions });
     const guard = given.guard ?? new SessionGuard(db, accessTokens, bus, clock);
     await guard.start();
     const profiles = given.profiles ?? new ProfileService(db, cache, audit, clock, config.profileCacheTtlSeconds);
@@ -256,7 +266,10 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
       issuer: mfaLimits.totpIssuer,
     });
     const mfa = given.mfa ?? new Mfa({ db, clock, cipher, audit, sessions, profiles, codes, sms, totpIssuer: mfaLimits.totpIssuer });
-    const secondFactor = given.secondFactor ?? new MfaSignIn({ db, clock, cipher, audit, codes, sms, log });
+    const secondFactor = given.secondFactor ?? new MfaSignIn({ db, clock, cipher, audit, codes, sms, sessions, log, stepUpRisk: mfaLimits.stepUpRisk });
+    const { riskyNetworksFile } = mfaLimits;
+    const riskyNetworks = riskyNetworksFile ? await asConfig("RISKY_NETWORKS_FILE", loadNetworkList(riskyNetworksFile), "a list of networks") : noNetworks;
+    const signInRisk = given.signInRisk ?? new SignInRisk({ db, clock, audit, profiles, geoip, riskyNetworks, metrics });
     const auth =
       given.auth ??
       new AuthService({
@@ -272,6 +285,8 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         },
         signIns,
         secondFactor,
+        risk: signInRisk,
+        blockRiskAt: mfaLimits.blockRisk,
       });
     const memberships = given.memberships ?? noMemberships;
     const authorizer = given.authorizer ?? new RoleAuthorizer(memberships);
@@ -283,6 +298,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, smsSender, memberships, authorizer, cipher, ready };
+    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, authorizer, cipher, ready };
   });
 }

@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from "kysely";
 import type { AuditTrailTable } from "./tables/audit.js";
 import type { MfaBackupCodesTable, MfaChallengesTable, MfaMethodsTable, MfaSmsCodesTable } from "./tables/mfa.js";
 import type { OutboxTable } from "./tables/outbox.js";
-import type { RefreshTokensTable, SessionsTable } from "./tables/sessions.js";
+import type { RefreshTokensTable, SessionsTable, TrustedDevicesTable } from "./tables/sessions.js";
 import type { CredentialsTable, PlatformRoleGrantsTable, UsersTable } from "./tables/users.js";
 
 /** Database lists every table the service reads or writes, keyed by table name. */
@@ -18,6 +18,7 @@ export interface Database {
   mfa_backup_codes: MfaBackupCodesTable;
   mfa_challenges: MfaChallengesTable;
   mfa_sms_codes: MfaSmsCodesTable;
+  trusted_devices: TrustedDevicesTable;
 }
 
 /** Db is the database handle; repository functions accept it or a transaction. */

@@ -16,7 +16,8 @@ describeWithServices("AuthService", () => {
   const clock = { now: () => new Date(Date.now() + offsetMs) };
 
   beforeAll(async () => {
-    t = await startTestApp({ clock, env: { REGISTRATIONS_PER_IP_PER_HOUR: "1000" } });
+    // Idle sessions end after SESSION_IDLE_TIMEOUT (7 days by default); these tests age tokens, not idleness.
+    t = await startTestApp({ clock, env: { REGISTRATIONS_PER_IP_PER_HOUR: "1000", SESSION_IDLE_TIMEOUT: "60d" } });
   });
   afterAll(() => t?.close());
 

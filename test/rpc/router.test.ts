@@ -86,6 +86,9 @@ describe("implementedRpcs", () => {
         "MfaService/VerifyMfa",
         "ProfileService/GetProfile",
         "ProfileService/UpdateProfile",
+        "SessionService/ListSessions",
+        "SessionService/RevokeSession",
+        "SessionService/TrustDevice",
       ].map(
         (name) => `platform.user.v1.${name}`,
       ),

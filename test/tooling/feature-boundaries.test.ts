@@ -29,6 +29,7 @@ const TABLE_OWNERS: Record<string, string> = {
   platform_role_grants: "src/features/platform-roles/",
   sessions: "src/features/sessions/",
   refresh_tokens: "src/features/sessions/",
+  trusted_devices: "src/features/sessions/",
   audit_trail: "src/features/audit/",
   outbox: "src/jobs/",
   mfa_methods: "src/features/mfa/",

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from "kysely";
+import type { RiskFactor } from "./sessions.js";
 
 /** MfaKindValue is a kind of second factor a user enrols, as stored. */
 export type MfaKindValue = "totp" | "sms";
@@ -42,6 +43,8 @@ export interface MfaChallengesTable {
   ip_address: string | null;
   methods: string[];
   failed_attempts: Generated<number>;
+  risk_score: ColumnType<number, number | undefined, number>;
+  risk_factors: ColumnType<RiskFactor[], string | undefined, string>;
   created_at: ColumnType<Date, Date | undefined, never>;
   expires_at: Date;
   completed_at: Date | null;

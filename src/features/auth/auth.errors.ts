@@ -60,3 +60,7 @@ export const invalidMfaChallenge = () => new DomainError("unauthenticated", "mfa
 
 /** invalidMfaCode answers a wrong second-factor code; the challenge stays open for another try. */
 export const invalidMfaCode = () => new DomainError("unauthenticated", "invalid_mfa_code", "invalid code");
+
+/** signInRefusedForRisk refuses a proven sign-in whose risk score reached SIGN_IN_BLOCK_RISK; it says nothing of the factors. */
+export const signInRefusedForRisk = () =>
+  new DomainError("failed_precondition", "sign_in_risk", "this sign-in was refused as too risky; try again from a device and network you have used before, or contact support");

@@ -15,7 +15,7 @@ import type { RequestOrigin } from "../../shared/request-origin.js";
 import { mayUseAccount, type VerificationStatusValue } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
 import { findAccountByEmail, findAccountStatus, type ProfileService } from "../profile/index.js";
-import type { ClientDevice, IssuedTokens, SessionGrant, Sessions } from "../sessions/index.js";
+import type { ClientDevice, IssuedTokens, SessionGrant, Sessions, SignInRisk } from "../sessions/index.js";
 import * as errors from "./auth.errors.js";
 import { findOidcUser, findPasswordHash, insertOidcCredential, insertPasswordCredential } from "./auth.repository.js";
 import type { SecondFactor, SecondFactorAnswer, SignInOutcome } from "./second-factor.js";
@@ -52,6 +52,9 @@ export interface AuthDependencies {
   limits: AuthLimits;
   signIns: SignInThrottle;
   secondFactor: SecondFactor;
+  risk: SignInRisk;
+  /** A sign-in scoring this much or more is refused (SIGN_IN_BLOCK_RISK). */
+  blockRiskAt: number;
 }
 
 /** refuseWeakEmailRegistration applies the password policy and refuses throwaway-mail addresses. */
@@ -135,7 +138,7 @@ export class AuthService {
     const email = normalizeEmail(emailInput);
     const account = await this.findPasswordAccount(email, device.deviceId);
     const attempt: SignInAttempt = { origin, email, userId: account?.userId, knownDeviceId: account?.knownDevice ? device.deviceId : undefined };
-    await signIns.admit(attempt);
+    const recentFailures = await signIns.admit(attempt);
     const matched = await this.deps.passwords.verify(account?.passwordHash, password);
     if (!account || !matched) {
       signIns.failed(attempt, account ? "wrong_password" : "unknown_account");
@@ -146,7 +149,7 @@ export class AuthService {
       signIns.failed(attempt, "account_not_active");
       throw errors.accountNotActive();
     }
-    return this.firstFactorProven({ userId: account.userId, amr: ["pwd"], device, origin });
+    return this.firstFactorProven({ userId: account.userId, amr: ["pwd"], device, origin }, recentFailures);
   }
 
   /**
@@ -172,7 +175,7 @@ export class AuthService {
   async loginWithIdentity(provider: IdentityProviderName, idToken: string, device: ClientDevice, origin: RequestOrigin): Promise<SignInOutcome> {
     const { db, signIns } = this.deps;
     const attempt: SignInAttempt = { origin };
-    await signIns.admit(attempt);
+    const recentFailures = await signIns.admit(attempt);
     const identity = await this.verifyIdToken(provider, idToken, (reason) => signIns.failed(attempt, reason));
     await signIns.succeeded(attempt);
     const userId = await findOidcUser(db, identity.issuer, identity.subject);
@@ -185,14 +188,24 @@ export class AuthService {
       signIns.failed({ origin, userId }, "account_not_active");
       throw errors.accountNotActive();
     }
-    return this.firstFactorProven({ userId, amr: ["fed"], device, origin });
+    return this.firstFactorProven({ userId, amr: ["fed"], device, origin }, recentFailures);
   }
 
-  /** firstFactorProven asks for a second factor when the account needs one, and otherwise opens the session. */
-  private async firstFactorProven(grant: SessionGrant): Promise<SignInOutcome> {
-    const challenge = await this.deps.secondFactor.challenge(grant);
+  /**
+   * firstFactorProven scores the sign-in's risk, refuses it above SIGN_IN_BLOCK_RISK, asks for a
+   * second factor when the account needs one, and otherwise opens the session, scored.
+   */
+  private async firstFactorProven(proven: SessionGrant, recentFailures: number): Promise<SignInOutcome> {
+    const { risk, blockRiskAt, secondFactor, sessions } = this.deps;
+    const assessment = await risk.assess(proven, recentFailures);
+    const grant = { ...proven, risk: assessment };
+    if (assessment.score >= blockRiskAt) {
+      await risk.refused(grant, assessment);
+      throw errors.signInRefusedForRisk();
+    }
+    const challenge = await secondFactor.challenge(grant);
     if (challenge) return { kind: "challenge", challenge };
-    return { kind: "tokens", tokens: await this.deps.sessions.signIn(grant) };
+    return { kind: "tokens", tokens: await sessions.signIn(grant) };
   }
 
   /** verifyIdToken proves an identity with a provider's id token; a rejected token is reported, then thrown as its DomainError. */

@@ -108,13 +108,14 @@ export class SignInThrottle {
 
   /**
    * admit counts an attempt against its budgets, then holds it back as long as its own budget's
-   * count calls for. It throws LimitExceeded when a budget is exhausted.
+   * count calls for, and returns how many attempts that budget counted before this one: failures
+   * all, since a success forgets them. It throws LimitExceeded when a budget is exhausted.
    */
-  async admit(attempt: SignInAttempt): Promise<void> {
+  async admit(attempt: SignInAttempt): Promise<number> {
     const address = addressKey(attempt.origin.ipAddress);
     await this.take("ip", address, attempt);
     const own = ownBudget(attempt, address);
-    if (!own) return;
+    if (!own) return 0;
     const n = await this.take(own.scope, own.key, attempt);
     // Only attempts within their own budget reach the account's: an address that keeps knocking once
     // locked out cannot use up what every other address shares. Known devices never draw on it.
@@ -122,6 +123,7 @@ export class SignInThrottle {
     const wait = slowdownMs(n, this.deps.slowdownAfter, this.deps.slowdownBaseMs);
     // Called before the password check: the wait holds no password-hash slot and no database connection.
     if (wait > 0) await sleep(wait);
+    return n - 1;
   }
 
   /** succeeded gives a successful attempt's counts back and forgets its own budget's failures. */

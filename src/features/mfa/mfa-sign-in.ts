@@ -7,7 +7,7 @@ import type { Logger } from "../../platform/logger.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { AuditLog } from "../audit/index.js";
 import { invalidMfaChallenge, invalidMfaCode, type SecondFactor, type SecondFactorAnswer, type SecondFactorChallenge, type SecondFactorMethod } from "../auth/index.js";
-import type { SessionGrant } from "../sessions/index.js";
+import type { SessionGrant, Sessions } from "../sessions/index.js";
 import { backupCodeHash } from "./backup-codes.js";
 import { checkTotp, type CodeGuard } from "./mfa-codes.js";
 import type { SmsCodes } from "./sms-codes.js";
@@ -54,7 +54,10 @@ export interface MfaSignInDependencies {
   audit: AuditLog;
   codes: CodeGuard;
   sms: SmsCodes;
+  sessions: Sessions;
   log: Logger;
+  /** A sign-in this risky needs the second factor even from a trusted device (MFA_STEP_UP_RISK). */
+  stepUpRisk: number;
 }
 
 /**
@@ -66,9 +69,15 @@ export interface MfaSignInDependencies {
 export class MfaSignIn implements SecondFactor {
   constructor(private readonly deps: MfaSignInDependencies) {}
 
-  /** challenge holds back a sign-in of a user with an active method, offering their methods and backup codes. */
+  /**
+   * challenge holds back a sign-in of a user with an active method, offering their methods and
+   * backup codes, unless it comes from a device the user trusts (TrustDevice) and does not look
+   * risky (below MFA_STEP_UP_RISK).
+   */
   async challenge(grant: SessionGrant): Promise<SecondFactorChallenge | undefined> {
-    const { db, clock } = this.deps;
+    const { db, clock, sessions, stepUpRisk } = this.deps;
+    const risky = (grant.risk?.score ?? 0) >= stepUpRisk;
+    if (!risky && (await sessions.isTrustedDevice(grant.userId, grant.device.deviceId))) return undefined;
     const [methods, backupCodes] = await Promise.all([findMethods(db, grant.userId), countUnusedBackupCodes(db, grant.userId)]);
     const active = methods.filter((method) => method.status === "active");
     const offered: SecondFactorMethod[] = active.map((method) => method.kind);
@@ -86,6 +95,8 @@ export class MfaSignIn implements SecondFactor {
       app_version: device.appVersion || null,
       ip_address: grant.origin.ipAddress ?? null,
       methods: offered,
+      risk_score: grant.risk?.score ?? 0,
+      risk_factors: JSON.stringify(grant.risk?.factors ?? []),
       created_at: now,
       expires_at: new Date(now.getTime() + CHALLENGE_TTL_MS),
     });
@@ -153,6 +164,7 @@ export class MfaSignIn implements SecondFactor {
         appVersion: seen.app_version ?? undefined,
       },
       origin: answer.origin,
+      risk: { score: seen.risk_score, factors: seen.risk_factors },
     };
   }
 

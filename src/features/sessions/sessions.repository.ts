@@ -1,4 +1,6 @@
+import { sql, type Selectable } from "kysely";
 import type { DbOrTx, Tx } from "../../db/database.js";
+import type { DeviceTypeValue, RiskFactor, SessionsTable } from "../../db/tables/sessions.js";
 
 /** NewSession is a session row to insert. */
 export interface NewSession {
@@ -13,6 +15,15 @@ export interface NewSession {
   expiresAt: Date;
   /** When the sign-in passed a second factor; null for one factor. */
   secondFactorAt: Date | null;
+  browser: string | null;
+  os: string | null;
+  deviceType: DeviceTypeValue | null;
+  country: string | null;
+  city: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  riskScore: number;
+  riskFactors: RiskFactor[];
 }
 
 /** insertSession inserts a session and returns its id. */
@@ -31,6 +42,15 @@ export async function insertSession(trx: Tx, session: NewSession): Promise<strin
       last_seen_at: session.createdAt,
       expires_at: session.expiresAt,
       second_factor_at: session.secondFactorAt,
+      browser: session.browser,
+      os: session.os,
+      device_type: session.deviceType,
+      country: session.country,
+      city: session.city,
+      latitude: session.latitude,
+      longitude: session.longitude,
+      risk_score: session.riskScore,
+      risk_factors: JSON.stringify(session.riskFactors),
     })
     .returning("id")
     .executeTakeFirstOrThrow();
@@ -55,6 +75,7 @@ export type RefreshTokenClaim =
       userId: string;
       expiresAt: Date;
       sessionExpiresAt: Date;
+      sessionLastSeenAt: Date;
       amr: string[];
       sessionRevoked: boolean;
     };
@@ -74,7 +95,7 @@ export async function claimRefreshToken(trx: Tx, tokenHash: Buffer, now: Date): 
   const session = await trx
     .selectFrom("refresh_tokens")
     .innerJoin("sessions", "sessions.id", "refresh_tokens.session_id")
-    .select(["sessions.id", "sessions.user_id", "sessions.amr", "sessions.revoked_at", "sessions.expires_at"])
+    .select(["sessions.id", "sessions.user_id", "sessions.amr", "sessions.revoked_at", "sessions.expires_at", "sessions.last_seen_at"])
     .where("refresh_tokens.token_hash", "=", tokenHash)
     .executeTakeFirst();
   if (!session) return { outcome: "unknown" };
@@ -85,6 +106,7 @@ export async function claimRefreshToken(trx: Tx, tokenHash: Buffer, now: Date): 
     userId: session.user_id,
     expiresAt: claimed.expires_at,
     sessionExpiresAt: session.expires_at,
+    sessionLastSeenAt: session.last_seen_at,
     amr: session.amr,
     sessionRevoked: session.revoked_at !== null,
   };
@@ -144,4 +166,105 @@ export async function findSessionAssurance(db: DbOrTx, sessionId: string): Promi
 /** recordSecondFactor notes that the session's user has just passed a second factor. */
 export async function recordSecondFactor(trx: Tx, sessionId: string, at: Date): Promise<void> {
   await trx.updateTable("sessions").set({ second_factor_at: at }).where("id", "=", sessionId).execute();
+}
+
+/** SessionRow is a stored session, as ListSessions and the session RPCs read it. */
+export type SessionRow = Selectable<SessionsTable> & { trusted: boolean };
+
+/** SessionPosition is where a page of sessions starts: after this one, most recently seen first. */
+export interface SessionPosition {
+  lastSeenAt: Date;
+  id: string;
+}
+
+/**
+ * findLiveSessions lists the user's sessions that are neither revoked, past their lifetime nor
+ * idle since idleSince, most recently seen first, limit at a time after the given position, each with whether
+ * its device is trusted at now.
+ */
+export async function findLiveSessions(db: DbOrTx, userId: string, now: Date, idleSince: Date, limit: number, after: SessionPosition | undefined): Promise<SessionRow[]> {
+  let query = db
+    .selectFrom("sessions")
+    .selectAll("sessions")
+    .select((eb) =>
+      eb
+        .exists(
+          eb
+            .selectFrom("trusted_devices")
+            .select("trusted_devices.device_id")
+            .whereRef("trusted_devices.user_id", "=", "sessions.user_id")
+            .whereRef("trusted_devices.device_id", "=", "sessions.device_id")
+            .where("trusted_devices.trusted_until", ">", now),
+        )
+        .as("trusted"),
+    )
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .where("expires_at", ">", now)
+    .where("last_seen_at", ">", idleSince);
+  if (after) query = query.where(sql<boolean>`(last_seen_at, id) < (${after.lastSeenAt}, ${after.id})`);
+  const rows = await query.orderBy("last_seen_at", "desc").orderBy("id", "desc").limit(limit).execute();
+  return rows.map((row) => ({ ...row, trusted: Boolean(row.trusted) }));
+}
+
+/** findSessionOf reads one of the user's sessions, with its device's trust at now; undefined when the user has no such session. */
+export async function findSessionOf(db: DbOrTx, userId: string, sessionId: string, now: Date): Promise<SessionRow | undefined> {
+  const row = await db.selectFrom("sessions").selectAll().where("id", "=", sessionId).where("user_id", "=", userId).executeTakeFirst();
+  if (!row) return undefined;
+  return { ...row, trusted: row.device_id !== null && (await isDeviceTrusted(db, userId, row.device_id, now)) };
+}
+
+/** isDeviceTrusted says whether the user trusts the device at now. */
+export async function isDeviceTrusted(db: DbOrTx, userId: string, deviceId: string, now: Date): Promise<boolean> {
+  const row = await db
+    .selectFrom("trusted_devices")
+    .select("device_id")
+    .where("user_id", "=", userId)
+    .where("device_id", "=", deviceId)
+    .where("trusted_until", ">", now)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** trustDevice trusts the user's device from now until until, or renews an earlier trust. */
+export async function trustDevice(trx: Tx, userId: string, deviceId: string, now: Date, until: Date): Promise<void> {
+  await trx
+    .insertInto("trusted_devices")
+    .values({ user_id: userId, device_id: deviceId, trusted_at: now, trusted_until: until })
+    .onConflict((oc) => oc.columns(["user_id", "device_id"]).doUpdateSet({ trusted_at: now, trusted_until: until }))
+    .execute();
+}
+
+/** distrustDevice ends the user's trust in the device; false when it was not trusted. */
+export async function distrustDevice(trx: Tx, userId: string, deviceId: string): Promise<boolean> {
+  const result = await trx.deleteFrom("trusted_devices").where("user_id", "=", userId).where("device_id", "=", deviceId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** SignInHistory is what earlier sessions tell about a user's sign-ins. */
+export interface SignInHistory {
+  /** Countries the user has signed in from. */
+  countries: string[];
+  /** The latest sign-in whose place is known. */
+  lastPlace: { at: Date; latitude: number; longitude: number } | undefined;
+}
+
+/** findSignInHistory reads where the user has signed in from before. */
+export async function findSignInHistory(db: DbOrTx, userId: string): Promise<SignInHistory> {
+  const [countries, last] = await Promise.all([
+    db.selectFrom("sessions").select("country").distinct().where("user_id", "=", userId).where("country", "is not", null).execute(),
+    db
+      .selectFrom("sessions")
+      .select(["created_at", "latitude", "longitude"])
+      .where("user_id", "=", userId)
+      .where("latitude", "is not", null)
+      .where("longitude", "is not", null)
+      .orderBy("created_at", "desc")
+      .limit(1)
+      .executeTakeFirst(),
+  ]);
+  return {
+    countries: countries.map((row) => row.country!),
+    lastPlace: last ? { at: last.created_at, latitude: last.latitude!, longitude: last.longitude! } : undefined,
+  };
 }

@@ -3,7 +3,10 @@ import { afterCommit, transaction } from "../../db/transaction.js";
 import type { Clock } from "../../platform/clock.js";
 import type { AccessTokens } from "../../platform/crypto/access-tokens.js";
 import { randomToken, sha256 } from "../../platform/crypto/random.js";
+import type { GeoIp } from "../../platform/geoip.js";
 import type { Logger } from "../../platform/logger.js";
+import { describeClient } from "../../platform/user-agent.js";
+import type { RiskFactor } from "../../db/tables/sessions.js";
 import type { RevocationBus } from "../../platform/revocation-bus.js";
 import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
@@ -13,7 +16,14 @@ import { findAccountStatus } from "../profile/index.js";
 import * as errors from "./sessions.errors.js";
 import {
   claimRefreshToken,
+  distrustDevice,
+  findLiveSessions,
   findSessionAssurance,
+  findSessionOf,
+  isDeviceTrusted,
+  trustDevice,
+  type SessionPosition,
+  type SessionRow,
   hasSessionFromDevice,
   insertRefreshToken,
   insertSession,
@@ -38,6 +48,8 @@ export interface SessionGrant {
   amr: string[];
   device: ClientDevice;
   origin: RequestOrigin;
+  /** How risky the sign-in looked; none scored: 0. */
+  risk?: { score: number; factors: RiskFactor[] };
 }
 
 /** IssuedTokens is a session's credential set: the only time its refresh token exists in clear. */
@@ -58,13 +70,37 @@ export interface SessionsDependencies {
   audit: AuditLog;
   bus: RevocationBus;
   log: Logger;
+  geoip: GeoIp;
   refreshTokenTtlSeconds: number;
+  /** A session not refreshed for this long ends. */
+  idleTimeoutSeconds: number;
+  /** A session ends this long after it opened. */
+  maxLifetimeSeconds: number;
+  /** How long TrustDevice trusts a device. */
+  trustedDeviceSeconds: number;
 }
 
 const orNull = (value: string | undefined) => (value ? value : null);
 
-// Sessions live as long as they keep being refreshed; the refresh token bounds idle time.
-const SESSION_LIFETIME_MS = 365 * 24 * 3600 * 1000;
+/** SessionView is a live session as ListSessions shows it. */
+export type SessionView = SessionRow & { idleExpiresAt: Date };
+
+/** writePageToken is the opaque page token for the position after a session. */
+function writePageToken(position: SessionPosition): string {
+  return Buffer.from(JSON.stringify([position.lastSeenAt.toISOString(), position.id])).toString("base64url");
+}
+
+/** readPageToken reads a token writePageToken made; anything else is INVALID_ARGUMENT. */
+function readPageToken(token: string): SessionPosition {
+  try {
+    const [lastSeenAt, id] = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as [string, string];
+    const position = { lastSeenAt: new Date(lastSeenAt), id };
+    if (Number.isNaN(position.lastSeenAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error("malformed");
+    return position;
+  } catch {
+    throw errors.invalidPageToken();
+  }
+}
 
 /** SECOND_FACTOR_METHODS are the RFC 8176 amr values that prove a second factor. */
 const SECOND_FACTOR_METHODS: ReadonlySet<string> = new Set(["otp", "sms"]);
@@ -79,20 +115,32 @@ export class Sessions {
 
   /** open starts a session for a proven sign-in inside trx and issues its token set. */
   async open(trx: Tx, grant: SessionGrant): Promise<IssuedTokens> {
-    const { clock } = this.deps;
-    const { userId, amr, device, origin } = grant;
+    const { clock, geoip, maxLifetimeSeconds } = this.deps;
+    const { userId, amr, device, origin, risk } = grant;
     const now = clock.now();
+    const userAgent = orNull(device.userAgent) ?? orNull(origin.userAgent);
+    const client = describeClient(userAgent ?? undefined);
+    const place = geoip.locate(origin.ipAddress);
     const sessionId = await insertSession(trx, {
       userId,
       amr,
       ipAddress: orNull(origin.ipAddress),
-      userAgent: orNull(device.userAgent) ?? orNull(origin.userAgent),
+      userAgent,
       deviceId: orNull(device.deviceId),
       deviceName: orNull(device.deviceName),
       appVersion: orNull(device.appVersion),
       createdAt: now,
-      expiresAt: new Date(now.getTime() + SESSION_LIFETIME_MS),
+      expiresAt: new Date(now.getTime() + maxLifetimeSeconds * 1000),
       secondFactorAt: amr.some((method) => SECOND_FACTOR_METHODS.has(method)) ? now : null,
+      browser: client.browser ?? null,
+      os: client.os ?? null,
+      deviceType: client.deviceType ?? null,
+      country: place?.country ?? null,
+      city: place?.city ?? null,
+      latitude: place?.latitude ?? null,
+      longitude: place?.longitude ?? null,
+      riskScore: risk?.score ?? 0,
+      riskFactors: risk?.factors ?? [],
     });
     const refreshToken = await this.mintRefreshToken(trx, sessionId);
     return this.issue(userId, sessionId, refreshToken, amr);
@@ -144,6 +192,10 @@ export class Sessions {
       }
       const spent = claim.sessionRevoked || claim.expiresAt <= now || claim.sessionExpiresAt <= now;
       if (spent) return undefined;
+      if (claim.sessionLastSeenAt.getTime() + this.deps.idleTimeoutSeconds * 1000 <= now.getTime()) {
+        await this.revoke(trx, claim.sessionId, "idle_timeout");
+        return undefined;
+      }
       const status = await findAccountStatus(trx, claim.userId);
       if (!status || !mayUseAccount(status)) return undefined;
       const next = await this.mintRefreshToken(trx, claim.sessionId);
@@ -178,6 +230,80 @@ export class Sessions {
     const revoked = await revokeSession(trx, sessionId, reason, this.deps.clock.now());
     if (revoked) afterCommit(trx, () => this.announceRevoked(sessionId));
     return revoked;
+  }
+
+  /**
+   * list pages through the user's live sessions, most recently seen first: not revoked, not past their lifetime,
+   * not idle past the timeout. The page token is the position after the page's last session.
+   */
+  async list(userId: string, limit: number, pageToken: string): Promise<{ sessions: SessionView[]; nextPageToken: string }> {
+    const { db, clock, idleTimeoutSeconds } = this.deps;
+    const now = clock.now();
+    const rows = await findLiveSessions(db, userId, now, new Date(now.getTime() - idleTimeoutSeconds * 1000), limit + 1, pageToken ? readPageToken(pageToken) : undefined);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { sessions: page.map((row) => this.view(row)), nextPageToken: rows.length > limit && last ? writePageToken({ lastSeenAt: last.last_seen_at, id: last.id }) : "" };
+  }
+
+  /**
+   * revokeOwn revokes one of the caller's sessions, everywhere, and ends the trust in its device:
+   * revoking a lost phone's session must not leave the phone able to skip the second factor.
+   * Another user's session, a revoked one or none is NOT_FOUND, and nothing happens.
+   */
+  async revokeOwn(caller: Principal, sessionId: string, origin: RequestOrigin): Promise<void> {
+    const { db, clock, audit } = this.deps;
+    await transaction(db, async (trx) => {
+      const session = await findSessionOf(trx, caller.userId, sessionId, clock.now());
+      if (!session || !(await this.revoke(trx, sessionId, sessionId === caller.sessionId ? "logout" : "revoked_by_user"))) throw errors.sessionNotFound();
+      const distrusted = session.device_id !== null && (await distrustDevice(trx, caller.userId, session.device_id));
+      await audit.record(trx, {
+        actorUserId: caller.userId,
+        action: "session.revoke",
+        resourceType: "session",
+        resourceId: sessionId,
+        newValues: { revoked: true, deviceDistrusted: distrusted },
+        origin,
+      });
+    });
+  }
+
+  /**
+   * trustDevice trusts (or stops trusting) the device one of the caller's sessions signed in from,
+   * for the configured period: the next sign-in from it may skip the second factor. It answers the
+   * session as it then stands.
+   */
+  async trustDevice(caller: Principal, sessionId: string, trusted: boolean, origin: RequestOrigin): Promise<SessionView> {
+    const { db, clock, audit, trustedDeviceSeconds } = this.deps;
+    const now = clock.now();
+    await transaction(db, async (trx) => {
+      const session = await findSessionOf(trx, caller.userId, sessionId, now);
+      if (!session || session.revoked_at !== null) throw errors.sessionNotFound();
+      if (!session.device_id) throw errors.deviceIdMissing();
+      const until = new Date(now.getTime() + trustedDeviceSeconds * 1000);
+      if (trusted) await trustDevice(trx, caller.userId, session.device_id, now, until);
+      else await distrustDevice(trx, caller.userId, session.device_id);
+      await audit.record(trx, {
+        actorUserId: caller.userId,
+        action: trusted ? "device.trust" : "device.distrust",
+        resourceType: "session",
+        resourceId: sessionId,
+        newValues: trusted ? { trustedUntil: until.toISOString() } : { trusted: false },
+        origin,
+        complianceRelevant: true,
+      });
+    });
+    return this.view((await findSessionOf(db, caller.userId, sessionId, now))!);
+  }
+
+  /** view adds to a session row when it ends if left idle: the idle timeout from its last refresh, within its lifetime. */
+  private view(row: SessionRow): SessionView {
+    const idleEnd = row.last_seen_at.getTime() + this.deps.idleTimeoutSeconds * 1000;
+    return { ...row, idleExpiresAt: new Date(Math.min(idleEnd, row.expires_at.getTime())) };
+  }
+
+  /** isTrustedDevice says whether the user trusts the device now (TrustDevice), so its sign-in may skip the second factor. */
+  isTrustedDevice(userId: string, deviceId: string | undefined): Promise<boolean> {
+    return deviceId ? isDeviceTrusted(this.deps.db, userId, deviceId, this.deps.clock.now()) : Promise.resolve(false);
   }
 
   /** assurance says when the session was opened and when it last passed a second factor; undefined for no such session. */

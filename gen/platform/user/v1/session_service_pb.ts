@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file platform/user/v1/session_service.proto.
  */
 export const file_platform_user_v1_session_service: GenFile = /*@__PURE__*/
-  fileDesc("CiZwbGF0Zm9ybS91c2VyL3YxL3Nlc3Npb25fc2VydmljZS5wcm90bxIQcGxhdGZvcm0udXNlci52MSLNAgoHU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEg8KB2Jyb3dzZXIYAiABKAkSCgoCb3MYAyABKAkSMQoLZGV2aWNlX3R5cGUYBCABKA4yHC5wbGF0Zm9ybS51c2VyLnYxLkRldmljZVR5cGUSEgoKaXBfYWRkcmVzcxgFIAEoCRIPCgdjb3VudHJ5GAYgASgJEgwKBGNpdHkYByABKAkSEgoKcmlza19zY29yZRgIIAEoBRIPCgd0cnVzdGVkGAkgASgIEg8KB2N1cnJlbnQYCiABKAgSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkZXZpY2VfbmFtZRgNIAEoCSJOChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhkKBWxpbWl0GAEgASgFQgq6SAcaBRjoBygAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAEIlwKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEisKCHNlc3Npb25zGAEgAygLMhkucGxhdGZvcm0udXNlci52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChRSZXZva2VTZXNzaW9uUmVxdWVzdBIcCgpzZXNzaW9uX2lkGAEgASgJQgi6SAVyA7ABASIXChVSZXZva2VTZXNzaW9uUmVzcG9uc2UiQwoSVHJ1c3REZXZpY2VSZXF1ZXN0EhwKCnNlc3Npb25faWQYASABKAlCCLpIBXIDsAEBEg8KB3RydXN0ZWQYAiABKAgiQQoTVHJ1c3REZXZpY2VSZXNwb25zZRIqCgdzZXNzaW9uGAEgASgLMhkucGxhdGZvcm0udXNlci52MS5TZXNzaW9uKnIKCkRldmljZVR5cGUSGwoXREVWSUNFX1RZUEVfVU5TUEVDSUZJRUQQABIXChNERVZJQ0VfVFlQRV9ERVNLVE9QEAESFgoSREVWSUNFX1RZUEVfTU9CSUxFEAISFgoSREVWSUNFX1RZUEVfVEFCTEVUEAMyxQIKDlNlc3Npb25TZXJ2aWNlEmUKDExpc3RTZXNzaW9ucxIlLnBsYXRmb3JtLnVzZXIudjEuTGlzdFNlc3Npb25zUmVxdWVzdBomLnBsYXRmb3JtLnVzZXIudjEuTGlzdFNlc3Npb25zUmVzcG9uc2UiBsrzGAIQARJoCg1SZXZva2VTZXNzaW9uEiYucGxhdGZvcm0udXNlci52MS5SZXZva2VTZXNzaW9uUmVxdWVzdBonLnBsYXRmb3JtLnVzZXIudjEuUmV2b2tlU2Vzc2lvblJlc3BvbnNlIgbK8xgCEAESYgoLVHJ1c3REZXZpY2USJC5wbGF0Zm9ybS51c2VyLnYxLlRydXN0RGV2aWNlUmVxdWVzdBolLnBsYXRmb3JtLnVzZXIudjEuVHJ1c3REZXZpY2VSZXNwb25zZSIGyvMYAhABYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_platform_user_v1_options]);
+  fileDesc("CiZwbGF0Zm9ybS91c2VyL3YxL3Nlc3Npb25fc2VydmljZS5wcm90bxIQcGxhdGZvcm0udXNlci52MSLIAwoHU2Vzc2lvbhISCgpzZXNzaW9uX2lkGAEgASgJEg8KB2Jyb3dzZXIYAiABKAkSCgoCb3MYAyABKAkSMQoLZGV2aWNlX3R5cGUYBCABKA4yHC5wbGF0Zm9ybS51c2VyLnYxLkRldmljZVR5cGUSEgoKaXBfYWRkcmVzcxgFIAEoCRIPCgdjb3VudHJ5GAYgASgJEgwKBGNpdHkYByABKAkSEgoKcmlza19zY29yZRgIIAEoBRIPCgd0cnVzdGVkGAkgASgIEg8KB2N1cnJlbnQYCiABKAgSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkZXZpY2VfbmFtZRgNIAEoCRIuCgpleHBpcmVzX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9pZGxlX2V4cGlyZXNfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDHJpc2tfZmFjdG9ycxgQIAMoCSJOChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EhkKBWxpbWl0GAEgASgFQgq6SAcaBRjoBygAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAEIlwKFExpc3RTZXNzaW9uc1Jlc3BvbnNlEisKCHNlc3Npb25zGAEgAygLMhkucGxhdGZvcm0udXNlci52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI0ChRSZXZva2VTZXNzaW9uUmVxdWVzdBIcCgpzZXNzaW9uX2lkGAEgASgJQgi6SAVyA7ABASIXChVSZXZva2VTZXNzaW9uUmVzcG9uc2UiQwoSVHJ1c3REZXZpY2VSZXF1ZXN0EhwKCnNlc3Npb25faWQYASABKAlCCLpIBXIDsAEBEg8KB3RydXN0ZWQYAiABKAgiQQoTVHJ1c3REZXZpY2VSZXNwb25zZRIqCgdzZXNzaW9uGAEgASgLMhkucGxhdGZvcm0udXNlci52MS5TZXNzaW9uKnIKCkRldmljZVR5cGUSGwoXREVWSUNFX1RZUEVfVU5TUEVDSUZJRUQQABIXChNERVZJQ0VfVFlQRV9ERVNLVE9QEAESFgoSREVWSUNFX1RZUEVfTU9CSUxFEAISFgoSREVWSUNFX1RZUEVfVEFCTEVUEAMyxQIKDlNlc3Npb25TZXJ2aWNlEmUKDExpc3RTZXNzaW9ucxIlLnBsYXRmb3JtLnVzZXIudjEuTGlzdFNlc3Npb25zUmVxdWVzdBomLnBsYXRmb3JtLnVzZXIudjEuTGlzdFNlc3Npb25zUmVzcG9uc2UiBsrzGAIQARJoCg1SZXZva2VTZXNzaW9uEiYucGxhdGZvcm0udXNlci52MS5SZXZva2VTZXNzaW9uUmVxdWVzdBonLnBsYXRmb3JtLnVzZXIudjEuUmV2b2tlU2Vzc2lvblJlc3BvbnNlIgbK8xgCEAESYgoLVHJ1c3REZXZpY2USJC5wbGF0Zm9ybS51c2VyLnYxLlRydXN0RGV2aWNlUmVxdWVzdBolLnBsYXRmb3JtLnVzZXIudjEuVHJ1c3REZXZpY2VSZXNwb25zZSIGyvMYAhABYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_platform_user_v1_options]);
 
 /**
  * Session is one signed-in session of a user.
@@ -112,6 +112,28 @@ export type Session = Message<"platform.user.v1.Session"> & {
    * @generated from field: string device_name = 13;
    */
   deviceName: string;
+
+  /**
+   * Expires_at is when the session ends however active it is: SESSION_MAX_LIFETIME after sign-in.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 14;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * Idle_expires_at is when the session ends unless refreshed before: SESSION_IDLE_TIMEOUT after its
+   * last refresh, never later than expires_at.
+   *
+   * @generated from field: google.protobuf.Timestamp idle_expires_at = 15;
+   */
+  idleExpiresAt?: Timestamp | undefined;
+
+  /**
+   * Risk_factors name what raised risk_score at sign-in, such as "new_device" or "new_country".
+   *
+   * @generated from field: repeated string risk_factors = 16;
+   */
+  riskFactors: string[];
 };
 
 /**
@@ -313,8 +335,8 @@ export const SessionService: GenService<{
   /**
    * ListSessions lists the caller's active sessions.
    *
-   * Revoked and expired sessions are left out. Sessions come most recently seen first; the one the
-   * request was made with has current = true.
+   * Revoked sessions, and those past their lifetime or idle timeout, are left out. Sessions come
+   * most recently seen first; the one the request was made with has current = true.
    *
    * Required permissions: self.
    *
@@ -345,8 +367,10 @@ export const SessionService: GenService<{
   /**
    * TrustDevice marks the device of one of the caller's sessions as trusted, or no longer trusted.
    *
-   * Later sign-ins from a trusted device, recognised by the device_id of its DeviceContext, are
-   * scored as lower risk. Session ids are checked as in RevokeSession.
+   * For TRUSTED_DEVICE_PERIOD (30 days by default) later sign-ins from a trusted device, recognised
+   * by the device_id of its DeviceContext, skip the second factor, unless the sign-in itself looks
+   * risky. The session must have been opened with a device_id (else FAILED_PRECONDITION). Session
+   * ids are checked as in RevokeSession.
    *
    * Required permissions: self.
    *
