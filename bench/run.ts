@@ -15,7 +15,11 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { AuthService } from "../gen/platform/user/v1/auth_service_pb.js";
+import { MfaType } from "../gen/platform/user/v1/common_pb.js";
+import { MfaService } from "../gen/platform/user/v1/mfa_service_pb.js";
 import { ProfileService } from "../gen/platform/user/v1/profile_service_pb.js";
+import { SessionService } from "../gen/platform/user/v1/session_service_pb.js";
+import { generate } from "otplib";
 import { loadConfig } from "../src/config.js";
 import { PasswordHasher } from "../src/platform/crypto/passwords.js";
 import { drive, type RpcFigures } from "./load.js";
@@ -125,13 +129,13 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
   try {
     const client = clientFor(port);
     const rpcs: Record<string, RpcFigures> = {};
-    const registered: string[] = [];
+    const registered: Array<{ email: string; accessToken: string }> = [];
     let serial = 0;
 
     rpcs.Register = await drive(CONCURRENCY, SECONDS, () => async () => {
       const email = `bench.${serial++}@example.com`;
-      await client.call(AuthService.method.register, { email, password: PASSWORD, fullName: "Bench User" });
-      registered.push(email);
+      const { accessToken } = await client.call(AuthService.method.register, { email, password: PASSWORD, fullName: "Bench User" });
+      registered.push({ email, accessToken });
     });
 
     const loginAs = async (email: string) => {
@@ -141,11 +145,11 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
     };
     rpcs.Login = await drive(CONCURRENCY, SECONDS, (worker) => {
       let next = worker;
-      return () => loginAs(registered[next++ % registered.length]!);
+      return () => loginAs(registered[next++ % registered.length]!.email);
     });
 
     // One signed-in user per caller, as many clients each reading their own profile.
-    const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => loginAs(registered[i % registered.length]!)));
+    const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => loginAs(registered[i % registered.length]!.email)));
     rpcs.GetProfile = await drive(CONCURRENCY, SECONDS, (worker) => {
       const headers = { authorization: `Bearer ${sessions[worker]!.accessToken}` };
       return () => client.call(ProfileService.method.getProfile, {}, headers);
@@ -158,6 +162,25 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
         refreshToken = res.tokens!.refreshToken;
       };
     });
+    // Sign-in with TOTP, Login + CompleteMfaChallenge counted as one. A code works once per user and
+    // time step, so each enrolled user signs in at most twice: with this step's code, then the next's.
+    // The users measured so far are enrolled through their sign-up sessions (young enough for step-up).
+    const enrolled = await Promise.all(registered.slice(CONCURRENCY, CONCURRENCY + MAX_TOTP_USERS).map((user) => enrolTotp(client, user)));
+    const uses = Array.from({ length: enrolled.length * 2 }, (_, i) => ({ user: enrolled[i % enrolled.length]!, stepsAhead: i < enrolled.length ? 0 : 1 }));
+    let nextUse = 0;
+    rpcs.LoginWithTotp = await drive(CONCURRENCY, SECONDS, () => async () => {
+      const use = uses[nextUse++];
+      if (!use) throw new Error("every enrolled user has signed in with TOTP twice: enrol more users");
+      const res = await client.call(AuthService.method.login, { email: use.user.email, password: PASSWORD });
+      if (res.result.case !== "mfaChallenge") throw new Error("expected an MFA challenge");
+      const code = await generate({ secret: use.user.secret, epoch: Math.floor(Date.now() / 1000) + 30 * use.stepsAhead });
+      await client.call(AuthService.method.completeMfaChallenge, { challengeId: res.result.value.challengeId, code, mfaType: MfaType.TOTP });
+    });
+
+    rpcs.ListSessions = await drive(CONCURRENCY, SECONDS, (worker) => {
+      const headers = { authorization: `Bearer ${sessions[worker]!.accessToken}` };
+      return () => client.call(SessionService.method.listSessions, {}, headers);
+    });
     client.close();
     return rpcs;
   } finally {
@@ -167,6 +190,19 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
     const left = await removeKeys(redisKeyPrefix);
     if (left > 0) throw new Error(`${left} Redis keys under ${redisKeyPrefix} could not be removed`);
   }
+}
+
+/** MAX_TOTP_USERS bounds the users enrolled for the TOTP sign-in measurement (two sign-ins each). */
+const MAX_TOTP_USERS = 2_000;
+
+/** enrolTotp sets up and activates TOTP for a registered user through their sign-up session, and returns its secret. */
+async function enrolTotp(client: RawConnectClient, user: { email: string; accessToken: string }) {
+  const { email } = user;
+  const headers = { authorization: `Bearer ${user.accessToken}` };
+  const setup = await client.call(MfaService.method.setupMfa, { mfaType: MfaType.TOTP }, headers);
+  const code = await generate({ secret: setup.secret, epoch: Math.floor(Date.now() / 1000) - 30 });
+  await client.call(MfaService.method.verifyMfa, { mfaType: MfaType.TOTP, code }, headers);
+  return { email, secret: setup.secret };
 }
 
 /** argon2 verifications per second alone, at the service's parameters and concurrency cap. */
@@ -206,6 +242,8 @@ const results = {
   ratios: {
     login_vs_argon2: ratio(rpcs.Login!.rps, limits.argon2_verify_per_s),
     getprofile_vs_echo: ratio(rpcs.GetProfile!.rps, limits.echo_rps),
+    login_totp_vs_login: ratio(rpcs.LoginWithTotp!.rps, rpcs.Login!.rps),
+    listsessions_vs_getprofile: ratio(rpcs.ListSessions!.rps, rpcs.GetProfile!.rps),
   },
 };
 
@@ -216,6 +254,11 @@ console.table({
   "echo rps": { value: limits.echo_rps },
   "echo p99 ms": { value: limits.echo_p99_ms },
 });
-console.table({ "Login / argon2 (target >= 0.85)": { ratio: results.ratios.login_vs_argon2 }, "GetProfile / echo (target >= 0.5)": { ratio: results.ratios.getprofile_vs_echo } });
+console.table({
+  "Login / argon2 (target >= 0.85)": { ratio: results.ratios.login_vs_argon2 },
+  "GetProfile / echo (target >= 0.5)": { ratio: results.ratios.getprofile_vs_echo },
+  "LoginWithTotp / Login (target >= 0.9)": { ratio: results.ratios.login_totp_vs_login },
+  "ListSessions / GetProfile (target >= 0.5)": { ratio: results.ratios.listsessions_vs_getprofile },
+});
 await fs.writeFile(path.join(root, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log("written to bench/results.json");

@@ -10,6 +10,7 @@ import { ManualClock, midStep } from "../support/clock.js";
 import { authClient, profileClient, registerUser, type RegisteredUser } from "../support/factories.js";
 import { enrolTotp } from "../support/mfa.js";
 import { referenceDataFile } from "../support/reference-data.js";
+import { refusedWithin } from "../support/refusal.js";
 import { servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
@@ -103,15 +104,7 @@ describeWithServices("SessionService", () => {
 
       await sessionsOf(t, user.accessToken).revokeSession({ sessionId: laptop.sessionId });
 
-      const deadline = Date.now() + 1_000;
-      let refused = false;
-      while (!refused && Date.now() < deadline) {
-        refused = await profileClient(replica, laptop.accessToken)
-          .getProfile({})
-          .then(() => false)
-          .catch((error: unknown) => (error as { code?: Code }).code === Code.Unauthenticated);
-      }
-      expect(refused).toBe(true);
+      expect(await refusedWithin(replica, laptop.accessToken)).toBe(true);
       await expect(authClient(t).refreshToken({ refreshToken: laptop.refreshToken })).rejects.toMatchObject({ code: Code.Unauthenticated });
       expect((await sessionsOf(t, user.accessToken).listSessions({})).sessions.map((s) => s.sessionId)).toEqual([user.sessionId]);
       const audit = await t.db.selectFrom("audit_trail").select("actor_user_id").where("action", "=", "session.revoke").where("resource_id", "=", laptop.sessionId).execute();
