@@ -227,7 +227,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     closers.add(async () => geoip.close());
     const sessions =
       given.sessions ??
-      new Sessions({ db, clock, accessTokens, audit, bus, log, geoip, refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds, ...config.sessions });
+      new Sessions({ db, clock, accessTokens, audit, bus, log, geoip, cache, refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds, ...config.sessions });
     const guard = given.guard ?? new SessionGuard(db, accessTokens, bus, clock);
     await guard.start();
     const profiles = given.profiles ?? new ProfileService(db, cache, audit, clock, config.profileCacheTtlSeconds);

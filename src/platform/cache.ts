@@ -12,7 +12,18 @@ export interface Cache {
   put(key: string, value: string, version: number, ttlSeconds: number): Promise<void>;
   /** delete drops the entry; it throws when it cannot, since the entry would be served stale. */
   delete(key: string): Promise<void>;
+  /**
+   * getCurrent reads, in one round trip, the generation of a family of entries (0 until bumped) and
+   * the entry under key if it was put with that generation as its version. An entry put by a reader
+   * that saw an older generation is never served, however the put and a bump interleave.
+   */
+  getCurrent(generationKey: string, key: string): Promise<{ generation: number; value: string | undefined }>;
+  /** bump starts a new generation: every entry put under an older one stops being served. It throws when it cannot. */
+  bump(generationKey: string): Promise<void>;
 }
+
+/** GENERATION_TTL_SECONDS keeps a generation longer than any entry lives, so a forgotten generation can only make entries miss. */
+const GENERATION_TTL_SECONDS = 24 * 3600;
 
 /** MemoryCache keeps entries in a Map, bounded by `maxEntries` (oldest evicted first). */
 export class MemoryCache implements Cache {
@@ -46,6 +57,22 @@ export class MemoryCache implements Cache {
 
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
+  }
+
+  private readonly generations = new Map<string, number>();
+
+  async getCurrent(generationKey: string, key: string): Promise<{ generation: number; value: string | undefined }> {
+    const generation = this.generations.get(generationKey) ?? 0;
+    const entry = this.entries.get(key);
+    const current = entry !== undefined && entry.version === generation && entry.expiresAt > this.now();
+    return { generation, value: current ? entry.value : undefined };
+  }
+
+  async bump(generationKey: string): Promise<void> {
+    const next = (this.generations.get(generationKey) ?? 0) + 1;
+    this.generations.delete(generationKey); // re-inserted last: the oldest generations are evicted first
+    if (this.generations.size >= this.maxEntries) this.generations.delete(this.generations.keys().next().value!);
+    this.generations.set(generationKey, next);
   }
 }
 
@@ -91,5 +118,25 @@ export class RedisCache implements Cache {
 
   async delete(key: string): Promise<void> {
     await this.redis.del(key);
+  }
+
+  async getCurrent(generationKey: string, key: string): Promise<{ generation: number; value: string | undefined }> {
+    try {
+      const [generationText, stored] = await this.redis.mget(generationKey, key);
+      const generation = Number(generationText ?? 0);
+      const newline = stored?.indexOf("\n") ?? -1;
+      const current = stored != null && newline > 0 && Number(stored.slice(0, newline)) === generation;
+      return { generation, value: current ? stored.slice(newline + 1) : undefined };
+    } catch (error) {
+      this.log.warn({ err: error }, "cache read failed; reading through");
+      // A generation no put can match: the reader goes to the database and its put is skipped.
+      return { generation: -1, value: undefined };
+    }
+  }
+
+  async bump(generationKey: string): Promise<void> {
+    const results = await this.redis.multi().incr(generationKey).expire(generationKey, GENERATION_TTL_SECONDS).exec();
+    const failed = results?.find(([error]) => error);
+    if (!results || failed) throw failed?.[0] ?? new Error("the generation bump was discarded");
   }
 }

@@ -162,6 +162,15 @@ describeWithServices("TOTP", () => {
       ).rejects.toMatchObject({ code: Code.Unauthenticated });
     });
 
+    it("refuses an answer after the challenge's five minutes", async () => {
+      const user = await registerUser(t);
+      const { secret } = await enrol(user);
+      const challenge = await challengeFor(t, user);
+      clock.advance(5 * 60_000 + 1_000);
+      const late = await failure(authClient(t).completeMfaChallenge({ challengeId: challenge.challengeId, code: await codeAt(secret), mfaType: MfaType.TOTP }));
+      expect([late.code, late.metadata.get("x-error-reason")]).toEqual([Code.Unauthenticated, "mfa_challenge_invalid"]);
+    });
+
     it("refuses a type the challenge did not offer with INVALID_ARGUMENT", async () => {
       const user = await registerUser(t);
       await enrol(user);

@@ -39,6 +39,27 @@ describe.each(caches)("%s", (_, makeCache) => {
     expect(await cache.get("multi")).toBe("a\nb\nc");
   });
 
+  it("serves an entry only under the generation it was put with", async () => {
+    const cache = makeCache();
+    const first = await cache.getCurrent("gen:a", "list:a");
+    expect(first).toEqual({ generation: 0, value: undefined });
+    await cache.put("list:a", "rows", first.generation, 60);
+    expect(await cache.getCurrent("gen:a", "list:a")).toEqual({ generation: 0, value: "rows" });
+    await cache.bump("gen:a");
+    expect(await cache.getCurrent("gen:a", "list:a")).toEqual({ generation: 1, value: undefined });
+  });
+
+  it("never serves what a reader from before a bump puts after it", async () => {
+    const cache = makeCache();
+    const { generation: seen } = await cache.getCurrent("gen:b", "list:b"); // read rows from the database...
+    await cache.bump("gen:b"); // ...while a change commits...
+    await cache.put("list:b", "stale rows", seen, 60); // ...then cache what was read
+    expect((await cache.getCurrent("gen:b", "list:b")).value).toBeUndefined();
+    const { generation } = await cache.getCurrent("gen:b", "list:b");
+    await cache.put("list:b", "fresh rows", generation, 60);
+    expect((await cache.getCurrent("gen:b", "list:b")).value).toBe("fresh rows");
+  });
+
   it("forgets deleted entries", async () => {
     const cache = makeCache();
     await cache.put("gone", "x", 1, 60);

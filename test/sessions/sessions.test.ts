@@ -77,6 +77,23 @@ describeWithServices("SessionService", () => {
       });
     });
 
+    it("shows every change at once, on every replica, though first pages are cached", async () => {
+      const user = await registerUser(t);
+      const ids = async (app: TestApp) => (await sessionsOf(app, user.accessToken).listSessions({})).sessions.map((s) => s.sessionId);
+      expect(await ids(t)).toEqual([user.sessionId]);
+      expect(await ids(replica)).toEqual([user.sessionId]);
+      clock.advance(1_000);
+      const phone = await signIn(t, user, { deviceId: "phone-7" });
+      expect(await ids(replica)).toEqual([phone.sessionId, user.sessionId]);
+      await sessionsOf(replica, user.accessToken).trustDevice({ sessionId: phone.sessionId, trusted: true });
+      expect((await sessionsOf(t, user.accessToken).listSessions({})).sessions[0]?.trusted).toBe(true);
+      clock.advance(1_000);
+      await authClient(t).refreshToken({ refreshToken: user.refreshToken });
+      expect(await ids(replica)).toEqual([user.sessionId, phone.sessionId]); // most recently seen first
+      await sessionsOf(t, user.accessToken).revokeSession({ sessionId: phone.sessionId });
+      expect(await ids(replica)).toEqual([user.sessionId]);
+    });
+
     it("pages with next_page_token, and refuses a token it did not issue", async () => {
       const user = await registerUser(t);
       for (let i = 0; i < 4; i++) {

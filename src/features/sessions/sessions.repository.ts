@@ -112,15 +112,16 @@ export async function claimRefreshToken(trx: Tx, tokenHash: Buffer, now: Date): 
   };
 }
 
-/** revokeSession marks a session revoked; false when it already was (or does not exist). */
-export async function revokeSession(trx: Tx, sessionId: string, reason: string, now: Date): Promise<boolean> {
-  const result = await trx
+/** revokeSession marks a session revoked and returns its user; undefined when it already was (or does not exist). */
+export async function revokeSession(trx: Tx, sessionId: string, reason: string, now: Date): Promise<string | undefined> {
+  const row = await trx
     .updateTable("sessions")
     .set({ revoked_at: now, revoke_reason: reason })
     .where("id", "=", sessionId)
     .where("revoked_at", "is", null)
+    .returning("user_id")
     .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return row?.user_id;
 }
 
 /** touchSession records that the session was used at now. */

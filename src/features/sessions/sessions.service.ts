@@ -3,6 +3,7 @@ import { afterCommit, transaction } from "../../db/transaction.js";
 import type { Clock } from "../../platform/clock.js";
 import type { AccessTokens } from "../../platform/crypto/access-tokens.js";
 import { randomToken, sha256 } from "../../platform/crypto/random.js";
+import type { Cache } from "../../platform/cache.js";
 import type { GeoIp } from "../../platform/geoip.js";
 import type { Logger } from "../../platform/logger.js";
 import { describeClient } from "../../platform/user-agent.js";
@@ -71,6 +72,8 @@ export interface SessionsDependencies {
   bus: RevocationBus;
   log: Logger;
   geoip: GeoIp;
+  /** Holds the first pages of session lists. */
+  cache: Cache;
   refreshTokenTtlSeconds: number;
   /** A session not refreshed for this long ends. */
   idleTimeoutSeconds: number;
@@ -84,6 +87,25 @@ const orNull = (value: string | undefined) => (value ? value : null);
 
 /** SessionView is a live session as ListSessions shows it. */
 export type SessionView = SessionRow & { idleExpiresAt: Date };
+
+/** LIST_CACHE_TTL_SECONDS bounds how long a cached first page lives, changes or not. */
+const LIST_CACHE_TTL_SECONDS = 30;
+
+const listKey = (userId: string, limit: number) => `sessions:v1:${userId}:${limit}`;
+const listGenerationKey = (userId: string) => `sessions-generation:v1:${userId}`;
+
+/** readCachedRows revives the session rows of a cached page, dates included. */
+function readCachedRows(json: string): SessionRow[] {
+  const at = (value: string | null) => (value === null ? null : new Date(value));
+  return (JSON.parse(json) as Array<Record<string, unknown>>).map((row) => ({
+    ...(row as unknown as SessionRow),
+    created_at: new Date(row.created_at as string),
+    last_seen_at: new Date(row.last_seen_at as string),
+    expires_at: new Date(row.expires_at as string),
+    revoked_at: at(row.revoked_at as string | null),
+    second_factor_at: at(row.second_factor_at as string | null),
+  }));
+}
 
 /** writePageToken is the opaque page token for the position after a session. */
 function writePageToken(position: SessionPosition): string {
@@ -143,6 +165,7 @@ export class Sessions {
       riskFactors: risk?.factors ?? [],
     });
     const refreshToken = await this.mintRefreshToken(trx, sessionId);
+    this.listChanged(trx, userId);
     return this.issue(userId, sessionId, refreshToken, amr);
   }
 
@@ -200,6 +223,7 @@ export class Sessions {
       if (!status || !mayUseAccount(status)) return undefined;
       const next = await this.mintRefreshToken(trx, claim.sessionId);
       await touchSession(trx, claim.sessionId, now);
+      this.listChanged(trx, claim.userId);
       return { userId: claim.userId, sessionId: claim.sessionId, refreshToken: next, amr: claim.amr };
     });
     if (!rotated) throw errors.invalidRefreshToken();
@@ -227,9 +251,11 @@ export class Sessions {
    * refuse its access tokens. False when it already was revoked (or does not exist).
    */
   async revoke(trx: Tx, sessionId: string, reason: string): Promise<boolean> {
-    const revoked = await revokeSession(trx, sessionId, reason, this.deps.clock.now());
-    if (revoked) afterCommit(trx, () => this.announceRevoked(sessionId));
-    return revoked;
+    const userId = await revokeSession(trx, sessionId, reason, this.deps.clock.now());
+    if (!userId) return false;
+    afterCommit(trx, () => this.announceRevoked(sessionId));
+    this.listChanged(trx, userId);
+    return true;
   }
 
   /**
@@ -237,9 +263,20 @@ export class Sessions {
    * not idle past the timeout. The page token is the position after the page's last session.
    */
   async list(userId: string, limit: number, pageToken: string): Promise<{ sessions: SessionView[]; nextPageToken: string }> {
-    const { db, clock, idleTimeoutSeconds } = this.deps;
+    const { db, clock, cache, idleTimeoutSeconds } = this.deps;
     const now = clock.now();
-    const rows = await findLiveSessions(db, userId, now, new Date(now.getTime() - idleTimeoutSeconds * 1000), limit + 1, pageToken ? readPageToken(pageToken) : undefined);
+    const idleSince = new Date(now.getTime() - idleTimeoutSeconds * 1000);
+    const live = (row: SessionRow) => row.expires_at > now && row.last_seen_at > idleSince;
+    // First pages are what clients ask for again and again: they are cached until the user's
+    // sessions change (listChanged), and served only while every cached session is still live.
+    const firstPage = pageToken === "";
+    const { generation, value } = firstPage ? await cache.getCurrent(listGenerationKey(userId), listKey(userId, limit)) : { generation: 0, value: undefined };
+    const cached = value === undefined ? undefined : readCachedRows(value);
+    const rows =
+      cached && cached.every(live)
+        ? cached
+        : await findLiveSessions(db, userId, now, idleSince, limit + 1, firstPage ? undefined : readPageToken(pageToken));
+    if (firstPage && rows !== cached) await cache.put(listKey(userId, limit), JSON.stringify(rows), generation, LIST_CACHE_TTL_SECONDS);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return { sessions: page.map((row) => this.view(row)), nextPageToken: rows.length > limit && last ? writePageToken({ lastSeenAt: last.last_seen_at, id: last.id }) : "" };
@@ -282,6 +319,7 @@ export class Sessions {
       const until = new Date(now.getTime() + trustedDeviceSeconds * 1000);
       if (trusted) await trustDevice(trx, caller.userId, session.device_id, now, until);
       else await distrustDevice(trx, caller.userId, session.device_id);
+      this.listChanged(trx, caller.userId);
       await audit.record(trx, {
         actorUserId: caller.userId,
         action: trusted ? "device.trust" : "device.distrust",
@@ -293,6 +331,17 @@ export class Sessions {
       });
     });
     return this.view((await findSessionOf(db, caller.userId, sessionId, now))!);
+  }
+
+  /**
+   * listChanged makes the user's cached session lists stale once trx commits. A cache that cannot
+   * be told is logged, not thrown: the change itself is committed, the lists live 30 seconds, and
+   * a cache that misses this is one that reads fail on too.
+   */
+  private listChanged(trx: Tx, userId: string): void {
+    afterCommit(trx, () =>
+      this.deps.cache.bump(listGenerationKey(userId)).catch((error: unknown) => this.deps.log.warn({ err: error, userId }, "could not mark cached session lists stale")),
+    );
   }
 
   /** view adds to a session row when it ends if left idle: the idle timeout from its last refresh, within its lifetime. */
