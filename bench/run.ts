@@ -144,8 +144,13 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
       return res.result.value;
     };
     rpcs.Login = await drive(CONCURRENCY, SECONDS, (worker) => {
+      // Each caller takes every CONCURRENCY-th user, so sign-ins spread evenly over the users.
       let next = worker;
-      return () => loginAs(registered[next++ % registered.length]!.email);
+      return () => {
+        const email = registered[next % registered.length]!.email;
+        next += CONCURRENCY;
+        return loginAs(email);
+      };
     });
 
     // One signed-in user per caller, as many clients each reading their own profile.
@@ -165,7 +170,10 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
     // Sign-in with TOTP, Login + CompleteMfaChallenge counted as one. A code works once per user and
     // time step, so each enrolled user signs in at most twice: with this step's code, then the next's.
     // The users measured so far are enrolled through their sign-up sessions (young enough for step-up).
-    const enrolled = await Promise.all(registered.slice(CONCURRENCY, CONCURRENCY + MAX_TOTP_USERS).map((user) => enrolTotp(client, user)));
+    // CONCURRENCY enrolments at a time: a code computed before a long queue could age out of its step.
+    const enrolled: Array<{ email: string; secret: string }> = [];
+    const toEnrol = registered.slice(CONCURRENCY, CONCURRENCY + MAX_TOTP_USERS);
+    for (let i = 0; i < toEnrol.length; i += CONCURRENCY) enrolled.push(...(await Promise.all(toEnrol.slice(i, i + CONCURRENCY).map((user) => enrolTotp(client, user)))));
     const uses = Array.from({ length: enrolled.length * 2 }, (_, i) => ({ user: enrolled[i % enrolled.length]!, stepsAhead: i < enrolled.length ? 0 : 1 }));
     let nextUse = 0;
     rpcs.LoginWithTotp = await drive(CONCURRENCY, SECONDS, () => async () => {
@@ -177,6 +185,7 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
       await client.call(AuthService.method.completeMfaChallenge, { challengeId: res.result.value.challengeId, code, mfaType: MfaType.TOTP });
     });
 
+    // The listed users hold the sessions a user typically has: sign-up, a sign-in or two.
     rpcs.ListSessions = await drive(CONCURRENCY, SECONDS, (worker) => {
       const headers = { authorization: `Bearer ${sessions[worker]!.accessToken}` };
       return () => client.call(SessionService.method.listSessions, {}, headers);
@@ -201,7 +210,8 @@ async function enrolTotp(client: RawConnectClient, user: { email: string; access
   const headers = { authorization: `Bearer ${user.accessToken}` };
   const setup = await client.call(MfaService.method.setupMfa, { mfaType: MfaType.TOTP }, headers);
   const code = await generate({ secret: setup.secret, epoch: Math.floor(Date.now() / 1000) - 30 });
-  await client.call(MfaService.method.verifyMfa, { mfaType: MfaType.TOTP, code }, headers);
+  const { verified } = await client.call(MfaService.method.verifyMfa, { mfaType: MfaType.TOTP, code }, headers);
+  if (!verified) throw new Error(`the TOTP enrolment of ${email} was refused`);
   return { email, secret: setup.secret };
 }
 

@@ -78,11 +78,10 @@ export class MfaSignIn implements SecondFactor {
     const { db, clock, sessions, stepUpRisk } = this.deps;
     const risky = (grant.risk?.score ?? 0) >= stepUpRisk;
     if (!risky && (await sessions.isTrustedDevice(grant.userId, grant.device.deviceId))) return undefined;
-    const [methods, backupCodes] = await Promise.all([findMethods(db, grant.userId), countUnusedBackupCodes(db, grant.userId)]);
-    const active = methods.filter((method) => method.status === "active");
+    const active = (await findMethods(db, grant.userId)).filter((method) => method.status === "active");
     const offered: SecondFactorMethod[] = active.map((method) => method.kind);
     if (offered.length === 0) return undefined;
-    if (backupCodes > 0) offered.push("backup_code");
+    if ((await countUnusedBackupCodes(db, grant.userId)) > 0) offered.push("backup_code");
     const now = clock.now();
     const { device } = grant;
     const challengeId = await insertChallenge(db, {

@@ -31,6 +31,7 @@ const POINTS = {
 } as const;
 
 const MAX_FAILURE_POINTS = 25;
+const NO_HISTORY: SignInHistory = { countries: [], lastPlace: undefined };
 const AIRLINER_KMH = 1_000;
 const NEARBY_KM = 500; // closer than this is never "impossible": GeoIP places are city-accurate at best
 const DAY_MS = 24 * 3600 * 1000;
@@ -74,7 +75,8 @@ export class SignInRisk {
     const place = geoip.locate(grant.origin.ipAddress);
     const { deviceId } = grant.device;
     const [history, knownDevice, profile] = await Promise.all([
-      findSignInHistory(db, grant.userId),
+      // Without a place for this sign-in, where earlier ones came from cannot count.
+      place ? findSignInHistory(db, grant.userId) : Promise.resolve(NO_HISTORY),
       deviceId ? hasSessionFromDevice(db, grant.userId, deviceId) : Promise.resolve(false),
       profiles.get(grant.userId),
     ]);
