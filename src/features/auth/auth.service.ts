@@ -221,7 +221,8 @@ export class AuthService {
 
   /** completeMfaChallenge opens the session a second-factor challenge held back, once the policy accepts the answer. */
   async completeMfaChallenge(answer: SecondFactorAnswer): Promise<IssuedTokens> {
-    return this.deps.sessions.signIn(await this.deps.secondFactor.complete(answer));
+    const { secondFactor, sessions } = this.deps;
+    return secondFactor.complete(answer, (trx, grant) => sessions.signInWithin(trx, grant));
   }
 
   /** refresh spends a refresh token for a new set (see Sessions.refresh). */

@@ -1,3 +1,4 @@
+import type { Tx } from "../../db/database.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { IssuedTokens, SessionGrant } from "../sessions/index.js";
 import { invalidMfaChallenge } from "./auth.errors.js";
@@ -27,8 +28,11 @@ export interface SecondFactorAnswer {
 export interface SecondFactor {
   /** challenge returns the challenge the sign-in must answer, or undefined to open the session now. */
   challenge(grant: SessionGrant): Promise<SecondFactorChallenge | undefined>;
-  /** complete judges an answer: the grant to open the session with (both factors in its amr), or a DomainError. */
-  complete(answer: SecondFactorAnswer): Promise<SessionGrant>;
+  /**
+   * complete judges an answer and, when it is right, opens the session with open inside the same
+   * transaction that spends the challenge (both factors in the grant's amr); a wrong one is a DomainError.
+   */
+  complete(answer: SecondFactorAnswer, open: (trx: Tx, grant: SessionGrant) => Promise<IssuedTokens>): Promise<IssuedTokens>;
 }
 
 /** noSecondFactor is the policy that never asks for a second factor, so no challenge exists to answer. */

@@ -29,18 +29,33 @@ export class CodeGuard {
    * when the code was right (or check threw) or counts the failure when it was not.
    */
   async judge(userId: string, method: CodeMethod, check: () => Promise<boolean>): Promise<boolean> {
-    await this.attempts.consume(userId);
+    await this.take(userId);
     let right: boolean;
     try {
       right = await check();
     } catch (error) {
       // No code was judged (no such method, a fault): the attempt was not a guess.
-      await this.attempts.refund(userId);
+      await this.giveBack(userId);
       throw error;
     }
-    if (right) await this.attempts.refund(userId);
-    else this.failures.inc({ method });
+    if (right) await this.giveBack(userId);
+    else this.failed(method);
     return right;
+  }
+
+  /** take takes one attempt from the user's budget before a code is checked; LimitExceeded when it is spent. */
+  take(userId: string): Promise<number> {
+    return this.attempts.consume(userId);
+  }
+
+  /** giveBack returns the attempt of a code that was right, or was never judged. */
+  giveBack(userId: string): Promise<void> {
+    return this.attempts.refund(userId);
+  }
+
+  /** failed counts a wrong code in mfa_failures_total. */
+  failed(method: CodeMethod): void {
+    this.failures.inc({ method });
   }
 }
 

@@ -4,23 +4,22 @@ import { transaction } from "../../db/transaction.js";
 import type { Clock } from "../../platform/clock.js";
 import type { FieldCipher } from "../../platform/crypto/field-cipher.js";
 import type { Logger } from "../../platform/logger.js";
+import type { DomainError } from "../../shared/domain-error.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { AuditLog } from "../audit/index.js";
 import { invalidMfaChallenge, invalidMfaCode, type SecondFactor, type SecondFactorAnswer, type SecondFactorChallenge, type SecondFactorMethod } from "../auth/index.js";
-import type { SessionGrant, Sessions } from "../sessions/index.js";
+import type { IssuedTokens, SessionGrant, Sessions } from "../sessions/index.js";
 import { backupCodeHash } from "./backup-codes.js";
 import { checkTotp, type CodeGuard } from "./mfa-codes.js";
 import type { SmsCodes } from "./sms-codes.js";
 import * as errors from "./mfa.errors.js";
 import {
-  completeChallenge,
-  countChallengeFailure,
+  claimChallenge,
   countUnusedBackupCodes,
-  findChallenge,
   findMethods,
   insertChallenge,
-  lockChallenge,
   lockMethodOfKind,
+  reopenChallenge,
   spendBackupCode,
   sealedContext,
   type MfaChallengeRow,
@@ -44,6 +43,22 @@ function clientBinding(origin: RequestOrigin): Buffer {
   return createHash("sha256")
     .update(JSON.stringify([origin.ipAddress ?? "", origin.userAgent ?? ""]))
     .digest();
+}
+
+/** grantOf is the session a completed challenge opens: its first factor and this one, for the client that started it. */
+function grantOf(challenge: MfaChallengeRow, answer: SecondFactorAnswer): SessionGrant {
+  return {
+    userId: challenge.user_id,
+    amr: [...challenge.first_factor, AMR[answer.method]],
+    device: {
+      deviceId: challenge.device_id ?? undefined,
+      deviceName: challenge.device_name ?? undefined,
+      userAgent: challenge.user_agent ?? undefined,
+      appVersion: challenge.app_version ?? undefined,
+    },
+    origin: answer.origin,
+    risk: { score: challenge.risk_score, factors: challenge.risk_factors },
+  };
 }
 
 /** MfaSignInDependencies are what the second step of sign-in needs. */
@@ -120,62 +135,41 @@ export class MfaSignIn implements SecondFactor {
   }
 
   /**
-   * complete judges a code against the challenge. A right one completes the challenge and returns
-   * the grant with both factors; a wrong one is counted (on the challenge, the user's budget and
-   * mfa_failures_total) and audited.
+   * complete judges a code against the challenge in one transaction: the challenge is claimed, an
+   * attempt taken from the user's code budget, and a right code opens the session in the same
+   * transaction, with both factors in its amr. A wrong one reopens the challenge with one failure
+   * more (five end it), counts in mfa_failures_total and is audited.
    */
-  async complete(answer: SecondFactorAnswer): Promise<SessionGrant> {
+  async complete(answer: SecondFactorAnswer, open: (trx: Tx, grant: SessionGrant) => Promise<IssuedTokens>): Promise<IssuedTokens> {
     const { db, clock, audit, codes } = this.deps;
     const now = clock.now();
-    const seen = await findChallenge(db, answer.challengeId);
-    if (!this.answerable(seen, answer.origin, now)) throw invalidMfaChallenge();
-    if (!seen.methods.includes(answer.method)) throw errors.mfaTypeNotOffered();
-    let exhausted = false;
-    const right = await codes.judge(seen.user_id, answer.method, () =>
-      transaction(db, async (trx) => {
-        const challenge = await lockChallenge(trx, answer.challengeId);
-        if (!this.answerable(challenge, answer.origin, now)) throw invalidMfaChallenge();
-        if (await this.codeIsRight(trx, challenge.user_id, answer, now)) {
-          await completeChallenge(trx, challenge.id, now);
-          return true;
-        }
-        exhausted = (await countChallengeFailure(trx, challenge.id)) >= CHALLENGE_ATTEMPTS;
-        await audit.record(trx, {
-          actorUserId: challenge.user_id,
-          action: "auth.mfa_failed",
-          resourceType: "user",
-          resourceId: challenge.user_id,
-          newValues: { method: answer.method, challengeId: challenge.id, challengeEnded: exhausted },
-          origin: answer.origin,
-          complianceRelevant: true,
-        });
-        return false;
-      }),
-    );
-    if (!right) throw exhausted ? errors.challengeAttemptsExhausted() : invalidMfaCode();
-    return {
-      userId: seen.user_id,
-      amr: [...seen.first_factor, AMR[answer.method]],
-      device: {
-        deviceId: seen.device_id ?? undefined,
-        deviceName: seen.device_name ?? undefined,
-        userAgent: seen.user_agent ?? undefined,
-        appVersion: seen.app_version ?? undefined,
-      },
-      origin: answer.origin,
-      risk: { score: seen.risk_score, factors: seen.risk_factors },
-    };
-  }
-
-  /** answerable says whether a challenge may still be answered, from this client. */
-  private answerable(challenge: MfaChallengeRow | undefined, origin: RequestOrigin, now: Date): challenge is MfaChallengeRow {
-    return (
-      challenge !== undefined &&
-      challenge.completed_at === null &&
-      challenge.expires_at > now &&
-      challenge.failed_attempts < CHALLENGE_ATTEMPTS &&
-      timingSafeEqual(challenge.client_binding, clientBinding(origin))
-    );
+    let refusal: DomainError | undefined;
+    let userId = "";
+    const tokens = await transaction(db, async (trx) => {
+      const challenge = await claimChallenge(trx, answer.challengeId, now, CHALLENGE_ATTEMPTS);
+      // Throwing rolls the claim back: the challenge stays as it was.
+      if (!challenge || !timingSafeEqual(challenge.client_binding, clientBinding(answer.origin))) throw invalidMfaChallenge();
+      if (!challenge.methods.includes(answer.method)) throw errors.mfaTypeNotOffered();
+      userId = challenge.user_id;
+      await codes.take(userId);
+      if (await this.codeIsRight(trx, userId, answer, now)) return open(trx, grantOf(challenge, answer));
+      const failures = await reopenChallenge(trx, challenge.id);
+      codes.failed(answer.method);
+      await audit.record(trx, {
+        actorUserId: userId,
+        action: "auth.mfa_failed",
+        resourceType: "user",
+        resourceId: userId,
+        newValues: { method: answer.method, challengeId: challenge.id, challengeEnded: failures >= CHALLENGE_ATTEMPTS },
+        origin: answer.origin,
+        complianceRelevant: true,
+      });
+      refusal = failures >= CHALLENGE_ATTEMPTS ? errors.challengeAttemptsExhausted() : invalidMfaCode();
+      return undefined;
+    });
+    if (refusal || !tokens) throw refusal ?? invalidMfaCode();
+    await codes.giveBack(userId);
+    return tokens;
   }
 
   /** codeIsRight checks the code with the method it claims to be from, spending it when right. */

@@ -119,30 +119,32 @@ export async function insertChallenge(db: DbOrTx, challenge: Insertable<MfaChall
   return id;
 }
 
-/** findChallenge reads a challenge without locking it. */
-export function findChallenge(db: DbOrTx, challengeId: string): Promise<MfaChallengeRow | undefined> {
-  return db.selectFrom("mfa_challenges").selectAll().where("id", "=", challengeId).executeTakeFirst();
+/**
+ * claimChallenge marks an answerable challenge answered and returns it: not yet answered, not
+ * expired, with fewer than maxFailures wrong codes. The row stays locked until trx ends, so answers
+ * to one challenge are judged one at a time; undefined when it cannot be answered.
+ */
+export function claimChallenge(trx: Tx, challengeId: string, now: Date, maxFailures: number): Promise<MfaChallengeRow | undefined> {
+  return trx
+    .updateTable("mfa_challenges")
+    .set({ completed_at: now })
+    .where("id", "=", challengeId)
+    .where("completed_at", "is", null)
+    .where("expires_at", ">", now)
+    .where("failed_attempts", "<", maxFailures)
+    .returningAll()
+    .executeTakeFirst();
 }
 
-/** lockChallenge reads a challenge and locks it until trx ends, so its answers are judged one at a time. */
-export function lockChallenge(trx: Tx, challengeId: string): Promise<MfaChallengeRow | undefined> {
-  return trx.selectFrom("mfa_challenges").selectAll().where("id", "=", challengeId).forUpdate().executeTakeFirst();
-}
-
-/** countChallengeFailure adds a wrong answer to the challenge and returns how many it has had. */
-export async function countChallengeFailure(trx: Tx, challengeId: string): Promise<number> {
+/** reopenChallenge undoes a claim that a wrong code answered, counting the failure, and returns how many the challenge has had. */
+export async function reopenChallenge(trx: Tx, challengeId: string): Promise<number> {
   const { failed_attempts } = await trx
     .updateTable("mfa_challenges")
-    .set((eb) => ({ failed_attempts: eb("failed_attempts", "+", 1) }))
+    .set((eb) => ({ completed_at: null, failed_attempts: eb("failed_attempts", "+", 1) }))
     .where("id", "=", challengeId)
     .returning("failed_attempts")
     .executeTakeFirstOrThrow();
   return failed_attempts;
-}
-
-/** completeChallenge marks the challenge answered; it cannot be answered again. */
-export async function completeChallenge(trx: Tx, challengeId: string, now: Date): Promise<void> {
-  await trx.updateTable("mfa_challenges").set({ completed_at: now }).where("id", "=", challengeId).execute();
 }
 
 /** SealedColumn is a column of mfa_methods that holds sealed values. */

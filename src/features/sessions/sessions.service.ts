@@ -171,19 +171,21 @@ export class Sessions {
 
   /** signIn opens a session for a proven sign-in in a transaction of its own, recorded in the audit trail. */
   signIn(grant: SessionGrant): Promise<IssuedTokens> {
-    const { db, audit } = this.deps;
-    return transaction(db, async (trx) => {
-      const tokens = await this.open(trx, grant);
-      await audit.record(trx, {
-        actorUserId: grant.userId,
-        action: "auth.login",
-        resourceType: "session",
-        resourceId: tokens.sessionId,
-        newValues: { userId: grant.userId, amr: grant.amr },
-        origin: grant.origin,
-      });
-      return tokens;
+    return transaction(this.deps.db, (trx) => this.signInWithin(trx, grant));
+  }
+
+  /** signInWithin opens a session for a proven sign-in inside trx, recorded in the audit trail (the second factor's completion shares its transaction). */
+  async signInWithin(trx: Tx, grant: SessionGrant): Promise<IssuedTokens> {
+    const tokens = await this.open(trx, grant);
+    await this.deps.audit.record(trx, {
+      actorUserId: grant.userId,
+      action: "auth.login",
+      resourceType: "session",
+      resourceId: tokens.sessionId,
+      newValues: { userId: grant.userId, amr: grant.amr },
+      origin: grant.origin,
     });
+    return tokens;
   }
 
   /**
