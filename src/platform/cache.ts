@@ -23,7 +23,7 @@ export interface Cache {
 }
 
 /** GENERATION_TTL_SECONDS keeps a generation longer than any entry lives, so a forgotten generation can only make entries miss. */
-const GENERATION_TTL_SECONDS = 24 * 3600;
+const GENERATION_TTL_SECONDS = 3600;
 
 /** MemoryCache keeps entries in a Map, bounded by `maxEntries` (oldest evicted first). */
 export class MemoryCache implements Cache {
