@@ -149,7 +149,7 @@ export class AuthService {
       signIns.failed(attempt, "account_not_active");
       throw errors.accountNotActive();
     }
-    return this.firstFactorProven({ userId: account.userId, amr: ["pwd"], device, origin }, recentFailures);
+    return this.firstFactorProven({ userId: account.userId, amr: ["pwd"], device, origin }, recentFailures, account.knownDevice);
   }
 
   /**
@@ -195,9 +195,9 @@ export class AuthService {
    * firstFactorProven scores the sign-in's risk, refuses it above SIGN_IN_BLOCK_RISK, asks for a
    * second factor when the account needs one, and otherwise opens the session, scored.
    */
-  private async firstFactorProven(proven: SessionGrant, recentFailures: number): Promise<SignInOutcome> {
+  private async firstFactorProven(proven: SessionGrant, recentFailures: number, knownDevice?: boolean): Promise<SignInOutcome> {
     const { risk, blockRiskAt, secondFactor, sessions } = this.deps;
-    const assessment = await risk.assess(proven, recentFailures);
+    const assessment = await risk.assess(proven, recentFailures, knownDevice);
     const grant = { ...proven, risk: assessment };
     if (assessment.score >= blockRiskAt) {
       await risk.refused(grant, assessment);

@@ -68,22 +68,25 @@ export class SignInRisk {
     this.suspicious = new Counter({ name: "suspicious_sign_ins_total", help: "Sign-ins refused because of their risk score.", registers: [deps.metrics] });
   }
 
-  /** assess scores a sign-in; recentFailures is how many failed attempts its budget counted before it. */
-  async assess(grant: SessionGrant, recentFailures: number): Promise<SignInRiskAssessment> {
+  /**
+   * assess scores a sign-in. recentFailures is how many failed attempts its budget counted before
+   * it; knownDevice, when the caller already looked, whether the device has signed in to the account.
+   */
+  async assess(grant: SessionGrant, recentFailures: number, knownDevice?: boolean): Promise<SignInRiskAssessment> {
     const { db, clock, geoip, profiles, riskyNetworks } = this.deps;
     const now = clock.now();
     const place = geoip.locate(grant.origin.ipAddress);
     const { deviceId } = grant.device;
-    const [history, knownDevice, profile] = await Promise.all([
+    const [history, seenDevice, profile] = await Promise.all([
       // Without a place for this sign-in, where earlier ones came from cannot count.
       place ? findSignInHistory(db, grant.userId) : Promise.resolve(NO_HISTORY),
-      deviceId ? hasSessionFromDevice(db, grant.userId, deviceId) : Promise.resolve(false),
+      knownDevice ?? (deviceId ? hasSessionFromDevice(db, grant.userId, deviceId) : false),
       profiles.get(grant.userId),
     ]);
     const factors: RiskFactor[] = [];
     const add = (factor: keyof typeof POINTS, points: number = POINTS[factor]) => factors.push({ factor, points });
     if (!deviceId) add("unknown_device");
-    else if (!knownDevice) add("new_device");
+    else if (!seenDevice) add("new_device");
     if (place?.country && history.countries.length > 0 && !history.countries.includes(place.country)) add("new_country");
     if (impossibleTravel(history, place, now)) add("impossible_travel");
     if (recentFailures > 0) add("recent_failure", Math.min(MAX_FAILURE_POINTS, recentFailures * POINTS.recent_failure));
