@@ -124,6 +124,26 @@ describe("buildAppContext", () => {
   });
 });
 
+describe("the data encryption key", () => {
+  it("is generated once under DATA_DIR in embedded mode, readable by the owner only, and reused", async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "user-service-data-"));
+    const database = await memoryDatabase();
+    try {
+      const keyIds: string[] = [];
+      for (let start = 0; start < 2; start++) {
+        const context = await buildAppContext(config({ DATA_DIR: dataDir }), { database, redis: null, signingKey: await testSigningKey() });
+        keyIds.push(context.cipher.currentKeyId);
+        await context.close();
+      }
+      expect((await fs.stat(path.join(dataDir, "data-encryption-key"))).mode & 0o777).toBe(0o600);
+      expect(keyIds[1]).toBe(keyIds[0]);
+    } finally {
+      await database.close();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("openDataContext", () => {
   it("opens and migrates the database without reaching Redis or reading a signing key", async () => {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "user-service-data-"));

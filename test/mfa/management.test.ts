@@ -5,7 +5,7 @@ import { startTestApp, type TestApp } from "../support/app.js";
 import { ManualClock, midStep } from "../support/clock.js";
 import { authClient, registerUser, type RegisteredUser } from "../support/factories.js";
 import { failure } from "../support/failure.js";
-import { enrolTotp, mfaClient, totpCode } from "../support/mfa.js";
+import { enrolTotp, mfaClient, startChallenge, totpCode } from "../support/mfa.js";
 import { servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
@@ -27,13 +27,10 @@ describeWithServices("managing second factors", () => {
     return { code: error.code, reason: error.metadata.get("x-error-reason") };
   };
 
-  /** signInWithTotp opens a fresh session that passed the second factor now, with the code of a later step than any used before. */
-  async function signInWithTotp(user: RegisteredUser, secret: string) {
-    const login = await authClient(t).login({ email: user.email, password: user.password });
-    if (login.result.case !== "mfaChallenge") throw new Error("expected an MFA challenge");
-    const code = await totpCode(secret, clock.now());
-    const { tokens } = await authClient(t).completeMfaChallenge({ challengeId: login.result.value.challengeId, code, mfaType: MfaType.TOTP });
-    return tokens!;
+  /** answerChallenge signs the user in, answering the MFA challenge with a code of the given type. */
+  async function answerChallenge(user: RegisteredUser, code: string, mfaType: MfaType) {
+    const { challengeId } = await startChallenge(t, user);
+    return authClient(t).completeMfaChallenge({ challengeId, code, mfaType });
   }
 
   describe("step-up", () => {
@@ -56,8 +53,9 @@ describeWithServices("managing second factors", () => {
       expect(await reason(stale.removeMfaMethod({ methodId }))).toEqual(refused);
       expect(await reason(stale.regenerateBackupCodes({}))).toEqual(refused);
 
-      const fresh = await signInWithTotp(user, secret);
-      await expect(mfaClient(t, fresh.accessToken).regenerateBackupCodes({})).resolves.toHaveProperty("backupCodes");
+      // A fresh sign-in with the code of a later step than any used before.
+      const { tokens: fresh } = await answerChallenge(user, await totpCode(secret, clock.now()), MfaType.TOTP);
+      await expect(mfaClient(t, fresh!.accessToken).regenerateBackupCodes({})).resolves.toHaveProperty("backupCodes");
     });
   });
 
@@ -99,11 +97,7 @@ describeWithServices("managing second factors", () => {
       expect(fresh).toHaveLength(10);
       expect(fresh.filter((code) => old.includes(code))).toEqual([]);
 
-      const answer = async (code: string) => {
-        const login = await authClient(t).login({ email: user.email, password: user.password });
-        if (login.result.case !== "mfaChallenge") throw new Error("expected an MFA challenge");
-        return authClient(t).completeMfaChallenge({ challengeId: login.result.value.challengeId, code, mfaType: MfaType.BACKUP_CODE });
-      };
+      const answer = (code: string) => answerChallenge(user, code, MfaType.BACKUP_CODE);
       await expect(answer(old[0]!)).rejects.toMatchObject({ code: Code.Unauthenticated });
       // Typed in lower case without dashes, the new code still counts.
       await expect(answer(fresh[0]!.toLowerCase().replace(/-/g, ""))).resolves.toHaveProperty("tokens");

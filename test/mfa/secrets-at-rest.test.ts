@@ -1,22 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { sql } from "kysely";
 import { MfaType } from "../../gen/platform/user/v1/common_pb.js";
 import { dataKey } from "../../src/platform/crypto/field-cipher.js";
 import { startTestApp, TEST_DATA_KEY, type TestApp } from "../support/app.js";
 import { keyFile, logLines, runCli, useCliWorkspace } from "../support/cli.js";
+import { dumpDatabase } from "../support/database.js";
 import { authClient, registerUser, type RegisteredUser } from "../support/factories.js";
-import { enrolTotp, totpCode, type EnrolledTotp } from "../support/mfa.js";
+import { enrolTotp, startChallenge, totpCode, type EnrolledTotp } from "../support/mfa.js";
 import { servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
-
-/** dumpDatabase is every row of every table of the database, as JSON text: what a stolen backup holds. */
-async function dumpDatabase(t: TestApp): Promise<string> {
-  const tables = await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = 'public'`.execute(t.db);
-  const dumps = await Promise.all(tables.rows.map(({ name }) => sql<{ row: string }>`select row_to_json(x)::text as row from ${sql.table(name)} x`.execute(t.db)));
-  return dumps.flatMap((dump) => dump.rows.map((r) => r.row)).join("\n");
-}
 
 describeWithServices("MFA secrets at rest", () => {
   useCliWorkspace();
@@ -31,7 +24,7 @@ describeWithServices("MFA secrets at rest", () => {
   afterAll(() => t?.close());
 
   it("keeps no TOTP secret and no backup code in clear anywhere in the database", async () => {
-    const dump = await dumpDatabase(t);
+    const dump = await dumpDatabase(t.db);
     expect(dump).toContain(user.userId); // the dump reads the user's rows
     expect(dump).not.toContain(enrolled.secret);
     for (const code of enrolled.backupCodes) {
@@ -58,10 +51,9 @@ describeWithServices("MFA secrets at rest", () => {
     // A replica holding only the new key signs the user in with their authenticator.
     const replica = await startTestApp({ replicaOf: t, dataKey: newKey });
     try {
-      const login = await authClient(replica).login({ email: user.email, password: user.password });
-      if (login.result.case !== "mfaChallenge") throw new Error("expected an MFA challenge");
+      const { challengeId } = await startChallenge(replica, user);
       const code = await totpCode(enrolled.secret, new Date(Date.now() + 30_000)); // a step after the enrolment's
-      const completed = await authClient(replica).completeMfaChallenge({ challengeId: login.result.value.challengeId, code, mfaType: MfaType.TOTP });
+      const completed = await authClient(replica).completeMfaChallenge({ challengeId, code, mfaType: MfaType.TOTP });
       expect(completed.tokens?.userId).toBe(user.userId);
     } finally {
       await replica.close();

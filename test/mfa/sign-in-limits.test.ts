@@ -4,17 +4,13 @@ import { MfaType } from "../../gen/platform/user/v1/common_pb.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { authClient, registerUser, type RegisteredUser } from "../support/factories.js";
 import { failure } from "../support/failure.js";
-import { enrolTotp, totpCode } from "../support/mfa.js";
+import { enrolTotp, startChallenge, totpCode } from "../support/mfa.js";
 import { servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
 
 /** challengeOn starts a sign-in on app t and returns its challenge id. */
-async function challengeOn(t: TestApp, user: RegisteredUser): Promise<string> {
-  const login = await authClient(t).login({ email: user.email, password: user.password });
-  if (login.result.case !== "mfaChallenge") throw new Error("expected an MFA challenge");
-  return login.result.value.challengeId;
-}
+const challengeOn = async (t: TestApp, user: RegisteredUser) => (await startChallenge(t, user)).challengeId;
 
 /** wrongCode is a six-digit code that is not the right one for any step near now. */
 async function wrongCode(secret: string): Promise<string> {

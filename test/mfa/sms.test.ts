@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
 import { Code } from "@connectrpc/connect";
 import { decodeJwt } from "jose";
-import { sql } from "kysely";
 import { MfaType } from "../../gen/platform/user/v1/common_pb.js";
 import type { SmsSender } from "../../src/platform/sms.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { ManualClock } from "../support/clock.js";
+import { dumpDatabase } from "../support/database.js";
 import { authClient, registerUser, type RegisteredUser } from "../support/factories.js";
 import { failure } from "../support/failure.js";
-import { mfaClient } from "../support/mfa.js";
+import { mfaClient, startChallenge } from "../support/mfa.js";
 import { servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
@@ -98,17 +98,15 @@ describeWithServices("SMS second factor", () => {
       const user = await registerUser(t);
       const phone = "+33612345678";
       await enrolSms(user, phone);
-      const login = await authClient(t).login({ email: user.email, password: user.password });
-      if (login.result.case !== "mfaChallenge") throw new Error("expected an MFA challenge");
-      expect(login.result.value.methods).toEqual([MfaType.SMS, MfaType.BACKUP_CODE]);
+      const challenge = await startChallenge(t, user);
+      expect(challenge.methods).toEqual([MfaType.SMS, MfaType.BACKUP_CODE]);
       const code = texts.lastCodeTo(phone);
-      const { tokens } = await authClient(t).completeMfaChallenge({ challengeId: login.result.value.challengeId, code, mfaType: MfaType.SMS });
+      const { tokens } = await authClient(t).completeMfaChallenge({ challengeId: challenge.challengeId, code, mfaType: MfaType.SMS });
       expect(decodeJwt(tokens!.accessToken).amr).toEqual(["pwd", "sms"]);
 
-      const again = await authClient(t).login({ email: user.email, password: user.password });
-      if (again.result.case !== "mfaChallenge") throw new Error("expected an MFA challenge");
+      const again = await startChallenge(t, user);
       // The first challenge's code is not the second one's.
-      await expect(authClient(t).completeMfaChallenge({ challengeId: again.result.value.challengeId, code, mfaType: MfaType.SMS })).rejects.toMatchObject({
+      await expect(authClient(t).completeMfaChallenge({ challengeId: again.challengeId, code, mfaType: MfaType.SMS })).rejects.toMatchObject({
         code: Code.Unauthenticated,
       });
     });
@@ -139,9 +137,7 @@ describeWithServices("SMS second factor", () => {
     const user = await registerUser(t);
     const phone = "+61412345678";
     await enrolSms(user, phone);
-    const tables = await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = 'public'`.execute(t.db);
-    const rows = await Promise.all(tables.rows.map(({ name }) => sql<{ row: string }>`select row_to_json(x)::text as row from ${sql.table(name)} x`.execute(t.db)));
-    const dump = rows.flatMap((r) => r.rows.map((x) => x.row)).join("\n");
+    const dump = await dumpDatabase(t.db);
     expect(dump).toContain(user.userId);
     expect(dump).not.toContain("412345678");
     expect(dump).not.toContain(texts.lastCodeTo(phone));

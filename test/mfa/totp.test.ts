@@ -7,17 +7,13 @@ import { startTestApp, type TestApp } from "../support/app.js";
 import { ManualClock, midStep } from "../support/clock.js";
 import { authClient, profileClient, registerUser, type RegisteredUser } from "../support/factories.js";
 import { failure } from "../support/failure.js";
-import { enrolTotp, mfaClient, totpCode } from "../support/mfa.js";
+import { enrolTotp, mfaClient, startChallenge, totpCode } from "../support/mfa.js";
 import { servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
 
-/** signIn logs in with a password and returns the MFA challenge, failing the test on tokens. */
-async function challengeFor(t: TestApp, user: RegisteredUser) {
-  const res = await authClient(t).login({ email: user.email, password: user.password, device: { deviceId: "phone-1", deviceName: "Ann's phone" } });
-  if (res.result.case !== "mfaChallenge") throw new Error(`expected an MFA challenge, got ${res.result.case}`);
-  return res.result.value;
-}
+/** challengeFor starts a sign-in from Ann's phone and returns its MFA challenge. */
+const challengeFor = (t: TestApp, user: RegisteredUser) => startChallenge(t, user, { deviceId: "phone-1", deviceName: "Ann's phone" });
 
 describeWithServices("TOTP", () => {
   // The service's time stands still in the middle of a time step, so which step a code belongs to never races the test.

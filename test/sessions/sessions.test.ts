@@ -8,7 +8,7 @@ import { DeviceType, SessionService } from "../../gen/platform/user/v1/session_s
 import { startTestApp, type TestApp } from "../support/app.js";
 import { ManualClock, midStep } from "../support/clock.js";
 import { authClient, profileClient, registerUser, type RegisteredUser } from "../support/factories.js";
-import { enrolTotp } from "../support/mfa.js";
+import { enrolTotp, startChallenge } from "../support/mfa.js";
 import { referenceDataFile } from "../support/reference-data.js";
 import { refusedWithin } from "../support/refusal.js";
 import { servicesAvailable } from "../support/services.js";
@@ -146,9 +146,8 @@ describeWithServices("SessionService", () => {
       const challenged = async (deviceId: string) => (await login(deviceId)).result.case;
 
       // The tablet's first sign-in answers the challenge (with a backup code); its session then trusts the tablet.
-      const first = await login("tablet-1");
-      if (first.result.case !== "mfaChallenge") throw new Error("expected an MFA challenge");
-      const { tokens } = await authClient(t).completeMfaChallenge({ challengeId: first.result.value.challengeId, code: backupCodes[0]!, mfaType: MfaType.BACKUP_CODE });
+      const first = await startChallenge(t, user, { deviceId: "tablet-1" });
+      const { tokens } = await authClient(t).completeMfaChallenge({ challengeId: first.challengeId, code: backupCodes[0]!, mfaType: MfaType.BACKUP_CODE });
       const trusted = await sessionsOf(t, tokens!.accessToken).trustDevice({ sessionId: tokens!.sessionId, trusted: true });
       expect(trusted.session).toMatchObject({ sessionId: tokens!.sessionId, trusted: true });
 

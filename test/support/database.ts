@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, PostgresDialect, sql } from "kysely";
+import type { Db } from "../../src/db/database.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import { POSTGRES_ADMIN_URL } from "./services.js";
 
@@ -65,4 +66,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url: databaseUrl(name),
     drop: () => withAdmin((admin) => admin.query(`drop database if exists "${name}" with (force)`)).then(() => undefined),
   };
+}
+
+/** dumpDatabase is every row of every table of db as JSON text: what a stolen backup would hold. */
+export async function dumpDatabase(db: Db): Promise<string> {
+  const tables = await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = 'public'`.execute(db);
+  const dumps = await Promise.all(tables.rows.map(({ name }) => sql<{ row: string }>`select row_to_json(x)::text as row from ${sql.table(name)} x`.execute(db)));
+  return dumps.flatMap((dump) => dump.rows.map((r) => r.row)).join("\n");
 }

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { sha256 } from "../../platform/crypto/random.js";
 
 /** BACKUP_CODE_COUNT is how many backup codes a set holds. */
 export const BACKUP_CODE_COUNT = 10;
@@ -30,5 +31,5 @@ export function backupCodeHash(code: string): Buffer {
     .replace(/[\s-]/g, "")
     .replace(/O/g, "0")
     .replace(/[IL]/g, "1");
-  return createHash("sha256").update(canonical).digest();
+  return sha256(canonical);
 }

@@ -59,6 +59,11 @@ export class CodeGuard {
   }
 }
 
+/** openPhone opens an SMS method's phone number. */
+export function openPhone(cipher: FieldCipher, method: MfaMethodRow): string {
+  return cipher.open(method.phone_sealed!, sealedContext("phone_sealed", method.id));
+}
+
 /**
  * checkTotp opens the method's secret and accepts code once: the time step it matched is claimed
  * in the same statement that checks no code of that step or later was accepted before, so a code

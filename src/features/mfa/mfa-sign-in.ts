@@ -1,8 +1,9 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import type { Db, Tx } from "../../db/database.js";
 import { transaction } from "../../db/transaction.js";
 import type { Clock } from "../../platform/clock.js";
 import type { FieldCipher } from "../../platform/crypto/field-cipher.js";
+import { sha256 } from "../../platform/crypto/random.js";
 import type { Logger } from "../../platform/logger.js";
 import type { DomainError } from "../../shared/domain-error.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
@@ -10,7 +11,7 @@ import type { AuditLog } from "../audit/index.js";
 import { invalidMfaChallenge, invalidMfaCode, type SecondFactor, type SecondFactorAnswer, type SecondFactorChallenge, type SecondFactorMethod } from "../auth/index.js";
 import type { IssuedTokens, SessionGrant, Sessions } from "../sessions/index.js";
 import { backupCodeHash } from "./backup-codes.js";
-import { checkTotp, type CodeGuard } from "./mfa-codes.js";
+import { checkTotp, openPhone, type CodeGuard } from "./mfa-codes.js";
 import type { SmsCodes } from "./sms-codes.js";
 import * as errors from "./mfa.errors.js";
 import {
@@ -21,7 +22,6 @@ import {
   lockMethodOfKind,
   reopenChallenge,
   spendBackupCode,
-  sealedContext,
   type MfaChallengeRow,
   type MfaMethodRow,
 } from "./mfa.repository.js";
@@ -40,9 +40,7 @@ const AMR: Record<SecondFactorMethod, string> = { totp: "otp", sms: "sms", backu
  * user agent the call came from, as the transport saw them.
  */
 function clientBinding(origin: RequestOrigin): Buffer {
-  return createHash("sha256")
-    .update(JSON.stringify([origin.ipAddress ?? "", origin.userAgent ?? ""]))
-    .digest();
+  return sha256(JSON.stringify([origin.ipAddress ?? "", origin.userAgent ?? ""]));
 }
 
 /** grantOf is the session a completed challenge opens: its first factor and this one, for the client that started it. */
@@ -91,11 +89,12 @@ export class MfaSignIn implements SecondFactor {
    */
   async challenge(grant: SessionGrant): Promise<SecondFactorChallenge | undefined> {
     const { db, clock, sessions, stepUpRisk } = this.deps;
-    const risky = (grant.risk?.score ?? 0) >= stepUpRisk;
-    if (!risky && (await sessions.isTrustedDevice(grant.userId, grant.device.deviceId))) return undefined;
     const active = (await findMethods(db, grant.userId)).filter((method) => method.status === "active");
     const offered: SecondFactorMethod[] = active.map((method) => method.kind);
     if (offered.length === 0) return undefined;
+    // Device trust is looked up only for users it could spare a second factor.
+    const risky = (grant.risk?.score ?? 0) >= stepUpRisk;
+    if (!risky && (await sessions.isTrustedDevice(grant.userId, grant.device.deviceId))) return undefined;
     if ((await countUnusedBackupCodes(db, grant.userId)) > 0) offered.push("backup_code");
     const now = clock.now();
     const { device } = grant;
@@ -125,7 +124,7 @@ export class MfaSignIn implements SecondFactor {
    */
   private async textCode(method: MfaMethodRow, challengeId: string, origin: RequestOrigin): Promise<void> {
     const { cipher, sms, log } = this.deps;
-    const phone = cipher.open(method.phone_sealed!, sealedContext("phone_sealed", method.id));
+    const phone = openPhone(cipher, method);
     try {
       await sms.reserve(method.user_id, phone);
       await sms.deliver(phone, await sms.issue(this.deps.db, method.id, challengeId));

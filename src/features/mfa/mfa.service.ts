@@ -1,10 +1,11 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { Db, Tx } from "../../db/database.js";
 import type { MfaKindValue } from "../../db/tables/mfa.js";
 import { transaction } from "../../db/transaction.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { Clock } from "../../platform/clock.js";
 import type { FieldCipher } from "../../platform/crypto/field-cipher.js";
+import { sha256 } from "../../platform/crypto/random.js";
 import { maskPhone, normalizePhone } from "../../shared/phone.js";
 import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
@@ -12,7 +13,7 @@ import type { AuditLog } from "../audit/index.js";
 import type { ProfileService } from "../profile/index.js";
 import type { Sessions } from "../sessions/index.js";
 import { backupCodeHash, newBackupCodes } from "./backup-codes.js";
-import { checkTotp, type CodeGuard } from "./mfa-codes.js";
+import { checkTotp, openPhone, type CodeGuard } from "./mfa-codes.js";
 import * as errors from "./mfa.errors.js";
 import {
   activateMethod,
@@ -64,7 +65,7 @@ export interface MfaDependencies {
  * (so a client can refer to it) and shaped like the other method ids, yet no row's id.
  */
 export function backupCodesMethodId(userId: string): string {
-  const hex = createHash("sha256").update(`backup-codes:${userId}`).digest("hex");
+  const hex = sha256(`backup-codes:${userId}`).toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -191,7 +192,7 @@ export class Mfa {
       methodId: method.id,
       kind: method.kind,
       active: method.status === "active",
-      maskedPhone: method.phone_sealed ? maskPhone(cipher.open(method.phone_sealed, sealedContext("phone_sealed", method.id))) : "",
+      maskedPhone: method.kind === "sms" ? maskPhone(openPhone(cipher, method)) : "",
       remainingBackupCodes: 0,
       createdAt: method.created_at,
       lastUsedAt: method.last_used_at,
