@@ -2,7 +2,7 @@ import { Counter, type Registry } from "prom-client";
 import type { DbOrTx } from "../../db/database.js";
 import type { FieldCipher } from "../../platform/crypto/field-cipher.js";
 import type { Limiter } from "../../platform/rate-limits.js";
-import { claimTotpStep, sealedContext, type MfaMethodRow } from "./mfa.repository.js";
+import { claimTotpStep, sealedContext, type JudgingMethod, type MfaMethodRow } from "./mfa.repository.js";
 import { acceptedTotpStep } from "./totp.js";
 
 /** CodeMethod is the method a code was given for, as counted in mfa_failures_total. */
@@ -69,7 +69,7 @@ export function openPhone(cipher: FieldCipher, method: MfaMethodRow): string {
  * in the same statement that checks no code of that step or later was accepted before, so a code
  * replayed on this or any other replica fails. Pending methods (not yet claimable) only check.
  */
-export async function checkTotp(db: DbOrTx, cipher: FieldCipher, method: MfaMethodRow, code: string, now: Date): Promise<number | undefined> {
+export async function checkTotp(db: DbOrTx, cipher: FieldCipher, method: JudgingMethod, code: string, now: Date): Promise<number | undefined> {
   const secret = cipher.open(method.secret_sealed!, sealedContext("secret_sealed", method.id));
   const last = method.last_accepted_step === null ? undefined : Number(method.last_accepted_step);
   const step = await acceptedTotpStep(secret, code, now, last);

@@ -16,12 +16,11 @@ import type { SmsCodes } from "./sms-codes.js";
 import * as errors from "./mfa.errors.js";
 import {
   claimChallenge,
-  countUnusedBackupCodes,
-  findMethods,
+  findSignInMethods,
   insertChallenge,
-  lockMethodOfKind,
   reopenChallenge,
   spendBackupCode,
+  type JudgingMethod,
   type MfaChallengeRow,
   type MfaMethodRow,
 } from "./mfa.repository.js";
@@ -89,13 +88,13 @@ export class MfaSignIn implements SecondFactor {
    */
   async challenge(grant: SessionGrant): Promise<SecondFactorChallenge | undefined> {
     const { db, clock, sessions, stepUpRisk } = this.deps;
-    const active = (await findMethods(db, grant.userId)).filter((method) => method.status === "active");
+    const { active, unusedBackupCodes } = await findSignInMethods(db, grant.userId);
     const offered: SecondFactorMethod[] = active.map((method) => method.kind);
     if (offered.length === 0) return undefined;
     // Device trust is looked up only for users it could spare a second factor.
     const risky = (grant.risk?.score ?? 0) >= stepUpRisk;
     if (!risky && (await sessions.isTrustedDevice(grant.userId, grant.device.deviceId))) return undefined;
-    if ((await countUnusedBackupCodes(db, grant.userId)) > 0) offered.push("backup_code");
+    if (unusedBackupCodes > 0) offered.push("backup_code");
     const now = clock.now();
     const { device } = grant;
     const challengeId = await insertChallenge(db, {
@@ -145,13 +144,14 @@ export class MfaSignIn implements SecondFactor {
     let refusal: DomainError | undefined;
     let userId = "";
     const tokens = await transaction(db, async (trx) => {
-      const challenge = await claimChallenge(trx, answer.challengeId, now, CHALLENGE_ATTEMPTS);
+      const claim = await claimChallenge(trx, answer.challengeId, now, CHALLENGE_ATTEMPTS, answer.method === "backup_code" ? null : answer.method);
+      const challenge = claim?.challenge;
       // Throwing rolls the claim back: the challenge stays as it was.
       if (!challenge || !timingSafeEqual(challenge.client_binding, clientBinding(answer.origin))) throw invalidMfaChallenge();
       if (!challenge.methods.includes(answer.method)) throw errors.mfaTypeNotOffered();
       userId = challenge.user_id;
       await codes.take(userId);
-      if (await this.codeIsRight(trx, userId, answer, now)) return open(trx, grantOf(challenge, answer));
+      if (await this.codeIsRight(trx, userId, claim.method, answer, now)) return open(trx, grantOf(challenge, answer));
       const failures = await reopenChallenge(trx, challenge.id);
       codes.failed(answer.method);
       await audit.record(trx, {
@@ -171,12 +171,11 @@ export class MfaSignIn implements SecondFactor {
     return tokens;
   }
 
-  /** codeIsRight checks the code with the method it claims to be from, spending it when right. */
-  private async codeIsRight(trx: Tx, userId: string, answer: SecondFactorAnswer, now: Date): Promise<boolean> {
+  /** codeIsRight checks the code with the method it claims to be from (the user's method of that kind), spending it when right. */
+  private async codeIsRight(trx: Tx, userId: string, method: JudgingMethod | undefined, answer: SecondFactorAnswer, now: Date): Promise<boolean> {
     if (answer.method === "backup_code") return spendBackupCode(trx, userId, backupCodeHash(answer.code), now);
-    const method = await lockMethodOfKind(trx, userId, answer.method);
     if (!method || method.status !== "active") return false;
-    if (method.kind === "totp") return (await checkTotp(trx, this.deps.cipher, method, answer.code, now)) !== undefined;
+    if (answer.method === "totp") return (await checkTotp(trx, this.deps.cipher, method, answer.code, now)) !== undefined;
     return this.deps.sms.spend(trx, method.id, answer.challengeId, answer.code);
   }
 }

@@ -14,6 +14,31 @@ export function findMethods(db: DbOrTx, userId: string): Promise<MfaMethodRow[]>
 }
 
 /**
+ * findSignInMethods reads, in one query, what a sign-in may be challenged with: the user's active
+ * methods, oldest first, and how many unused backup codes the user has (none without an active method).
+ */
+export async function findSignInMethods(db: DbOrTx, userId: string): Promise<{ active: MfaMethodRow[]; unusedBackupCodes: number }> {
+  const rows = await db
+    .selectFrom("mfa_methods")
+    .selectAll("mfa_methods")
+    .select((eb) =>
+      eb
+        .selectFrom("mfa_backup_codes")
+        .select(eb.fn.countAll<string>().as("count"))
+        .where("mfa_backup_codes.user_id", "=", userId)
+        .where("mfa_backup_codes.used_at", "is", null)
+        .as("unused_backup_codes"),
+    )
+    .where("mfa_methods.user_id", "=", userId)
+    .where("mfa_methods.status", "=", "active")
+    .orderBy("mfa_methods.created_at")
+    .orderBy("mfa_methods.id")
+    .execute();
+  const active = rows.map(({ unused_backup_codes: _, ...method }) => method);
+  return { active, unusedBackupCodes: Number(rows[0]?.unused_backup_codes ?? 0) };
+}
+
+/**
  * lockMethodOfKind reads the user's method of a kind and locks its row until trx ends, so two
  * calls about the same method (two VerifyMfa, a verify and a removal) take turns.
  */
@@ -42,9 +67,9 @@ export async function activateMethod(trx: Tx, methodId: string, now: Date, accep
 
 /**
  * claimTotpStep records that a TOTP code of step was accepted for the method. It succeeds only if
- * no code of that step or a later one was accepted before. Callers hold the method's row lock
- * (lockMethodOfKind), which already makes replicas given the same code take turns; the comparison
- * in the same statement as the write keeps the claim correct without it.
+ * no code of that step or a later one was accepted before: the comparison is in the same statement
+ * as the write, so of replicas given the same code at once exactly one claims it, with or without
+ * the method's row lock.
  */
 export async function claimTotpStep(db: DbOrTx, methodId: string, step: number, now: Date): Promise<boolean> {
   const claimed = await db
@@ -119,21 +144,44 @@ export async function insertChallenge(db: DbOrTx, challenge: Insertable<MfaChall
   return id;
 }
 
+/** JudgingMethod is what judging a code needs of the method it is for. */
+export type JudgingMethod = Pick<MfaMethodRow, "id" | "status" | "secret_sealed" | "last_accepted_step">;
+
+/** ChallengeClaim is a claimed challenge and the user's method of the kind it is answered with, if the user has one. */
+export interface ChallengeClaim {
+  challenge: MfaChallengeRow;
+  method: JudgingMethod | undefined;
+}
+
 /**
  * claimChallenge marks an answerable challenge answered and returns it: not yet answered, not
  * expired, with fewer than maxFailures wrong codes. The row stays locked until trx ends, so answers
- * to one challenge are judged one at a time; undefined when it cannot be answered.
+ * to one challenge are judged one at a time; undefined when it cannot be answered. The same
+ * statement reads the user's method of kind (none for a backup code, kind null): a sign-in is one
+ * round trip shorter. The method row is not locked: what spends a code (claimTotpStep,
+ * spendSmsCode) decides in its own conditional write.
  */
-export function claimChallenge(trx: Tx, challengeId: string, now: Date, maxFailures: number): Promise<MfaChallengeRow | undefined> {
-  return trx
-    .updateTable("mfa_challenges")
-    .set({ completed_at: now })
-    .where("id", "=", challengeId)
-    .where("completed_at", "is", null)
-    .where("expires_at", ">", now)
-    .where("failed_attempts", "<", maxFailures)
-    .returningAll()
+export async function claimChallenge(trx: Tx, challengeId: string, now: Date, maxFailures: number, kind: MfaKindValue | null): Promise<ChallengeClaim | undefined> {
+  const row = await trx
+    .with("claimed", (db) =>
+      db
+        .updateTable("mfa_challenges")
+        .set({ completed_at: now })
+        .where("id", "=", challengeId)
+        .where("completed_at", "is", null)
+        .where("expires_at", ">", now)
+        .where("failed_attempts", "<", maxFailures)
+        .returningAll(),
+    )
+    .selectFrom("claimed")
+    .leftJoin("mfa_methods as method", (join) => join.onRef("method.user_id", "=", "claimed.user_id").on((eb) => eb("method.kind", "=", eb.val(kind))))
+    .selectAll("claimed")
+    .select(["method.id as method_id", "method.status as method_status", "method.secret_sealed as method_secret_sealed", "method.last_accepted_step as method_last_accepted_step"])
     .executeTakeFirst();
+  if (!row) return undefined;
+  const { method_id, method_status, method_secret_sealed, method_last_accepted_step, ...challenge } = row;
+  const method = method_id === null || method_status === null ? undefined : { id: method_id, status: method_status, secret_sealed: method_secret_sealed, last_accepted_step: method_last_accepted_step };
+  return { challenge, method };
 }
 
 /** reopenChallenge undoes a claim that a wrong code answered, counting the failure, and returns how many the challenge has had. */
