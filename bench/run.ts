@@ -22,7 +22,7 @@ import { SessionService } from "../gen/platform/user/v1/session_service_pb.js";
 import { generate } from "otplib";
 import { loadConfig } from "../src/config.js";
 import { PasswordHasher } from "../src/platform/crypto/passwords.js";
-import { drive, type RpcFigures } from "./load.js";
+import { drive, driveAlternately, type Caller, type RpcFigures } from "./load.js";
 import { RawConnectClient } from "./raw-client.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -107,7 +107,8 @@ async function removeKeys(prefix: string): Promise<number> {
   }
 }
 
-async function benchService(): Promise<Record<string, RpcFigures>> {
+/** benchService measures the service's RPCs; argon2PerSecond (the argon2 limit) bounds the sign-ins it prepares users for. */
+async function benchService(argon2PerSecond: number): Promise<Record<string, RpcFigures>> {
   const run = randomBytes(4).toString("hex");
   const database = `user_service_bench_${run}`;
   const redisKeyPrefix = `user-service-bench-${run}:`;
@@ -129,13 +130,13 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
   try {
     const client = clientFor(port);
     const rpcs: Record<string, RpcFigures> = {};
-    const registered: Array<{ email: string; accessToken: string }> = [];
+    const registered: string[] = [];
     let serial = 0;
 
     rpcs.Register = await drive(CONCURRENCY, SECONDS, () => async () => {
       const email = `bench.${serial++}@example.com`;
-      const { accessToken } = await client.call(AuthService.method.register, { email, password: PASSWORD, fullName: "Bench User" });
-      registered.push({ email, accessToken });
+      await client.call(AuthService.method.register, { email, password: PASSWORD, fullName: "Bench User" });
+      registered.push(email);
     });
 
     const loginAs = async (email: string) => {
@@ -143,18 +144,36 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
       if (res.result.case !== "tokens") throw new Error("expected tokens");
       return res.result.value;
     };
-    rpcs.Login = await drive(CONCURRENCY, SECONDS, (worker) => {
+    const login: Caller = (worker) => {
       // Each caller takes every CONCURRENCY-th user, so sign-ins spread evenly over the users.
       let next = worker;
       return () => {
-        const email = registered[next % registered.length]!.email;
+        const email = registered[next % registered.length]!;
         next += CONCURRENCY;
         return loginAs(email);
       };
-    });
+    };
+    // Sign-in with TOTP, Login + CompleteMfaChallenge counted as one. A code works once per user and
+    // time step, so each user signs in at most twice: with this step's code, then the next one's.
+    // Neither sign-in can outrun argon2, which bounds the users needed.
+    const signInsNeeded = Math.ceil(argon2PerSecond * (SECONDS + ROUNDS) * 1.25);
+    const enrolled = await totpUsers(client, Math.ceil(signInsNeeded / 2));
+    const uses = Array.from({ length: enrolled.length * 2 }, (_, i) => ({ user: enrolled[i % enrolled.length]!, stepsAhead: i < enrolled.length ? 0 : 1 }));
+    let nextUse = 0;
+    const loginWithTotp: Caller = () => async () => {
+      const use = uses[nextUse++];
+      if (!use) throw new Error("every enrolled user has signed in with TOTP twice: enrol more users");
+      const res = await client.call(AuthService.method.login, { email: use.user.email, password: PASSWORD });
+      if (res.result.case !== "mfaChallenge") throw new Error("expected an MFA challenge");
+      const code = await generate({ secret: use.user.secret, epoch: Math.floor(Date.now() / 1000) + 30 * use.stepsAhead });
+      await client.call(AuthService.method.completeMfaChallenge, { challengeId: res.result.value.challengeId, code, mfaType: MfaType.TOTP });
+    };
+    // The two compared sign-ins run in alternating stretches.
+    const [plainSignIns, totpSignIns] = await driveAlternately(CONCURRENCY, SECONDS, ROUNDS, login, loginWithTotp);
+    rpcs.Login = plainSignIns;
 
     // One signed-in user per caller, as many clients each reading their own profile.
-    const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => loginAs(registered[i % registered.length]!.email)));
+    const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => loginAs(registered[i % registered.length]!)));
     rpcs.GetProfile = await drive(CONCURRENCY, SECONDS, (worker) => {
       const headers = { authorization: `Bearer ${sessions[worker]!.accessToken}` };
       return () => client.call(ProfileService.method.getProfile, {}, headers);
@@ -167,23 +186,7 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
         refreshToken = res.tokens!.refreshToken;
       };
     });
-    // Sign-in with TOTP, Login + CompleteMfaChallenge counted as one. A code works once per user and
-    // time step, so each enrolled user signs in at most twice: with this step's code, then the next's.
-    // The users measured so far are enrolled through their sign-up sessions (young enough for step-up).
-    // CONCURRENCY enrolments at a time: a code computed before a long queue could age out of its step.
-    const enrolled: Array<{ email: string; secret: string }> = [];
-    const toEnrol = registered.slice(CONCURRENCY, CONCURRENCY + MAX_TOTP_USERS);
-    for (let i = 0; i < toEnrol.length; i += CONCURRENCY) enrolled.push(...(await Promise.all(toEnrol.slice(i, i + CONCURRENCY).map((user) => enrolTotp(client, user)))));
-    const uses = Array.from({ length: enrolled.length * 2 }, (_, i) => ({ user: enrolled[i % enrolled.length]!, stepsAhead: i < enrolled.length ? 0 : 1 }));
-    let nextUse = 0;
-    rpcs.LoginWithTotp = await drive(CONCURRENCY, SECONDS, () => async () => {
-      const use = uses[nextUse++];
-      if (!use) throw new Error("every enrolled user has signed in with TOTP twice: enrol more users");
-      const res = await client.call(AuthService.method.login, { email: use.user.email, password: PASSWORD });
-      if (res.result.case !== "mfaChallenge") throw new Error("expected an MFA challenge");
-      const code = await generate({ secret: use.user.secret, epoch: Math.floor(Date.now() / 1000) + 30 * use.stepsAhead });
-      await client.call(AuthService.method.completeMfaChallenge, { challengeId: res.result.value.challengeId, code, mfaType: MfaType.TOTP });
-    });
+    rpcs.LoginWithTotp = totpSignIns;
 
     // The listed users hold the sessions a user typically has: sign-up, a sign-in or two.
     rpcs.ListSessions = await drive(CONCURRENCY, SECONDS, (worker) => {
@@ -201,18 +204,41 @@ async function benchService(): Promise<Record<string, RpcFigures>> {
   }
 }
 
-/** MAX_TOTP_USERS bounds the users enrolled for the TOTP sign-in measurement (two sign-ins each). */
-const MAX_TOTP_USERS = 2_000;
+/** ROUNDS is how many alternating stretches Login and LoginWithTotp are measured in. */
+const ROUNDS = 2;
 
-/** enrolTotp sets up and activates TOTP for a registered user through their sign-up session, and returns its secret. */
-async function enrolTotp(client: RawConnectClient, user: { email: string; accessToken: string }) {
-  const { email } = user;
-  const headers = { authorization: `Bearer ${user.accessToken}` };
-  const setup = await client.call(MfaService.method.setupMfa, { mfaType: MfaType.TOTP }, headers);
-  const code = await generate({ secret: setup.secret, epoch: Math.floor(Date.now() / 1000) - 30 });
-  const { verified } = await client.call(MfaService.method.verifyMfa, { mfaType: MfaType.TOTP, code }, headers);
-  if (!verified) throw new Error(`the TOTP enrolment of ${email} was refused`);
-  return { email, secret: setup.secret };
+/** TOTP_STEP_SECONDS is the TOTP time step; a code computed with less than STEP_MARGIN_SECONDS of its step left waits for the next step. */
+const TOTP_STEP_SECONDS = 30;
+const STEP_MARGIN_SECONDS = 5;
+
+/** stepWithMargin waits, if need be, until the current TOTP step has STEP_MARGIN_SECONDS left, so a code computed now is still of its step when the server checks it. */
+async function stepWithMargin(): Promise<void> {
+  const left = TOTP_STEP_SECONDS - ((Date.now() / 1000) % TOTP_STEP_SECONDS);
+  if (left < STEP_MARGIN_SECONDS) await new Promise((resolve) => setTimeout(resolve, left * 1000 + 50));
+}
+
+/**
+ * totpUsers registers count users outside any measurement, CONCURRENCY at a time, and enrols each in
+ * TOTP through their sign-up session (young enough for step-up): SetupMfa, then VerifyMfa with the
+ * previous step's code, so sign-ins may use this step's code and the next one's.
+ */
+async function totpUsers(client: RawConnectClient, count: number): Promise<Array<{ email: string; secret: string }>> {
+  const enrol = async (serial: number) => {
+    const email = `bench.totp.${serial}@example.com`;
+    const { accessToken } = await client.call(AuthService.method.register, { email, password: PASSWORD, fullName: "Bench User" });
+    const headers = { authorization: `Bearer ${accessToken}` };
+    const setup = await client.call(MfaService.method.setupMfa, { mfaType: MfaType.TOTP }, headers);
+    await stepWithMargin();
+    const code = await generate({ secret: setup.secret, epoch: Math.floor(Date.now() / 1000) - TOTP_STEP_SECONDS });
+    const { verified } = await client.call(MfaService.method.verifyMfa, { mfaType: MfaType.TOTP, code }, headers);
+    if (!verified) throw new Error(`the TOTP enrolment of ${email} was refused`);
+    return { email, secret: setup.secret };
+  };
+  const users: Array<{ email: string; secret: string }> = [];
+  for (let first = 0; first < count; first += CONCURRENCY) {
+    users.push(...(await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count - first) }, (_, i) => enrol(first + i)))));
+  }
+  return users;
 }
 
 /** argon2 verifications per second alone, at the service's parameters and concurrency cap. */
@@ -238,8 +264,8 @@ async function echoLimit(): Promise<RpcFigures> {
   }
 }
 
-const rpcs = await benchService();
 const argon2 = await argon2Limit();
+const rpcs = await benchService(argon2);
 const echo = await echoLimit();
 // echo_p99_ms: the latency floor at this concurrency, to read GetProfile's p99 against.
 const limits = { argon2_verify_per_s: argon2, echo_rps: echo.rps, echo_p99_ms: echo.p99_ms };
