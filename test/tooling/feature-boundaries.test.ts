@@ -40,9 +40,12 @@ const TABLE_OWNERS: Record<string, string> = {
 
 const TABLE_REFERENCE = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|mergeInto|(?:inner|left|right|full|cross)Join)\(\s*["'`]([a-z_]+)/g;
 
-/** tablesQueriedBy lists the tables a module names in Kysely query builders. */
+const COMMON_TABLE_EXPRESSION = /\.with(?:Recursive)?\(\s*["'`]([a-z_]+)/g;
+
+/** tablesQueriedBy lists the tables a module names in Kysely query builders; names its queries give their own WITH parts are not tables. */
 function tablesQueriedBy(source: string): string[] {
-  return [...new Set([...source.matchAll(TABLE_REFERENCE)].map((match) => match[1]!))];
+  const ownParts = new Set([...source.matchAll(COMMON_TABLE_EXPRESSION)].map((match) => match[1]!));
+  return [...new Set([...source.matchAll(TABLE_REFERENCE)].map((match) => match[1]!))].filter((name) => !ownParts.has(name));
 }
 
 /** importsOf resolves the relative imports of a module under src/ to repository-relative module paths. */
