@@ -2,10 +2,12 @@ import type { Migration } from "kysely";
 import * as foundation from "./0001_foundation.js";
 import * as mfa from "./0002_mfa.js";
 import * as sessionsDevices from "./0003_sessions_devices.js";
+import * as organizations from "./0004_organizations.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
   "0001_foundation": foundation,
   "0002_mfa": mfa,
   "0003_sessions_devices": sessionsDevices,
+  "0004_organizations": organizations,
 };

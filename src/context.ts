@@ -4,9 +4,10 @@ import { ConfigError, type Config } from "./config.js";
 import type { DatabaseHandle } from "./db/create-database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { AuditLog } from "./features/audit/index.js";
-import { noMemberships, RoleAuthorizer, type Authorizer, type MembershipLookup } from "./features/authorization/index.js";
+import { RoleAuthorizer, type Authorizer, type MembershipLookup } from "./features/authorization/index.js";
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
+import { Organizations, StoredMemberships } from "./features/organizations/index.js";
 import { ProfileService } from "./features/profile/index.js";
 import { SessionGuard, Sessions, SignInRisk } from "./features/sessions/index.js";
 import { MemoryCache, RedisCache, type Cache } from "./platform/cache.js";
@@ -41,6 +42,8 @@ export interface AppServices {
   smsSender: SmsSender;
   /** Finds a caller's role in an organization for organization-scoped rules. */
   memberships: MembershipLookup;
+  /** Organizations and their members. */
+  organizations: Organizations;
   /** Decides every permission an RPC declares. */
   authorizer: Authorizer;
 }
@@ -230,7 +233,9 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
       new Sessions({ db, clock, accessTokens, audit, bus, log, geoip, cache, refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds, ...config.sessions });
     const guard = given.guard ?? new SessionGuard(db, accessTokens, bus, clock);
     await guard.start();
-    const profiles = given.profiles ?? new ProfileService(db, cache, audit, clock, config.profileCacheTtlSeconds);
+    const storedMemberships = new StoredMemberships(db);
+    const profiles = given.profiles ?? new ProfileService(db, cache, audit, clock, config.profileCacheTtlSeconds, storedMemberships);
+    const organizations = given.organizations ?? new Organizations({ db, clock, audit, people: profiles });
     const { limits } = config;
     const loginLimit = (name: string, reason: string, points: number) => new Limiter({ name, reason, points, windowSeconds: limits.loginWindowSeconds }, redis);
     const signIns =
@@ -288,7 +293,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         risk: signInRisk,
         blockRiskAt: mfaLimits.blockRisk,
       });
-    const memberships = given.memberships ?? noMemberships;
+    const memberships = given.memberships ?? storedMemberships;
     const authorizer = given.authorizer ?? new RoleAuthorizer(memberships);
     const ready = async () => {
       try {
@@ -298,6 +303,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, authorizer, cipher, ready };
+    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, authorizer, cipher, ready };
   });
 }

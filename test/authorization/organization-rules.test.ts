@@ -142,12 +142,12 @@ describeWithServices("the application's authorizer", () => {
   });
   afterAll(() => Promise.all([withMemberships?.close(), withDefaults?.close()]));
 
-  // OrganizationService arrives later: UNIMPLEMENTED proves the call got past authorization.
+  // OWN_ORGANIZATION exists only in the injected lookup: NOT_FOUND proves the call got past authorization.
   const organizations = (t: TestApp, token: string) => createClient(OrganizationService, t.transport({ token }));
 
   it("resolves an injected membership lookup for organization_field rules", async () => {
     await expect(organizations(withMemberships, member.accessToken).getOrganization({ organizationId: OWN_ORGANIZATION })).rejects.toMatchObject({
-      code: Code.Unimplemented,
+      code: Code.NotFound,
     });
     await expect(organizations(withMemberships, member.accessToken).inviteMember({ organizationId: OWN_ORGANIZATION })).rejects.toMatchObject({
       code: Code.PermissionDenied,
@@ -157,7 +157,7 @@ describeWithServices("the application's authorizer", () => {
     });
   });
 
-  it("finds no membership until organizations exist", async () => {
+  it("finds no membership for a user who belongs to no organization", async () => {
     const user = await registerUser(withDefaults);
     await expect(organizations(withDefaults, user.accessToken).getOrganization({ organizationId: OWN_ORGANIZATION })).rejects.toMatchObject({
       code: Code.PermissionDenied,

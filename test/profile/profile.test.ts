@@ -110,7 +110,7 @@ describeWithServices("ProfileService", () => {
       // Unprefixed, so the test sees the key's full name as other deployments sharing Redis would.
       const raw = new Redis(REDIS_URL);
       try {
-        const key = `${t.namespace}profile:v1:${user.userId}`;
+        const key = `${t.namespace}profile:v2:${user.userId}`;
         expect(await raw.exists(key)).toBe(0);
 
         await profileClient(t, user.accessToken).getProfile({});

@@ -86,7 +86,7 @@ const VALID_REQUESTS: Record<string, JsonObject> = {
   "OrganizationService/InviteMember": { organizationId: randomUUID(), email: "invitee@example.com", role: "ORG_ROLE_VIEWER" },
   "OrganizationService/AcceptInvitation": { invitationToken: "not-an-invitation" },
   "OrganizationService/ListMembers": { organizationId: randomUUID() },
-  "OrganizationService/UpdateMember": { organizationId: randomUUID(), userId: randomUUID(), department: "Research" },
+  "OrganizationService/UpdateMember": { organizationId: randomUUID(), userId: randomUUID(), department: "risk" },
   "OrganizationService/RemoveMember": { organizationId: randomUUID(), userId: randomUUID() },
   "ActivityService/GetUserMetrics": { days: 30 },
   "ComplianceService/GetComplianceProfile": { userId: randomUUID() },

@@ -36,6 +36,8 @@ const TABLE_OWNERS: Record<string, string> = {
   mfa_backup_codes: "src/features/mfa/",
   mfa_challenges: "src/features/mfa/",
   mfa_sms_codes: "src/features/mfa/",
+  organizations: "src/features/organizations/",
+  organization_members: "src/features/organizations/",
 };
 
 const TABLE_REFERENCE = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|mergeInto|(?:inner|left|right|full|cross)Join)\(\s*["'`]([a-z_]+)/g;

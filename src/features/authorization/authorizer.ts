@@ -20,7 +20,7 @@ export interface MembershipLookup {
   roleIn(userId: string, organizationId: string): Promise<OrganizationRole | undefined>;
 }
 
-/** noMemberships is the lookup while no organization exists: nobody is a member of anything. */
+/** noMemberships is a lookup that finds nobody in any organization: for checks that only platform roles may pass. */
 export const noMemberships: MembershipLookup = { roleIn: async () => undefined };
 
 /**

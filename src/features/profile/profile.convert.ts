@@ -7,12 +7,12 @@ import {
   UserRegistrationResponse_VerificationStatus as VerificationStatus,
   type UserRegistrationRequest_ProfileDetails as ProfileDetails,
 } from "../../../gen/platform/user/v1/auth_service_pb.js";
-import { OrganizationMembershipSchema, OrgRole, UserStatus } from "../../../gen/platform/user/v1/common_pb.js";
+import { OrganizationMembershipSchema, UserStatus } from "../../../gen/platform/user/v1/common_pb.js";
 import type { GetProfileResponse } from "../../../gen/platform/user/v1/profile_service_pb.js";
 import type { InvestmentProfileValue, RiskToleranceValue } from "../../db/tables/users.js";
 import type { UserStatusValue, VerificationStatusValue } from "../../shared/user-status.js";
 import { twoWayMap } from "../../shared/two-way-map.js";
-import type { OrganizationRole } from "../authorization/index.js";
+import { orgRoleToPb } from "../organizations/index.js";
 import type { Profile } from "./profile.service.js";
 
 const investmentProfiles = twoWayMap<InvestmentProfile, InvestmentProfileValue>([
@@ -36,13 +36,6 @@ const verificationStatuses: Record<VerificationStatusValue, VerificationStatus> 
   pending: VerificationStatus.PENDING,
   verified: VerificationStatus.VERIFIED,
   requires_additional_verification: VerificationStatus.REQUIRES_ADDITIONAL_VERIFICATION,
-};
-const orgRoles: Record<OrganizationRole, OrgRole> = {
-  admin: OrgRole.ADMIN,
-  manager: OrgRole.MANAGER,
-  trader: OrgRole.TRADER,
-  viewer: OrgRole.VIEWER,
-  compliance: OrgRole.COMPLIANCE,
 };
 
 /** profileDetailsFromPb reads declared profile details; validation already refused undefined enum values. */
@@ -69,7 +62,7 @@ export function profileToPb(profile: Profile): Omit<GetProfileResponse, "$typeNa
       riskTolerance: riskTolerances.backward[profile.riskTolerance],
     }),
     organizations: profile.organizations.map((o) =>
-      create(OrganizationMembershipSchema, { organizationId: o.organizationId, name: o.name, role: orgRoles[o.role] }),
+      create(OrganizationMembershipSchema, { organizationId: o.organizationId, name: o.name, role: orgRoleToPb(o.role) }),
     ),
     createdAt: timestampFromDate(profile.createdAt),
   };

@@ -52,6 +52,11 @@ export function findUser(db: DbOrTx, userId: string) {
   return db.selectFrom("users").select(profileColumns).where("id", "=", userId).executeTakeFirst();
 }
 
+/** findUserNames reads the e-mail addresses and names of the users with these ids. */
+export function findUserNames(db: DbOrTx, userIds: readonly string[]) {
+  return db.selectFrom("users").select(["id", "email", "full_name"]).where("id", "in", userIds).execute();
+}
+
 /** findUserForUpdate reads and row-locks a user, so concurrent updates audit the right old values. */
 export function findUserForUpdate(trx: Tx, userId: string) {
   return trx.selectFrom("users").select(profileColumns).where("id", "=", userId).forUpdate().executeTakeFirst();

@@ -8,8 +8,8 @@ import { characterCount } from "../../shared/human-name.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { UserStatusValue, VerificationStatusValue } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
-import type { OrganizationRole } from "../authorization/index.js";
-import { findUser, findUserForUpdate, insertUser, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
+import type { ProfileMembership } from "../organizations/index.js";
+import { findUser, findUserForUpdate, findUserNames, insertUser, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
 
 /** Profile is a user's profile as the service hands it out. */
 export interface Profile {
@@ -20,14 +20,16 @@ export interface Profile {
   verificationStatus: VerificationStatusValue;
   investmentProfile: InvestmentProfileValue;
   riskTolerance: RiskToleranceValue;
-  /** Memberships arrive with organizations; until then every list is empty. */
-  organizations: Array<{ organizationId: string; name: string; role: OrganizationRole }>;
+  /** The organizations the user belongs to, in the order they joined, with their role in each. */
+  organizations: ProfileMembership[];
   createdAt: Date;
 }
 
 type CachedProfile = Omit<Profile, "createdAt"> & { createdAt: string };
 
-const cacheKey = (userId: string) => `profile:v1:${userId}`;
+const cacheKey = (userId: string) => `profile:v2:${userId}`;
+/** A user's profile generation: every change to what the profile shows starts a new one (forget). */
+const generationKey = (userId: string) => `profile-generation:v1:${userId}`;
 
 /** FULL_NAME_MAX_CHARS is full_name's max_len in the API and the bound of the users_full_name_length check. */
 const FULL_NAME_MAX_CHARS = 200;
@@ -50,6 +52,7 @@ export class ProfileService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly cacheTtlSeconds: number,
+    private readonly memberships: { of(userId: string): Promise<ProfileMembership[]> },
   ) {}
 
   /** createUser inserts a new user inside the caller's transaction (used by registration). */
@@ -58,19 +61,28 @@ export class ProfileService {
     return insertUser(trx, user);
   }
 
-  /** get returns a user's profile, from the cache when it holds one. */
+  /**
+   * get returns a user's profile, from the cache when it holds one of the profile's current
+   * generation. A copy read before a change committed carries the generation before it, so it is
+   * never served after forget, however the two interleave.
+   */
   async get(userId: string): Promise<Profile> {
-    const cached = await this.cache.get(cacheKey(userId));
-    if (cached) {
-      const profile = JSON.parse(cached) as CachedProfile;
+    const { generation, value } = await this.cache.getCurrent(generationKey(userId), cacheKey(userId));
+    if (value) {
+      const profile = JSON.parse(value) as CachedProfile;
       return { ...profile, createdAt: new Date(profile.createdAt) };
     }
-    const row = await findUser(this.db, userId);
+    const [row, organizations] = await Promise.all([findUser(this.db, userId), this.memberships.of(userId)]);
     if (!row) throw new DomainError("not_found", "user_not_found", "user not found");
-    const profile = toProfile(row);
-    // Versioned by updated_at: if a change committed meanwhile, its newer copy wins over this one.
-    await this.cache.put(cacheKey(userId), JSON.stringify(profile), row.updated_at.getTime(), this.cacheTtlSeconds);
+    const profile = toProfile(row, organizations);
+    await this.cache.put(cacheKey(userId), JSON.stringify(profile), generation, this.cacheTtlSeconds);
     return profile;
+  }
+
+  /** describe finds the e-mail addresses and names of the users with these ids; ids with no user are left out. */
+  async describe(userIds: readonly string[]): Promise<Map<string, { email: string; fullName: string }>> {
+    const rows = userIds.length === 0 ? [] : await findUserNames(this.db, userIds);
+    return new Map(rows.map((row) => [row.id, { email: row.email, fullName: row.full_name }]));
   }
 
   /** update applies the changes present, records old and new values, and evicts the cached copy once committed. */
@@ -106,13 +118,13 @@ export class ProfileService {
     return this.get(userId);
   }
 
-  /** forget drops the cached profile; every change to what a profile shows registers it with afterCommit. */
+  /** forget retires the cached profile; every change to what a profile shows registers it with afterCommit. */
   forget(userId: string): Promise<void> {
-    return this.cache.delete(cacheKey(userId));
+    return this.cache.bump(generationKey(userId));
   }
 }
 
-function toProfile(row: NonNullable<Awaited<ReturnType<typeof findUser>>>): Profile {
+function toProfile(row: NonNullable<Awaited<ReturnType<typeof findUser>>>, organizations: ProfileMembership[]): Profile {
   return {
     userId: row.id,
     email: row.email,
@@ -121,7 +133,7 @@ function toProfile(row: NonNullable<Awaited<ReturnType<typeof findUser>>>): Prof
     verificationStatus: row.verification_status,
     investmentProfile: row.investment_profile,
     riskTolerance: row.risk_tolerance,
-    organizations: [],
+    organizations,
     createdAt: row.created_at,
   };
 }

@@ -9,6 +9,3 @@ export const sessionNotFound = () => new DomainError("not_found", "session_not_f
 /** deviceIdMissing refuses trusting the device of a session that signed in without a device id. */
 export const deviceIdMissing = () =>
   new DomainError("failed_precondition", "device_id_missing", "session_id: the session's sign-in named no device (DeviceContext.device_id), so there is no device to trust");
-
-/** invalidPageToken refuses a page token this service did not issue. */
-export const invalidPageToken = () => new DomainError("invalid_argument", "page_token_invalid", "page_token: not a token from an earlier page");

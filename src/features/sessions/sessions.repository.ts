@@ -1,6 +1,7 @@
 import { sql, type Selectable } from "kysely";
 import type { DbOrTx, Tx } from "../../db/database.js";
 import type { DeviceTypeValue, RiskFactor, SessionsTable } from "../../db/tables/sessions.js";
+import type { PagePosition } from "../../shared/page-token.js";
 
 /** NewSession is a session row to insert. */
 export interface NewSession {
@@ -172,18 +173,12 @@ export async function recordSecondFactor(trx: Tx, sessionId: string, at: Date): 
 /** SessionRow is a stored session, as ListSessions and the session RPCs read it. */
 export type SessionRow = Selectable<SessionsTable> & { trusted: boolean };
 
-/** SessionPosition is where a page of sessions starts: after this one, most recently seen first. */
-export interface SessionPosition {
-  lastSeenAt: Date;
-  id: string;
-}
-
 /**
  * findLiveSessions lists the user's sessions that are neither revoked, past their lifetime nor
  * idle since idleSince, most recently seen first, limit at a time after the given position, each with whether
  * its device is trusted at now.
  */
-export async function findLiveSessions(db: DbOrTx, userId: string, now: Date, idleSince: Date, limit: number, after: SessionPosition | undefined): Promise<SessionRow[]> {
+export async function findLiveSessions(db: DbOrTx, userId: string, now: Date, idleSince: Date, limit: number, after: PagePosition | undefined): Promise<SessionRow[]> {
   let query = db
     .selectFrom("sessions")
     .selectAll("sessions")
@@ -203,7 +198,7 @@ export async function findLiveSessions(db: DbOrTx, userId: string, now: Date, id
     .where("revoked_at", "is", null)
     .where("expires_at", ">", now)
     .where("last_seen_at", ">", idleSince);
-  if (after) query = query.where(sql<boolean>`(last_seen_at, id) < (${after.lastSeenAt}, ${after.id})`);
+  if (after) query = query.where(sql<boolean>`(last_seen_at, id) < (${after.at}, ${after.id})`);
   const rows = await query.orderBy("last_seen_at", "desc").orderBy("id", "desc").limit(limit).execute();
   return rows.map((row) => ({ ...row, trusted: Boolean(row.trusted) }));
 }

@@ -10,6 +10,7 @@ import { describeClient } from "../../platform/user-agent.js";
 import type { RiskFactor } from "../../db/tables/sessions.js";
 import type { RevocationBus } from "../../platform/revocation-bus.js";
 import type { Principal } from "../../shared/principal.js";
+import { pageOf, readPageToken } from "../../shared/page-token.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import { mayUseAccount } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
@@ -23,7 +24,6 @@ import {
   findSessionOf,
   isDeviceTrusted,
   trustDevice,
-  type SessionPosition,
   type SessionRow,
   hasSessionFromDevice,
   insertRefreshToken,
@@ -105,23 +105,6 @@ function readCachedRows(json: string): SessionRow[] {
     revoked_at: at(row.revoked_at as string | null),
     second_factor_at: at(row.second_factor_at as string | null),
   }));
-}
-
-/** writePageToken is the opaque page token for the position after a session. */
-function writePageToken(position: SessionPosition): string {
-  return Buffer.from(JSON.stringify([position.lastSeenAt.toISOString(), position.id])).toString("base64url");
-}
-
-/** readPageToken reads a token writePageToken made; anything else is INVALID_ARGUMENT. */
-function readPageToken(token: string): SessionPosition {
-  try {
-    const [lastSeenAt, id] = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as [string, string];
-    const position = { lastSeenAt: new Date(lastSeenAt), id };
-    if (Number.isNaN(position.lastSeenAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error("malformed");
-    return position;
-  } catch {
-    throw errors.invalidPageToken();
-  }
 }
 
 /** SECOND_FACTOR_METHODS are the RFC 8176 amr values that prove a second factor. */
@@ -279,9 +262,8 @@ export class Sessions {
         ? cached
         : await findLiveSessions(db, userId, now, idleSince, limit + 1, firstPage ? undefined : readPageToken(pageToken));
     if (firstPage && rows !== cached) await cache.put(listKey(userId, limit), JSON.stringify(rows), generation, LIST_CACHE_TTL_SECONDS);
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return { sessions: page.map((row) => this.view(row)), nextPageToken: rows.length > limit && last ? writePageToken({ lastSeenAt: last.last_seen_at, id: last.id }) : "" };
+    const { page, nextPageToken } = pageOf(rows, limit, (row) => ({ at: row.last_seen_at, id: row.id }));
+    return { sessions: page.map((row) => this.view(row)), nextPageToken };
   }
 
   /**

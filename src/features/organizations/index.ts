@@ -1,0 +1,4 @@
+export { StoredMemberships, type ProfileMembership } from "./memberships.js";
+export { organizationsRpc } from "./organizations.rpc.js";
+export { Organizations, type People, type Person } from "./organizations.service.js";
+export { orgRoleToPb } from "./organizations.convert.js";
