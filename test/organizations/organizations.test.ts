@@ -166,7 +166,14 @@ describeWithServices("OrganizationService", () => {
       });
     });
 
-    it("refuses an unknown department and a request that changes nothing", async () => {
+    it("audits nothing for an update that leaves the member as they were", async () => {
+      const { organizationId, admin, trader } = await team();
+      const before = await auditRows(organizationId);
+      await organizationsClient(t, admin.accessToken).updateMember({ organizationId, userId: trader.userId, role: OrgRole.TRADER });
+      expect(await auditRows(organizationId)).toHaveLength(before.length);
+    });
+
+    it("refuses an unknown department and a request that names no field", async () => {
       const { organizationId, admin, trader } = await team();
       const organizations = organizationsClient(t, admin.accessToken);
       await expect(organizations.updateMember({ organizationId, userId: trader.userId, department: "marketing" })).rejects.toMatchObject({

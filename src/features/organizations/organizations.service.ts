@@ -201,6 +201,8 @@ export class Organizations {
       }
       if (changes.managerUserId) await this.checkManager(trx, organizationId, userId, changes.managerUserId);
       const after = await updateMember(trx, organizationId, userId, changes);
+      const [oldValues, newValues] = [memberValues(before), memberValues(after)];
+      if (JSON.stringify(oldValues) === JSON.stringify(newValues)) return after; // nothing changed: nothing to audit
       if (after.role !== before.role) afterCommit(trx, () => people.forget(userId));
       await audit.record(trx, {
         actorUserId: caller.userId,
@@ -208,8 +210,8 @@ export class Organizations {
         resourceType: "organization_member",
         resourceId: userId,
         organizationId,
-        oldValues: memberValues(before),
-        newValues: memberValues(after),
+        oldValues,
+        newValues,
         origin,
       });
       return after;
