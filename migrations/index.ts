@@ -3,6 +3,7 @@ import * as foundation from "./0001_foundation.js";
 import * as mfa from "./0002_mfa.js";
 import * as sessionsDevices from "./0003_sessions_devices.js";
 import * as organizations from "./0004_organizations.js";
+import * as invitations from "./0005_invitations.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   "0002_mfa": mfa,
   "0003_sessions_devices": sessionsDevices,
   "0004_organizations": organizations,
+  "0005_invitations": invitations,
 };

@@ -34,7 +34,7 @@ export function features(services: AppServices): ServiceRegistration[] {
     implement(ProfileService, profileRpc(services.profiles)),
     implement(MfaService, mfaRpc(services.mfa)),
     implement(SessionService, sessionsRpc(services.sessions)),
-    implement(OrganizationService, organizationsRpc(services.organizations)),
+    implement(OrganizationService, organizationsRpc(services.organizations, services.invitations)),
   ];
 }
 
@@ -80,14 +80,14 @@ async function checkListening(config: Config): Promise<void> {
  * ADMIN_PORT when set. App.close() stops the servers and then closes the context.
  */
 export async function listen(context: AppContext): Promise<App> {
-  const { config, log, metrics, guard, authorizer, accessTokens, ready } = context;
+  const { config, log, metrics, guard, authorizer, adminNetworks, accessTokens, ready } = context;
   const stopping = new AbortController();
   const interceptors: Interceptor[] = [
     createRequestLogInterceptor(log),
     createMetricsInterceptor(metrics),
     createErrorInterceptor(log),
     createAuthenticateInterceptor((token) => guard.authenticate(token)),
-    createAuthorizeInterceptor(authorizer),
+    createAuthorizeInterceptor(authorizer, adminNetworks),
     createValidateInterceptor({ validator: createRequestValidator() }),
   ];
   const httpRoutes = { ready, metrics, jwks: () => accessTokens.jwks() };

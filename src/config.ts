@@ -1,5 +1,6 @@
 import path from "node:path";
 import { IDENTITY_PROVIDERS, isIdentityProviderName, type IdentityProviderName } from "./shared/identity-providers.js";
+import { networkListOf, type NetworkList } from "./platform/networks.js";
 
 /** OidcProvider is an identity provider whose id tokens Register accepts. */
 export interface OidcProvider {
@@ -113,6 +114,8 @@ export interface Config {
   corsOrigins: string[];
   /** Proxies (load balancers) in front of the service that append the client to X-Forwarded-For. */
   trustedProxyHops: number;
+  /** Where calls that need a platform role may come from (ADMIN_IP_ALLOWLIST); undefined: anywhere. */
+  adminNetworks: NetworkList | undefined;
 }
 
 /**
@@ -130,6 +133,17 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** adminNetworks reads ADMIN_IP_ALLOWLIST: comma-separated CIDRs or addresses. */
+function adminNetworks(env: Env): NetworkList | undefined {
+  const entries = (env.ADMIN_IP_ALLOWLIST ?? "").split(",").map((entry) => entry.trim()).filter(Boolean);
+  if (entries.length === 0) return undefined;
+  try {
+    return networkListOf(entries);
+  } catch (error) {
+    throw new ConfigError("ADMIN_IP_ALLOWLIST", (error as Error).message);
+  }
+}
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -346,5 +360,6 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
     corsOrigins: origins(env),
     trustedProxyHops: integer(env, "TRUSTED_PROXY_HOPS", 0, 0, 10),
+    adminNetworks: adminNetworks(env),
   };
 }

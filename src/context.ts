@@ -4,10 +4,10 @@ import { ConfigError, type Config } from "./config.js";
 import type { DatabaseHandle } from "./db/create-database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { AuditLog } from "./features/audit/index.js";
-import { RoleAuthorizer, type Authorizer, type MembershipLookup } from "./features/authorization/index.js";
+import { AdminNetworks, RoleAuthorizer, type Authorizer, type MembershipLookup } from "./features/authorization/index.js";
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
-import { Organizations, StoredMemberships } from "./features/organizations/index.js";
+import { Invitations, Organizations, StoredMemberships } from "./features/organizations/index.js";
 import { ProfileService } from "./features/profile/index.js";
 import { SessionGuard, Sessions, SignInRisk } from "./features/sessions/index.js";
 import { MemoryCache, RedisCache, type Cache } from "./platform/cache.js";
@@ -44,8 +44,12 @@ export interface AppServices {
   memberships: MembershipLookup;
   /** Organizations and their members. */
   organizations: Organizations;
+  /** Invitations to organizations and the member requests waiting for approval. */
+  invitations: Invitations;
   /** Decides every permission an RPC declares. */
   authorizer: Authorizer;
+  /** Where platform roles count from (ADMIN_IP_ALLOWLIST), and the audit of calls refused for it. */
+  adminNetworks: AdminNetworks;
 }
 
 /** DataOverrides replace what the data stage would build from config. */
@@ -236,6 +240,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const storedMemberships = new StoredMemberships(db);
     const profiles = given.profiles ?? new ProfileService(db, cache, audit, clock, config.profileCacheTtlSeconds, storedMemberships);
     const organizations = given.organizations ?? new Organizations({ db, clock, audit, people: profiles });
+    const invitations = given.invitations ?? new Invitations({ db, clock, audit, people: profiles });
     const { limits } = config;
     const loginLimit = (name: string, reason: string, points: number) => new Limiter({ name, reason, points, windowSeconds: limits.loginWindowSeconds }, redis);
     const signIns =
@@ -292,9 +297,11 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         secondFactor,
         risk: signInRisk,
         blockRiskAt: mfaLimits.blockRisk,
+        invitations,
       });
     const memberships = given.memberships ?? storedMemberships;
     const authorizer = given.authorizer ?? new RoleAuthorizer(memberships);
+    const adminNetworks = given.adminNetworks ?? new AdminNetworks(config.adminNetworks, db, audit);
     const ready = async () => {
       try {
         await withTimeout(Promise.all([database.ping(), redis?.ping()]), 2_000);
@@ -303,6 +310,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, authorizer, cipher, ready };
+    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, authorizer, adminNetworks, cipher, ready };
   });
 }

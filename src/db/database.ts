@@ -3,7 +3,7 @@ import type { AuditTrailTable } from "./tables/audit.js";
 import type { MfaBackupCodesTable, MfaChallengesTable, MfaMethodsTable, MfaSmsCodesTable } from "./tables/mfa.js";
 import type { OutboxTable } from "./tables/outbox.js";
 import type { RefreshTokensTable, SessionsTable, TrustedDevicesTable } from "./tables/sessions.js";
-import type { OrganizationMembersTable, OrganizationsTable } from "./tables/organizations.js";
+import type { OrganizationInvitationsTable, OrganizationMemberRequestsTable, OrganizationMembersTable, OrganizationsTable } from "./tables/organizations.js";
 import type { CredentialsTable, PlatformRoleGrantsTable, UsersTable } from "./tables/users.js";
 
 /** Database lists every table the service reads or writes, keyed by table name. */
@@ -22,6 +22,8 @@ export interface Database {
   trusted_devices: TrustedDevicesTable;
   organizations: OrganizationsTable;
   organization_members: OrganizationMembersTable;
+  organization_invitations: OrganizationInvitationsTable;
+  organization_member_requests: OrganizationMemberRequestsTable;
 }
 
 /** Db is the database handle; repository functions accept it or a transaction. */

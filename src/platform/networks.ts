@@ -10,19 +10,16 @@ export interface NetworkList {
 export const noNetworks: NetworkList = { contains: () => false };
 
 /**
- * loadNetworkList reads CIDRs (203.0.113.0/24, 2001:db8::/32) or single addresses, one per line,
- * with # comments and blank lines ignored. A line that is neither throws, naming its number.
+ * networkListOf builds a list from CIDRs (203.0.113.0/24, 2001:db8::/32) or single addresses. An
+ * entry that is neither throws, naming it with where(index).
  */
-export async function loadNetworkList(file: string): Promise<NetworkList> {
+export function networkListOf(entries: readonly string[], where: (index: number) => string = (index) => `entry ${index + 1}`): NetworkList {
   const list = new BlockList();
-  const lines = (await fs.readFile(file, "utf8")).split("\n");
-  lines.forEach((raw, index) => {
-    const line = raw.replace(/#.*/, "").trim();
-    if (!line) return;
-    const [address = "", prefix] = line.split("/");
+  entries.forEach((entry, index) => {
+    const [address = "", prefix] = entry.split("/");
     const family = isIP(address);
     const bits = prefix === undefined ? (family === 6 ? 128 : 32) : Number(prefix);
-    if (family === 0 || !Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32)) throw new Error(`line ${index + 1}: "${line}" is not a network`);
+    if (family === 0 || !Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32)) throw new Error(`${where(index)}: "${entry}" is not a network`);
     list.addSubnet(address, bits, family === 6 ? "ipv6" : "ipv4");
   });
   return {
@@ -32,4 +29,17 @@ export async function loadNetworkList(file: string): Promise<NetworkList> {
       return family !== 0 && list.check(ipAddress, family === 6 ? "ipv6" : "ipv4");
     },
   };
+}
+
+/**
+ * loadNetworkList reads networks as networkListOf takes them, one per line, with # comments and
+ * blank lines ignored. A line that is not a network throws, naming its number.
+ */
+export async function loadNetworkList(file: string): Promise<NetworkList> {
+  const lines = (await fs.readFile(file, "utf8")).split("\n").map((raw, index) => ({ line: raw.replace(/#.*/, "").trim(), number: index + 1 }));
+  const entries = lines.filter(({ line }) => line !== "");
+  return networkListOf(
+    entries.map(({ line }) => line),
+    (index) => `line ${entries[index]!.number}`,
+  );
 }

@@ -182,9 +182,9 @@ describeWithServices("AuthService", () => {
       expect(accepted.status).toBe(200);
     });
 
-    it("answers FAILED_PRECONDITION for an organization invite token while invitations are not enabled", async () => {
+    it("creates no account when the organization invite token is no invitation", async () => {
       const email = uniqueEmail();
-      await expect(register(t, { email, organizationInviteToken: "invite-123" })).rejects.toMatchObject({ code: Code.FailedPrecondition });
+      await expect(register(t, { email, organizationInviteToken: "invite-123" })).rejects.toMatchObject({ code: Code.NotFound });
       const created = await t.db.selectFrom("users").select("id").where("email", "=", email).executeTakeFirst();
       expect(created).toBeUndefined();
     });

@@ -74,9 +74,12 @@ async function call(method: DescMethod, organizationId: string, lookup: Membersh
 describe("organization-scoped access rules", () => {
   it("are declared on the organization RPCs that act on one organization", () => {
     expect(ORGANIZATION_SCOPED.map(({ method }) => nameOf(method)).sort()).toEqual([
+      "OrganizationService/ApproveMemberRequest",
       "OrganizationService/GetOrganization",
       "OrganizationService/InviteMember",
+      "OrganizationService/ListMemberRequests",
       "OrganizationService/ListMembers",
+      "OrganizationService/RejectMemberRequest",
       "OrganizationService/RemoveMember",
       "OrganizationService/UpdateMember",
     ]);
@@ -94,6 +97,9 @@ describe("organization-scoped access rules", () => {
       "OrganizationService/GetOrganization": ["admin", "manager", "trader", "viewer", "compliance"],
       "OrganizationService/ListMembers": ["admin", "manager", "trader", "viewer", "compliance"],
       "OrganizationService/InviteMember": ["admin", "manager"],
+      "OrganizationService/ListMemberRequests": ["admin", "manager"],
+      "OrganizationService/ApproveMemberRequest": ["admin", "manager"],
+      "OrganizationService/RejectMemberRequest": ["admin", "manager"],
       "OrganizationService/UpdateMember": ["admin", "manager"],
       "OrganizationService/RemoveMember": ["admin"],
     });

@@ -42,6 +42,10 @@ const REQUESTS: Record<string, (tenant: Tenant) => object> = {
   "OrganizationService/InviteMember": ({ organizationId }) => ({ organizationId, email: uniqueEmail("invitee"), role: OrgRole.TRADER }),
   "OrganizationService/UpdateMember": ({ organizationId, target }) => ({ organizationId, userId: target.userId, department: "risk" }),
   "OrganizationService/RemoveMember": ({ organizationId, target }) => ({ organizationId, userId: target.userId }),
+  "OrganizationService/ListMemberRequests": ({ organizationId }) => ({ organizationId }),
+  // No such request: a caller the rule admits gets NOT_FOUND, past authorization.
+  "OrganizationService/ApproveMemberRequest": ({ organizationId }) => ({ organizationId, requestId: "00000000-0000-4000-8000-000000000001" }),
+  "OrganizationService/RejectMemberRequest": ({ organizationId }) => ({ organizationId, requestId: "00000000-0000-4000-8000-000000000001", reason: "isolation check" }),
 };
 
 async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {

@@ -38,6 +38,8 @@ const TABLE_OWNERS: Record<string, string> = {
   mfa_sms_codes: "src/features/mfa/",
   organizations: "src/features/organizations/",
   organization_members: "src/features/organizations/",
+  organization_invitations: "src/features/organizations/",
+  organization_member_requests: "src/features/organizations/",
 };
 
 const TABLE_REFERENCE = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|mergeInto|(?:inner|left|right|full|cross)Join)\(\s*["'`]([a-z_]+)/g;
@@ -126,7 +128,7 @@ describe("feature boundaries", () => {
       IDENTITY_PROVIDERS: { list: IDENTITY_PROVIDERS, home: "src/shared/identity-providers.ts" },
       REGISTRATION_TYPES: { list: REGISTRATION_TYPES, home: "src/shared/identity-providers.ts" },
       PLATFORM_ROLES: { list: PLATFORM_ROLES, home: "src/shared/principal.ts" },
-      ORGANIZATION_ROLES: { list: ORGANIZATION_ROLES, home: "src/features/authorization/permissions.ts" },
+      ORGANIZATION_ROLES: { list: ORGANIZATION_ROLES, home: "src/shared/organization-roles.ts" },
     };
     const copies = [...sources.keys()].flatMap((file) =>
       Object.entries(words).flatMap(([name, { list, home }]) =>

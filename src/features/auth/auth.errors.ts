@@ -51,9 +51,6 @@ export const disposableEmail = () =>
 export const emailMismatch = () =>
   new DomainError("invalid_argument", "email_mismatch", "email: does not match the id_token's verified email");
 
-/** invitationsUnavailable refuses an organization invite token while organizations do not exist yet. */
-export const invitationsUnavailable = () =>
-  new DomainError("failed_precondition", "invitations_unavailable", "organization_invite_token: organization invitations are not enabled");
 
 /** invalidMfaChallenge is the one answer to a challenge that cannot be answered: unknown, expired, answered, or started by another client. */
 export const invalidMfaChallenge = () => new DomainError("unauthenticated", "mfa_challenge_invalid", "the MFA challenge is not valid; sign in again");

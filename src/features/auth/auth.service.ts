@@ -1,4 +1,4 @@
-import type { Db } from "../../db/database.js";
+import type { Db, Tx } from "../../db/database.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { InvestmentProfileValue, RiskToleranceValue } from "../../db/tables/users.js";
 import { transaction } from "../../db/transaction.js";
@@ -55,6 +55,13 @@ export interface AuthDependencies {
   risk: SignInRisk;
   /** A sign-in scoring this much or more is refused (SIGN_IN_BLOCK_RISK). */
   blockRiskAt: number;
+  /** Accepts the organization invitation a registration presents (organization_invite_token). */
+  invitations: InvitationAcceptor;
+}
+
+/** InvitationAcceptor accepts an organization invitation for a new user inside the registration's transaction. */
+export interface InvitationAcceptor {
+  acceptWithin(trx: Tx, token: string, user: { userId: string; email: string }, origin: RequestOrigin): Promise<unknown>;
 }
 
 /** refuseWeakEmailRegistration applies the password policy and refuses throwaway-mail addresses. */
@@ -76,7 +83,6 @@ export class AuthService {
    */
   async register(input: Registration, origin: RequestOrigin): Promise<IssuedTokens & { verificationStatus: VerificationStatusValue }> {
     const { db, clock, audit, sessions, profiles } = this.deps;
-    if (input.organizationInviteToken) throw errors.invitationsUnavailable();
     if (input.registrationType === "email") refuseWeakEmailRegistration(input);
     // Counted after the cheap checks, so fixing a weak password costs nothing; before the costly ones.
     await this.deps.limits.registrationsPerIp.consume(origin.ipAddress ?? "unknown");
@@ -98,6 +104,8 @@ export class AuthService {
         else await insertOidcCredential(trx, userId, credential.identity.issuer, credential.identity.subject);
         const tokens = await sessions.open(trx, { userId, amr, device: input.device, origin });
         await enqueue(trx, queues.identityVerification, "verify-identity", { userId });
+        // The invitation is accepted with the account, so a refused one leaves no account behind.
+        if (input.organizationInviteToken) await this.deps.invitations.acceptWithin(trx, input.organizationInviteToken, { userId, email }, origin);
         await audit.record(trx, {
           actorUserId: userId,
           action: "user.register",

@@ -1,10 +1,7 @@
+import type { OrganizationRole } from "../../shared/organization-roles.js";
 import type { PlatformRole } from "../../shared/principal.js";
 
-/** ORGANIZATION_ROLES are the roles a member holds within one organization. */
-export const ORGANIZATION_ROLES = ["admin", "manager", "trader", "viewer", "compliance"] as const;
-
-/** OrganizationRole is a member's role within one organization. */
-export type OrganizationRole = (typeof ORGANIZATION_ROLES)[number];
+export { ORGANIZATION_ROLES, type OrganizationRole } from "../../shared/organization-roles.js";
 
 /**
  * PLATFORM_ROLE_PERMISSIONS is what each platform role may do anywhere. Permission names are the
@@ -29,8 +26,8 @@ const PLATFORM_ROLE_PERMISSIONS: Record<Exclude<PlatformRole, "admin">, Readonly
  * (`organization_field`). Managers manage members without removing them; compliance members review.
  */
 const ORGANIZATION_ROLE_PERMISSIONS: Record<OrganizationRole, ReadonlySet<string>> = {
-  admin: new Set(["org.read", "org.members.invite", "org.members.update", "org.members.remove", "activity.read", "audit.read", "compliance.read"]),
-  manager: new Set(["org.read", "org.members.invite", "org.members.update", "activity.read"]),
+  admin: new Set(["org.read", "org.members.invite", "org.members.approve", "org.members.update", "org.members.remove", "activity.read", "audit.read", "compliance.read"]),
+  manager: new Set(["org.read", "org.members.invite", "org.members.approve", "org.members.update", "activity.read"]),
   trader: new Set(["org.read"]),
   viewer: new Set(["org.read"]),
   compliance: new Set(["org.read", "activity.read", "audit.read", "compliance.read"]),

@@ -2,14 +2,17 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { OrgRole } from "../../../gen/platform/user/v1/common_pb.js";
 import {
+  MemberRequestKind,
   OrganizationType,
   SubscriptionTier,
+  type MemberRequestSchema,
   type MemberSchema,
   type OrganizationSchema,
 } from "../../../gen/platform/user/v1/organization_service_pb.js";
-import type { DepartmentValue, OrganizationTypeValue, SubscriptionTierValue } from "../../db/tables/organizations.js";
+import type { DepartmentValue, MemberRequestKindValue, OrganizationTypeValue, SubscriptionTierValue } from "../../db/tables/organizations.js";
 import { twoWayMap } from "../../shared/two-way-map.js";
 import type { OrganizationRole } from "../authorization/index.js";
+import type { MemberRequestView } from "./invitations.service.js";
 import type { MemberView, OrganizationView } from "./organizations.service.js";
 
 const organizationTypes = twoWayMap<OrganizationType, OrganizationTypeValue>([
@@ -57,6 +60,7 @@ export function organizationToPb(organization: OrganizationView): MessageInitSha
     displayName: organization.displayName,
     organizationType: organizationTypes.backward[organization.organizationType],
     subscriptionTier: subscriptionTiers.backward[organization.subscriptionTier],
+    requiresApproval: organization.requiresApproval,
     memberCount: organization.memberCount,
     callerRole: organization.callerRole ? orgRoles.backward[organization.callerRole] : OrgRole.UNSPECIFIED,
     createdAt: timestampFromDate(organization.createdAt),
@@ -73,5 +77,26 @@ export function memberToPb(member: MemberView): MessageInitShape<typeof MemberSc
     department: member.department ?? "",
     managerUserId: member.managerUserId ?? "",
     joinedAt: timestampFromDate(member.joinedAt),
+  };
+}
+
+const requestKinds: Record<MemberRequestKindValue, MemberRequestKind> = {
+  join: MemberRequestKind.JOIN,
+  role_grant: MemberRequestKind.ROLE_GRANT,
+};
+
+/** memberRequestToPb shapes a pending member request as the API shows it. */
+export function memberRequestToPb(request: MemberRequestView): MessageInitShape<typeof MemberRequestSchema> {
+  return {
+    requestId: request.id,
+    kind: requestKinds[request.kind],
+    userId: request.userId,
+    email: request.email,
+    fullName: request.fullName,
+    role: orgRoles.backward[request.role],
+    department: request.department ?? "",
+    managerUserId: request.managerUserId ?? "",
+    requestedByUserId: request.requestedBy ?? "",
+    createdAt: timestampFromDate(request.createdAt),
   };
 }

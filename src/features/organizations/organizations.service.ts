@@ -7,7 +7,9 @@ import { pageOf, readPageToken } from "../../shared/page-token.js";
 import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { AuditLog } from "../audit/index.js";
-import { hasPlatformPermission, type OrganizationRole } from "../authorization/index.js";
+import type { OrganizationRole } from "../authorization/index.js";
+import { fileRoleGrant } from "./member-requests.js";
+import { actingRole, GIVING_ROLES } from "./member-rules.js";
 import * as errors from "./organizations.errors.js";
 import {
   countAdmins,
@@ -35,6 +37,7 @@ export interface OrganizationView {
   displayName: string;
   organizationType: OrganizationTypeValue;
   subscriptionTier: SubscriptionTierValue;
+  requiresApproval: boolean;
   memberCount: number;
   /** The caller's role; undefined for a caller who reads it through a platform role. */
   callerRole: OrganizationRole | undefined;
@@ -58,6 +61,7 @@ export interface NewOrganization {
   displayName: string;
   organizationType: OrganizationTypeValue;
   subscriptionTier: SubscriptionTierValue;
+  requiresApproval: boolean;
 }
 
 /** Person is what members are shown with. */
@@ -73,22 +77,11 @@ export interface Person {
 export interface People {
   /** describe finds the users with these ids; an id with no user is missing from the map. */
   describe(userIds: readonly string[]): Promise<Map<string, Person>>;
+  /** idOf finds the user with this e-mail address; undefined when there is none. */
+  idOf(email: string): Promise<string | undefined>;
   /** forget drops what is cached of the user's profile. */
   forget(userId: string): Promise<void>;
 }
-
-/**
- * GIVING_ROLES says what it takes to give each role: managers give only roles that neither outrank
- * nor audit them, and the roles that control or review an organization need a second admin's
- * approval (four-eyes).
- */
-const GIVING_ROLES: Record<OrganizationRole, { byManager: boolean; needsApproval: boolean }> = {
-  admin: { byManager: false, needsApproval: true },
-  manager: { byManager: false, needsApproval: false },
-  trader: { byManager: true, needsApproval: false },
-  viewer: { byManager: true, needsApproval: false },
-  compliance: { byManager: false, needsApproval: true },
-};
 
 /** OrganizationsDependencies are what Organizations needs. */
 export interface OrganizationsDependencies {
@@ -105,9 +98,23 @@ function organizationView(row: OrganizationRow, callerRole: OrganizationRole | u
     displayName: row.display_name,
     organizationType: row.organization_type,
     subscriptionTier: row.subscription_tier,
+    requiresApproval: row.requires_approval,
     memberCount: row.member_count,
     callerRole,
     createdAt: row.created_at,
+  };
+}
+
+/** memberView shows a membership with the member's e-mail address and name. */
+export function memberView(row: MemberRow, person: Person | undefined): MemberView {
+  return {
+    userId: row.user_id,
+    email: person?.email ?? "",
+    fullName: person?.fullName ?? "",
+    role: row.role,
+    department: row.department,
+    managerUserId: row.manager_user_id,
+    joinedAt: row.joined_at,
   };
 }
 
@@ -134,6 +141,7 @@ export class Organizations {
           display_name: input.displayName,
           organization_type: input.organizationType,
           subscription_tier: input.subscriptionTier,
+          requires_approval: input.requiresApproval,
           created_by: caller.userId,
           created_at: now,
         });
@@ -179,45 +187,56 @@ export class Organizations {
     if (rows.length === 0 && !pageToken && !(await findOrganization(db, organizationId))) throw errors.organizationNotFound();
     const { page, nextPageToken } = pageOf(rows, limit, (row) => ({ at: row.joined_at, id: row.user_id }));
     const names = await people.describe(page.map((row) => row.user_id));
-    return { members: page.map((row) => this.memberView(row, names.get(row.user_id))), nextPageToken };
+    return { members: page.map((row) => memberView(row, names.get(row.user_id))), nextPageToken };
   }
 
   /**
    * updateMember changes a member's role, department or manager. Admins (and platform admins)
    * change anyone; managers only members they manage, to the trader or viewer role, under
-   * themselves or one of their subordinates. The last admin keeps the role; granting admin or
-   * compliance needs a second admin's approval; a manager must be a member, and never one of the
-   * member's own subordinates.
+   * themselves or one of their subordinates. The last admin keeps the role; a manager must be a
+   * member, and never one of the member's own subordinates. Giving the admin or compliance role
+   * files a role grant for a second admin to approve (pendingRequestId); the other fields change now.
    */
-  async updateMember(caller: Principal, organizationId: string, userId: string, changes: MemberChanges, origin: RequestOrigin): Promise<MemberView> {
-    const { db, audit, people } = this.deps;
-    const updated = await transaction(db, async (trx) => {
+  async updateMember(
+    caller: Principal,
+    organizationId: string,
+    userId: string,
+    changes: MemberChanges,
+    origin: RequestOrigin,
+  ): Promise<{ member: MemberView; pendingRequestId: string | undefined }> {
+    const { db, audit, people, clock } = this.deps;
+    const result = await transaction(db, async (trx) => {
       const before = await this.lockedMember(trx, organizationId, userId);
-      const acting = await this.actingRole(trx, caller, organizationId);
+      const acting = await actingRole(trx, caller, organizationId);
       if (acting === "manager") await this.checkManagerChange(trx, caller.userId, organizationId, userId, changes);
-      if (changes.role !== undefined && changes.role !== before.role) {
-        if (GIVING_ROLES[changes.role].needsApproval) throw errors.roleGrantNeedsApproval();
-        if (before.role === "admin" && (await countAdmins(trx, organizationId)) === 1) throw errors.lastAdmin();
+      let pendingRequestId: string | undefined;
+      const { role, ...otherChanges } = changes;
+      if (role !== undefined && role !== before.role && GIVING_ROLES[role].needsSecondAdmin) {
+        pendingRequestId = await fileRoleGrant(trx, { organizationId, userId, role, requestedBy: caller.userId, now: clock.now() });
+      } else if (role !== undefined && role !== before.role && before.role === "admin" && (await countAdmins(trx, organizationId)) === 1) {
+        throw errors.lastAdmin();
       }
       if (changes.managerUserId) await this.checkManager(trx, organizationId, userId, changes.managerUserId);
-      const after = await updateMember(trx, organizationId, userId, changes);
+      const applied = pendingRequestId ? otherChanges : changes;
+      const after = Object.values(applied).some((value) => value !== undefined) ? await updateMember(trx, organizationId, userId, applied) : before;
       const [oldValues, newValues] = [memberValues(before), memberValues(after)];
-      if (JSON.stringify(oldValues) === JSON.stringify(newValues)) return after; // nothing changed: nothing to audit
-      if (after.role !== before.role) afterCommit(trx, () => people.forget(userId));
-      await audit.record(trx, {
-        actorUserId: caller.userId,
-        action: "organization.member_update",
-        resourceType: "organization_member",
-        resourceId: userId,
-        organizationId,
-        oldValues,
-        newValues,
-        origin,
-      });
-      return after;
+      if (pendingRequestId || JSON.stringify(oldValues) !== JSON.stringify(newValues)) {
+        if (after.role !== before.role) afterCommit(trx, () => people.forget(userId));
+        await audit.record(trx, {
+          actorUserId: caller.userId,
+          action: "organization.member_update",
+          resourceType: "organization_member",
+          resourceId: userId,
+          organizationId,
+          oldValues,
+          newValues: { ...newValues, ...(pendingRequestId && { requestedRole: role, pendingRequestId }) },
+          origin,
+        });
+      }
+      return { member: after, pendingRequestId };
     });
     const names = await people.describe([userId]);
-    return this.memberView(updated, names.get(userId));
+    return { member: memberView(result.member, names.get(userId)), pendingRequestId: result.pendingRequestId };
   }
 
   /** removeMember ends a membership; the members they managed are left without a manager. The last admin stays. */
@@ -249,12 +268,6 @@ export class Organizations {
     return member;
   }
 
-  /** actingRole is the role the caller acts with: admin for a platform role that may manage members, else their role in the organization. */
-  private async actingRole(trx: Tx, caller: Principal, organizationId: string): Promise<OrganizationRole | undefined> {
-    if (hasPlatformPermission(caller.platformRoles, "org.members.update")) return "admin";
-    return findRole(trx, caller.userId, organizationId);
-  }
-
   /** checkManagerChange holds a manager to the members they manage and the roles and managers they may give. */
   private async checkManagerChange(trx: Tx, managerId: string, organizationId: string, userId: string, changes: MemberChanges): Promise<void> {
     if (!(await isManagedBy(trx, organizationId, userId, managerId))) throw errors.notASubordinate();
@@ -268,17 +281,5 @@ export class Organizations {
     if (managerId === userId) throw errors.managerLoop();
     if (!(await findMember(trx, organizationId, managerId))) throw errors.managerNotMember();
     if (await isManagedBy(trx, organizationId, managerId, userId)) throw errors.managerLoop();
-  }
-
-  private memberView(row: MemberRow, person: Person | undefined): MemberView {
-    return {
-      userId: row.user_id,
-      email: person?.email ?? "",
-      fullName: person?.fullName ?? "",
-      role: row.role,
-      department: row.department,
-      managerUserId: row.manager_user_id,
-      joinedAt: row.joined_at,
-    };
   }
 }

@@ -4,12 +4,13 @@ import { afterCommit, transaction } from "../../db/transaction.js";
 import type { Cache } from "../../platform/cache.js";
 import type { Clock } from "../../platform/clock.js";
 import { DomainError } from "../../shared/domain-error.js";
+import { normalizeEmail } from "../../shared/email.js";
 import { characterCount } from "../../shared/human-name.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { UserStatusValue, VerificationStatusValue } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
 import type { ProfileMembership } from "../organizations/index.js";
-import { findUser, findUserForUpdate, findUserNames, insertUser, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
+import { findAccountByEmail, findUser, findUserForUpdate, findUserNames, insertUser, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
 
 /** Profile is a user's profile as the service hands it out. */
 export interface Profile {
@@ -77,6 +78,11 @@ export class ProfileService {
     const profile = toProfile(row, organizations);
     await this.cache.put(cacheKey(userId), JSON.stringify(profile), generation, this.cacheTtlSeconds);
     return profile;
+  }
+
+  /** idOf finds the user with this e-mail address (normalised); undefined when there is none. */
+  async idOf(email: string): Promise<string | undefined> {
+    return (await findAccountByEmail(this.db, normalizeEmail(email)))?.userId;
   }
 
   /** describe finds the e-mail addresses and names of the users with these ids; ids with no user are left out. */

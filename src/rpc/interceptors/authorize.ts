@@ -1,8 +1,8 @@
 import type { Interceptor } from "@connectrpc/connect";
-import { permissionDenied, type Authorizer } from "../../features/authorization/index.js";
+import { hasPlatformPermission, permissionDenied, type AdminNetworks, type Authorizer } from "../../features/authorization/index.js";
 import type { Principal } from "../../shared/principal.js";
 import { accessRuleOf, INFRASTRUCTURE_SERVICES, organizationIdOf } from "../access-rules.js";
-import { principalKey, requirePrincipal } from "../context.js";
+import { originKey, principalKey, requirePrincipal } from "../context.js";
 
 /** The user a self RPC's request is about, when it names one (an optional `user_id` field). */
 function requestedUserId(message: unknown): string | undefined {
@@ -13,13 +13,21 @@ function requestedUserId(message: unknown): string | undefined {
 /**
  * createAuthorizeInterceptor enforces the access rule each RPC declares in proto, asking the
  * authorizer whether the caller holds a declared permission. An RPC without a rule is refused:
- * access is denied unless granted.
+ * access is denied unless granted. Platform roles count only for calls from the admin networks
+ * (ADMIN_IP_ALLOWLIST); a call they would have allowed from there is refused and audited.
  */
-export function createAuthorizeInterceptor(authorizer: Authorizer): Interceptor {
-  const demand = async (principal: Principal, permission: string | undefined, organizationId?: string) => {
-    if (!permission || !(await authorizer.allows(principal, { permission, organizationId }))) throw permissionDenied();
-  };
+export function createAuthorizeInterceptor(authorizer: Authorizer, adminNetworks?: AdminNetworks): Interceptor {
   return (next) => async (req) => {
+    const demand = async (principal: Principal, permission: string | undefined, organizationId?: string) => {
+      if (!permission) throw permissionDenied();
+      const origin = req.contextValues.get(originKey);
+      const platformRolesCount = adminNetworks?.admits(origin.ipAddress) ?? true;
+      if (await authorizer.allows(principal, { permission, organizationId, platformRolesCount })) return;
+      if (!platformRolesCount && hasPlatformPermission(principal.platformRoles, permission)) {
+        await adminNetworks!.refused(principal, `${req.service.typeName}/${req.method.name}`, permission, origin);
+      }
+      throw permissionDenied();
+    };
     if (INFRASTRUCTURE_SERVICES.has(req.service)) return next(req);
     const declared = accessRuleOf(req.method);
     if (!declared) throw permissionDenied();

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file platform/user/v1/organization_service.proto.
  */
 export const file_platform_user_v1_organization_service: GenFile = /*@__PURE__*/
-  fileDesc("CitwbGF0Zm9ybS91c2VyL3YxL29yZ2FuaXphdGlvbl9zZXJ2aWNlLnByb3RvEhBwbGF0Zm9ybS51c2VyLnYxIr8CCgxPcmdhbml6YXRpb24SFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEj0KEW9yZ2FuaXphdGlvbl90eXBlGAQgASgOMiIucGxhdGZvcm0udXNlci52MS5Pcmdhbml6YXRpb25UeXBlEj0KEXN1YnNjcmlwdGlvbl90aWVyGAUgASgOMiIucGxhdGZvcm0udXNlci52MS5TdWJzY3JpcHRpb25UaWVyEhQKDG1lbWJlcl9jb3VudBgGIAEoBRIuCgtjYWxsZXJfcm9sZRgHIAEoDjIZLnBsYXRmb3JtLnVzZXIudjEuT3JnUm9sZRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLAAQoGTWVtYmVyEg8KB3VzZXJfaWQYASABKAkSDQoFZW1haWwYAiABKAkSEQoJZnVsbF9uYW1lGAMgASgJEicKBHJvbGUYBCABKA4yGS5wbGF0Zm9ybS51c2VyLnYxLk9yZ1JvbGUSEgoKZGVwYXJ0bWVudBgFIAEoCRIXCg9tYW5hZ2VyX3VzZXJfaWQYBiABKAkSLQoJam9pbmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKRAgoZQ3JlYXRlT3JnYW5pemF0aW9uUmVxdWVzdBI4CgRuYW1lGAEgASgJQiq6SCdyJRhAMiFeW2EtejAtOV1bYS16MC05LV17MSw2Mn1bYS16MC05XSQSJAoMZGlzcGxheV9uYW1lGAIgASgJQg66SAtyCYjqMAEQARjIARJJChFvcmdhbml6YXRpb25fdHlwZRgDIAEoDjIiLnBsYXRmb3JtLnVzZXIudjEuT3JnYW5pemF0aW9uVHlwZUIKukgHggEEEAEgABJJChFzdWJzY3JpcHRpb25fdGllchgEIAEoDjIiLnBsYXRmb3JtLnVzZXIudjEuU3Vic2NyaXB0aW9uVGllckIKukgHggEEEAEgACJSChpDcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRI0Cgxvcmdhbml6YXRpb24YASABKAsyHi5wbGF0Zm9ybS51c2VyLnYxLk9yZ2FuaXphdGlvbiJTChhMaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QSGQoFbGltaXQYASABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAQiawoZTGlzdE9yZ2FuaXphdGlvbnNSZXNwb25zZRI1Cg1vcmdhbml6YXRpb25zGAEgAygLMh4ucGxhdGZvcm0udXNlci52MS5Pcmdhbml6YXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjsKFkdldE9yZ2FuaXphdGlvblJlcXVlc3QSIQoPb3JnYW5pemF0aW9uX2lkGAEgASgJQgi6SAVyA7ABASJPChdHZXRPcmdhbml6YXRpb25SZXNwb25zZRI0Cgxvcmdhbml6YXRpb24YASABKAsyHi5wbGF0Zm9ybS51c2VyLnYxLk9yZ2FuaXphdGlvbiLyAQoTSW52aXRlTWVtYmVyUmVxdWVzdBIhCg9vcmdhbml6YXRpb25faWQYASABKAlCCLpIBXIDsAEBEhkKBWVtYWlsGAIgASgJQgq6SAdyBRj+AWABEjMKBHJvbGUYAyABKA4yGS5wbGF0Zm9ybS51c2VyLnYxLk9yZ1JvbGVCCrpIB4IBBBABIAASQgoKZGVwYXJ0bWVudBgEIAEoCUIuukgrcilSAFIHdHJhZGluZ1IKY29tcGxpYW5jZVIEcmlza1IKb3BlcmF0aW9ucxIkCg9tYW5hZ2VyX3VzZXJfaWQYBSABKAlCC7pICNgBAXIDsAEBIncKFEludml0ZU1lbWJlclJlc3BvbnNlEhUKDWludml0YXRpb25faWQYASABKAkSGAoQaW52aXRhdGlvbl90b2tlbhgCIAEoCRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI/ChdBY2NlcHRJbnZpdGF0aW9uUmVxdWVzdBIkChBpbnZpdGF0aW9uX3Rva2VuGAEgASgJQgq6SAdyBRABGIACIlAKGEFjY2VwdEludml0YXRpb25SZXNwb25zZRI0Cgxvcmdhbml6YXRpb24YASABKAsyHi5wbGF0Zm9ybS51c2VyLnYxLk9yZ2FuaXphdGlvbiJwChJMaXN0TWVtYmVyc1JlcXVlc3QSIQoPb3JnYW5pemF0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIZCgVsaW1pdBgCIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCJZChNMaXN0TWVtYmVyc1Jlc3BvbnNlEikKB21lbWJlcnMYASADKAsyGC5wbGF0Zm9ybS51c2VyLnYxLk1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqAQKE1VwZGF0ZU1lbWJlclJlcXVlc3QSIQoPb3JnYW5pemF0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIZCgd1c2VyX2lkGAIgASgJQgi6SAVyA7ABARI4CgRyb2xlGAMgASgOMhkucGxhdGZvcm0udXNlci52MS5PcmdSb2xlQgq6SAeCAQQQASAASACIAQESRwoKZGVwYXJ0bWVudBgEIAEoCUIuukgrcilSAFIHdHJhZGluZ1IKY29tcGxpYW5jZVIEcmlza1IKb3BlcmF0aW9uc0gBiAEBEnUKD21hbmFnZXJfdXNlcl9pZBgFIAEoCUJXukhUclIyUF4oWzAtOWEtZkEtRl17OH0tWzAtOWEtZkEtRl17NH0tWzAtOWEtZkEtRl17NH0tWzAtOWEtZkEtRl17NH0tWzAtOWEtZkEtRl17MTJ9KT8kSAKIAQE6rAG6SKgBGqUBChx1cGRhdGVfbWVtYmVyLmZpZWxkX3JlcXVpcmVkEkBhdCBsZWFzdCBvbmUgb2Ygcm9sZSwgZGVwYXJ0bWVudCBhbmQgbWFuYWdlcl91c2VyX2lkIG11c3QgYmUgc2V0GkNoYXModGhpcy5yb2xlKSB8fCBoYXModGhpcy5kZXBhcnRtZW50KSB8fCBoYXModGhpcy5tYW5hZ2VyX3VzZXJfaWQpQgcKBV9yb2xlQg0KC19kZXBhcnRtZW50QhIKEF9tYW5hZ2VyX3VzZXJfaWQiQAoUVXBkYXRlTWVtYmVyUmVzcG9uc2USKAoGbWVtYmVyGAEgASgLMhgucGxhdGZvcm0udXNlci52MS5NZW1iZXIiUwoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIhCg9vcmdhbml6YXRpb25faWQYASABKAlCCLpIBXIDsAEBEhkKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBIhYKFFJlbW92ZU1lbWJlclJlc3BvbnNlKqgCChBPcmdhbml6YXRpb25UeXBlEiEKHU9SR0FOSVpBVElPTl9UWVBFX1VOU1BFQ0lGSUVEEAASHwobT1JHQU5JWkFUSU9OX1RZUEVfQ09SUE9SQVRFEAESIAocT1JHQU5JWkFUSU9OX1RZUEVfSEVER0VfRlVORBACEiMKH09SR0FOSVpBVElPTl9UWVBFX0FTU0VUX01BTkFHRVIQAxIjCh9PUkdBTklaQVRJT05fVFlQRV9GQU1JTFlfT0ZGSUNFEAQSIwofT1JHQU5JWkFUSU9OX1RZUEVfQlJPS0VSX0RFQUxFUhAFEhsKF09SR0FOSVpBVElPTl9UWVBFX09USEVSEAYSIgoeT1JHQU5JWkFUSU9OX1RZUEVfVFJBRElOR19GSVJNEAcqlwEKEFN1YnNjcmlwdGlvblRpZXISIQodU1VCU0NSSVBUSU9OX1RJRVJfVU5TUEVDSUZJRUQQABIaChZTVUJTQ1JJUFRJT05fVElFUl9GUkVFEAESIgoeU1VCU0NSSVBUSU9OX1RJRVJfUFJPRkVTU0lPTkFMEAISIAocU1VCU0NSSVBUSU9OX1RJRVJfRU5URVJQUklTRRADMp8IChNPcmdhbml6YXRpb25TZXJ2aWNlEncKEkNyZWF0ZU9yZ2FuaXphdGlvbhIrLnBsYXRmb3JtLnVzZXIudjEuQ3JlYXRlT3JnYW5pemF0aW9uUmVxdWVzdBosLnBsYXRmb3JtLnVzZXIudjEuQ3JlYXRlT3JnYW5pemF0aW9uUmVzcG9uc2UiBsrzGAIQARJ0ChFMaXN0T3JnYW5pemF0aW9ucxIqLnBsYXRmb3JtLnVzZXIudjEuTGlzdE9yZ2FuaXphdGlvbnNSZXF1ZXN0GisucGxhdGZvcm0udXNlci52MS5MaXN0T3JnYW5pemF0aW9uc1Jlc3BvbnNlIgbK8xgCEAEShwEKD0dldE9yZ2FuaXphdGlvbhIoLnBsYXRmb3JtLnVzZXIudjEuR2V0T3JnYW5pemF0aW9uUmVxdWVzdBopLnBsYXRmb3JtLnVzZXIudjEuR2V0T3JnYW5pemF0aW9uUmVzcG9uc2UiH8rzGBsqD29yZ2FuaXphdGlvbl9pZBoIb3JnLnJlYWQSiAEKDEludml0ZU1lbWJlchIlLnBsYXRmb3JtLnVzZXIudjEuSW52aXRlTWVtYmVyUmVxdWVzdBomLnBsYXRmb3JtLnVzZXIudjEuSW52aXRlTWVtYmVyUmVzcG9uc2UiKcrzGCUqD29yZ2FuaXphdGlvbl9pZBoSb3JnLm1lbWJlcnMuaW52aXRlEnEKEEFjY2VwdEludml0YXRpb24SKS5wbGF0Zm9ybS51c2VyLnYxLkFjY2VwdEludml0YXRpb25SZXF1ZXN0GioucGxhdGZvcm0udXNlci52MS5BY2NlcHRJbnZpdGF0aW9uUmVzcG9uc2UiBsrzGAIQARJ7CgtMaXN0TWVtYmVycxIkLnBsYXRmb3JtLnVzZXIudjEuTGlzdE1lbWJlcnNSZXF1ZXN0GiUucGxhdGZvcm0udXNlci52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlIh/K8xgbKg9vcmdhbml6YXRpb25faWQaCG9yZy5yZWFkEogBCgxVcGRhdGVNZW1iZXISJS5wbGF0Zm9ybS51c2VyLnYxLlVwZGF0ZU1lbWJlclJlcXVlc3QaJi5wbGF0Zm9ybS51c2VyLnYxLlVwZGF0ZU1lbWJlclJlc3BvbnNlIinK8xglKg9vcmdhbml6YXRpb25faWQaEm9yZy5tZW1iZXJzLnVwZGF0ZRKIAQoMUmVtb3ZlTWVtYmVyEiUucGxhdGZvcm0udXNlci52MS5SZW1vdmVNZW1iZXJSZXF1ZXN0GiYucGxhdGZvcm0udXNlci52MS5SZW1vdmVNZW1iZXJSZXNwb25zZSIpyvMYJSoPb3JnYW5pemF0aW9uX2lkGhJvcmcubWVtYmVycy5yZW1vdmViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_platform_user_v1_common, file_platform_user_v1_options, file_platform_user_v1_validation]);
+  fileDesc("CitwbGF0Zm9ybS91c2VyL3YxL29yZ2FuaXphdGlvbl9zZXJ2aWNlLnByb3RvEhBwbGF0Zm9ybS51c2VyLnYxItoCCgxPcmdhbml6YXRpb24SFwoPb3JnYW5pemF0aW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEj0KEW9yZ2FuaXphdGlvbl90eXBlGAQgASgOMiIucGxhdGZvcm0udXNlci52MS5Pcmdhbml6YXRpb25UeXBlEj0KEXN1YnNjcmlwdGlvbl90aWVyGAUgASgOMiIucGxhdGZvcm0udXNlci52MS5TdWJzY3JpcHRpb25UaWVyEhQKDG1lbWJlcl9jb3VudBgGIAEoBRIuCgtjYWxsZXJfcm9sZRgHIAEoDjIZLnBsYXRmb3JtLnVzZXIudjEuT3JnUm9sZRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFyZXF1aXJlc19hcHByb3ZhbBgJIAEoCCLAAQoGTWVtYmVyEg8KB3VzZXJfaWQYASABKAkSDQoFZW1haWwYAiABKAkSEQoJZnVsbF9uYW1lGAMgASgJEicKBHJvbGUYBCABKA4yGS5wbGF0Zm9ybS51c2VyLnYxLk9yZ1JvbGUSEgoKZGVwYXJ0bWVudBgFIAEoCRIXCg9tYW5hZ2VyX3VzZXJfaWQYBiABKAkSLQoJam9pbmVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKsAgoZQ3JlYXRlT3JnYW5pemF0aW9uUmVxdWVzdBI4CgRuYW1lGAEgASgJQiq6SCdyJRhAMiFeW2EtejAtOV1bYS16MC05LV17MSw2Mn1bYS16MC05XSQSJAoMZGlzcGxheV9uYW1lGAIgASgJQg66SAtyCYjqMAEQARjIARJJChFvcmdhbml6YXRpb25fdHlwZRgDIAEoDjIiLnBsYXRmb3JtLnVzZXIudjEuT3JnYW5pemF0aW9uVHlwZUIKukgHggEEEAEgABJJChFzdWJzY3JpcHRpb25fdGllchgEIAEoDjIiLnBsYXRmb3JtLnVzZXIudjEuU3Vic2NyaXB0aW9uVGllckIKukgHggEEEAEgABIZChFyZXF1aXJlc19hcHByb3ZhbBgFIAEoCCJSChpDcmVhdGVPcmdhbml6YXRpb25SZXNwb25zZRI0Cgxvcmdhbml6YXRpb24YASABKAsyHi5wbGF0Zm9ybS51c2VyLnYxLk9yZ2FuaXphdGlvbiJTChhMaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QSGQoFbGltaXQYASABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAQiawoZTGlzdE9yZ2FuaXphdGlvbnNSZXNwb25zZRI1Cg1vcmdhbml6YXRpb25zGAEgAygLMh4ucGxhdGZvcm0udXNlci52MS5Pcmdhbml6YXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjsKFkdldE9yZ2FuaXphdGlvblJlcXVlc3QSIQoPb3JnYW5pemF0aW9uX2lkGAEgASgJQgi6SAVyA7ABASJPChdHZXRPcmdhbml6YXRpb25SZXNwb25zZRI0Cgxvcmdhbml6YXRpb24YASABKAsyHi5wbGF0Zm9ybS51c2VyLnYxLk9yZ2FuaXphdGlvbiLyAQoTSW52aXRlTWVtYmVyUmVxdWVzdBIhCg9vcmdhbml6YXRpb25faWQYASABKAlCCLpIBXIDsAEBEhkKBWVtYWlsGAIgASgJQgq6SAdyBRj+AWABEjMKBHJvbGUYAyABKA4yGS5wbGF0Zm9ybS51c2VyLnYxLk9yZ1JvbGVCCrpIB4IBBBABIAASQgoKZGVwYXJ0bWVudBgEIAEoCUIuukgrcilSAFIHdHJhZGluZ1IKY29tcGxpYW5jZVIEcmlza1IKb3BlcmF0aW9ucxIkCg9tYW5hZ2VyX3VzZXJfaWQYBSABKAlCC7pICNgBAXIDsAEBIncKFEludml0ZU1lbWJlclJlc3BvbnNlEhUKDWludml0YXRpb25faWQYASABKAkSGAoQaW52aXRhdGlvbl90b2tlbhgCIAEoCRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI/ChdBY2NlcHRJbnZpdGF0aW9uUmVxdWVzdBIkChBpbnZpdGF0aW9uX3Rva2VuGAEgASgJQgq6SAdyBRABGIACImwKGEFjY2VwdEludml0YXRpb25SZXNwb25zZRI0Cgxvcmdhbml6YXRpb24YASABKAsyHi5wbGF0Zm9ybS51c2VyLnYxLk9yZ2FuaXphdGlvbhIaChJwZW5kaW5nX3JlcXVlc3RfaWQYAiABKAkicAoSTGlzdE1lbWJlcnNSZXF1ZXN0EiEKD29yZ2FuaXphdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESGQoFbGltaXQYAiABKAVCCrpIBxoFGOgHKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAQiWQoTTGlzdE1lbWJlcnNSZXNwb25zZRIpCgdtZW1iZXJzGAEgAygLMhgucGxhdGZvcm0udXNlci52MS5NZW1iZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIqgEChNVcGRhdGVNZW1iZXJSZXF1ZXN0EiEKD29yZ2FuaXphdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESGQoHdXNlcl9pZBgCIAEoCUIIukgFcgOwAQESOAoEcm9sZRgDIAEoDjIZLnBsYXRmb3JtLnVzZXIudjEuT3JnUm9sZUIKukgHggEEEAEgAEgAiAEBEkcKCmRlcGFydG1lbnQYBCABKAlCLrpIK3IpUgBSB3RyYWRpbmdSCmNvbXBsaWFuY2VSBHJpc2tSCm9wZXJhdGlvbnNIAYgBARJ1Cg9tYW5hZ2VyX3VzZXJfaWQYBSABKAlCV7pIVHJSMlBeKFswLTlhLWZBLUZdezh9LVswLTlhLWZBLUZdezR9LVswLTlhLWZBLUZdezR9LVswLTlhLWZBLUZdezR9LVswLTlhLWZBLUZdezEyfSk/JEgCiAEBOqwBukioARqlAQocdXBkYXRlX21lbWJlci5maWVsZF9yZXF1aXJlZBJAYXQgbGVhc3Qgb25lIG9mIHJvbGUsIGRlcGFydG1lbnQgYW5kIG1hbmFnZXJfdXNlcl9pZCBtdXN0IGJlIHNldBpDaGFzKHRoaXMucm9sZSkgfHwgaGFzKHRoaXMuZGVwYXJ0bWVudCkgfHwgaGFzKHRoaXMubWFuYWdlcl91c2VyX2lkKUIHCgVfcm9sZUINCgtfZGVwYXJ0bWVudEISChBfbWFuYWdlcl91c2VyX2lkIlwKFFVwZGF0ZU1lbWJlclJlc3BvbnNlEigKBm1lbWJlchgBIAEoCzIYLnBsYXRmb3JtLnVzZXIudjEuTWVtYmVyEhoKEnBlbmRpbmdfcmVxdWVzdF9pZBgCIAEoCSKtAgoNTWVtYmVyUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEjEKBGtpbmQYAiABKA4yIy5wbGF0Zm9ybS51c2VyLnYxLk1lbWJlclJlcXVlc3RLaW5kEg8KB3VzZXJfaWQYAyABKAkSDQoFZW1haWwYBCABKAkSEQoJZnVsbF9uYW1lGAUgASgJEicKBHJvbGUYBiABKA4yGS5wbGF0Zm9ybS51c2VyLnYxLk9yZ1JvbGUSEgoKZGVwYXJ0bWVudBgHIAEoCRIXCg9tYW5hZ2VyX3VzZXJfaWQYCCABKAkSHAoUcmVxdWVzdGVkX2J5X3VzZXJfaWQYCSABKAkSLgoKY3JlYXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAidwoZTGlzdE1lbWJlclJlcXVlc3RzUmVxdWVzdBIhCg9vcmdhbml6YXRpb25faWQYASABKAlCCLpIBXIDsAEBEhkKBWxpbWl0GAIgASgFQgq6SAcaBRjoBygAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIAEImgKGkxpc3RNZW1iZXJSZXF1ZXN0c1Jlc3BvbnNlEjEKCHJlcXVlc3RzGAEgAygLMh8ucGxhdGZvcm0udXNlci52MS5NZW1iZXJSZXF1ZXN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJeChtBcHByb3ZlTWVtYmVyUmVxdWVzdFJlcXVlc3QSIQoPb3JnYW5pemF0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIcCgpyZXF1ZXN0X2lkGAIgASgJQgi6SAVyA7ABASJIChxBcHByb3ZlTWVtYmVyUmVxdWVzdFJlc3BvbnNlEigKBm1lbWJlchgBIAEoCzIYLnBsYXRmb3JtLnVzZXIudjEuTWVtYmVyInkKGlJlamVjdE1lbWJlclJlcXVlc3RSZXF1ZXN0EiEKD29yZ2FuaXphdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESHAoKcmVxdWVzdF9pZBgCIAEoCUIIukgFcgOwAQESGgoGcmVhc29uGAMgASgJQgq6SAdyBRABGPQDIh0KG1JlamVjdE1lbWJlclJlcXVlc3RSZXNwb25zZSJTChNSZW1vdmVNZW1iZXJSZXF1ZXN0EiEKD29yZ2FuaXphdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESGQoHdXNlcl9pZBgCIAEoCUIIukgFcgOwAQEiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UqqAIKEE9yZ2FuaXphdGlvblR5cGUSIQodT1JHQU5JWkFUSU9OX1RZUEVfVU5TUEVDSUZJRUQQABIfChtPUkdBTklaQVRJT05fVFlQRV9DT1JQT1JBVEUQARIgChxPUkdBTklaQVRJT05fVFlQRV9IRURHRV9GVU5EEAISIwofT1JHQU5JWkFUSU9OX1RZUEVfQVNTRVRfTUFOQUdFUhADEiMKH09SR0FOSVpBVElPTl9UWVBFX0ZBTUlMWV9PRkZJQ0UQBBIjCh9PUkdBTklaQVRJT05fVFlQRV9CUk9LRVJfREVBTEVSEAUSGwoXT1JHQU5JWkFUSU9OX1RZUEVfT1RIRVIQBhIiCh5PUkdBTklaQVRJT05fVFlQRV9UUkFESU5HX0ZJUk0QByqXAQoQU3Vic2NyaXB0aW9uVGllchIhCh1TVUJTQ1JJUFRJT05fVElFUl9VTlNQRUNJRklFRBAAEhoKFlNVQlNDUklQVElPTl9USUVSX0ZSRUUQARIiCh5TVUJTQ1JJUFRJT05fVElFUl9QUk9GRVNTSU9OQUwQAhIgChxTVUJTQ1JJUFRJT05fVElFUl9FTlRFUlBSSVNFEAMqegoRTWVtYmVyUmVxdWVzdEtpbmQSIwofTUVNQkVSX1JFUVVFU1RfS0lORF9VTlNQRUNJRklFRBAAEhwKGE1FTUJFUl9SRVFVRVNUX0tJTkRfSk9JThABEiIKHk1FTUJFUl9SRVFVRVNUX0tJTkRfUk9MRV9HUkFOVBACMoIMChNPcmdhbml6YXRpb25TZXJ2aWNlEncKEkNyZWF0ZU9yZ2FuaXphdGlvbhIrLnBsYXRmb3JtLnVzZXIudjEuQ3JlYXRlT3JnYW5pemF0aW9uUmVxdWVzdBosLnBsYXRmb3JtLnVzZXIudjEuQ3JlYXRlT3JnYW5pemF0aW9uUmVzcG9uc2UiBsrzGAIQARJ0ChFMaXN0T3JnYW5pemF0aW9ucxIqLnBsYXRmb3JtLnVzZXIudjEuTGlzdE9yZ2FuaXphdGlvbnNSZXF1ZXN0GisucGxhdGZvcm0udXNlci52MS5MaXN0T3JnYW5pemF0aW9uc1Jlc3BvbnNlIgbK8xgCEAEShwEKD0dldE9yZ2FuaXphdGlvbhIoLnBsYXRmb3JtLnVzZXIudjEuR2V0T3JnYW5pemF0aW9uUmVxdWVzdBopLnBsYXRmb3JtLnVzZXIudjEuR2V0T3JnYW5pemF0aW9uUmVzcG9uc2UiH8rzGBsqD29yZ2FuaXphdGlvbl9pZBoIb3JnLnJlYWQSiAEKDEludml0ZU1lbWJlchIlLnBsYXRmb3JtLnVzZXIudjEuSW52aXRlTWVtYmVyUmVxdWVzdBomLnBsYXRmb3JtLnVzZXIudjEuSW52aXRlTWVtYmVyUmVzcG9uc2UiKcrzGCUqD29yZ2FuaXphdGlvbl9pZBoSb3JnLm1lbWJlcnMuaW52aXRlEnEKEEFjY2VwdEludml0YXRpb24SKS5wbGF0Zm9ybS51c2VyLnYxLkFjY2VwdEludml0YXRpb25SZXF1ZXN0GioucGxhdGZvcm0udXNlci52MS5BY2NlcHRJbnZpdGF0aW9uUmVzcG9uc2UiBsrzGAIQARJ7CgtMaXN0TWVtYmVycxIkLnBsYXRmb3JtLnVzZXIudjEuTGlzdE1lbWJlcnNSZXF1ZXN0GiUucGxhdGZvcm0udXNlci52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlIh/K8xgbKg9vcmdhbml6YXRpb25faWQaCG9yZy5yZWFkEogBCgxVcGRhdGVNZW1iZXISJS5wbGF0Zm9ybS51c2VyLnYxLlVwZGF0ZU1lbWJlclJlcXVlc3QaJi5wbGF0Zm9ybS51c2VyLnYxLlVwZGF0ZU1lbWJlclJlc3BvbnNlIinK8xglKg9vcmdhbml6YXRpb25faWQaEm9yZy5tZW1iZXJzLnVwZGF0ZRKbAQoSTGlzdE1lbWJlclJlcXVlc3RzEisucGxhdGZvcm0udXNlci52MS5MaXN0TWVtYmVyUmVxdWVzdHNSZXF1ZXN0GiwucGxhdGZvcm0udXNlci52MS5MaXN0TWVtYmVyUmVxdWVzdHNSZXNwb25zZSIqyvMYJioPb3JnYW5pemF0aW9uX2lkGhNvcmcubWVtYmVycy5hcHByb3ZlEqEBChRBcHByb3ZlTWVtYmVyUmVxdWVzdBItLnBsYXRmb3JtLnVzZXIudjEuQXBwcm92ZU1lbWJlclJlcXVlc3RSZXF1ZXN0Gi4ucGxhdGZvcm0udXNlci52MS5BcHByb3ZlTWVtYmVyUmVxdWVzdFJlc3BvbnNlIirK8xgmKg9vcmdhbml6YXRpb25faWQaE29yZy5tZW1iZXJzLmFwcHJvdmUSngEKE1JlamVjdE1lbWJlclJlcXVlc3QSLC5wbGF0Zm9ybS51c2VyLnYxLlJlamVjdE1lbWJlclJlcXVlc3RSZXF1ZXN0Gi0ucGxhdGZvcm0udXNlci52MS5SZWplY3RNZW1iZXJSZXF1ZXN0UmVzcG9uc2UiKsrzGCYqD29yZ2FuaXphdGlvbl9pZBoTb3JnLm1lbWJlcnMuYXBwcm92ZRKIAQoMUmVtb3ZlTWVtYmVyEiUucGxhdGZvcm0udXNlci52MS5SZW1vdmVNZW1iZXJSZXF1ZXN0GiYucGxhdGZvcm0udXNlci52MS5SZW1vdmVNZW1iZXJSZXNwb25zZSIpyvMYJSoPb3JnYW5pemF0aW9uX2lkGhJvcmcubWVtYmVycy5yZW1vdmViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_platform_user_v1_common, file_platform_user_v1_options, file_platform_user_v1_validation]);
 
 /**
  * Organization is a tenant: a firm whose members trade together.
@@ -81,6 +81,14 @@ export type Organization = Message<"platform.user.v1.Organization"> & {
    * @generated from field: google.protobuf.Timestamp created_at = 8;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * Requires_approval says whether an accepted invitation waits for an admin or manager to
+   * approve the new member.
+   *
+   * @generated from field: bool requires_approval = 9;
+   */
+  requiresApproval: boolean;
 };
 
 /**
@@ -188,6 +196,14 @@ export type CreateOrganizationRequest = Message<"platform.user.v1.CreateOrganiza
    * @generated from field: platform.user.v1.SubscriptionTier subscription_tier = 4;
    */
   subscriptionTier: SubscriptionTier;
+
+  /**
+   * Requires_approval makes every accepted invitation wait for an admin or manager to approve the
+   * new member.
+   *
+   * @generated from field: bool requires_approval = 5;
+   */
+  requiresApproval: boolean;
 };
 
 /**
@@ -426,17 +442,25 @@ export const AcceptInvitationRequestSchema: GenMessage<AcceptInvitationRequest> 
   messageDesc(file_platform_user_v1_organization_service, 10);
 
 /**
- * AcceptInvitationResponse is the organization the caller joined.
+ * AcceptInvitationResponse is the organization the caller joined, or asked to join.
  *
  * @generated from message platform.user.v1.AcceptInvitationResponse
  */
 export type AcceptInvitationResponse = Message<"platform.user.v1.AcceptInvitationResponse"> & {
   /**
-   * Organization is the joined organization; its caller_role is the invited role.
+   * Organization is the organization; its caller_role is the invited role, or
+   * ORG_ROLE_UNSPECIFIED while the membership waits for approval.
    *
    * @generated from field: platform.user.v1.Organization organization = 1;
    */
   organization?: Organization | undefined;
+
+  /**
+   * Pending_request_id is the member request waiting for approval; empty when the caller joined.
+   *
+   * @generated from field: string pending_request_id = 2;
+   */
+  pendingRequestId: string;
 };
 
 /**
@@ -573,6 +597,13 @@ export type UpdateMemberResponse = Message<"platform.user.v1.UpdateMemberRespons
    * @generated from field: platform.user.v1.Member member = 1;
    */
   member?: Member | undefined;
+
+  /**
+   * Pending_request_id is the role grant waiting for a second admin; empty when none was filed.
+   *
+   * @generated from field: string pending_request_id = 2;
+   */
+  pendingRequestId: string;
 };
 
 /**
@@ -581,6 +612,252 @@ export type UpdateMemberResponse = Message<"platform.user.v1.UpdateMemberRespons
  */
 export const UpdateMemberResponseSchema: GenMessage<UpdateMemberResponse> = /*@__PURE__*/
   messageDesc(file_platform_user_v1_organization_service, 15);
+
+/**
+ * MemberRequest is a change to an organization's members waiting for approval.
+ *
+ * @generated from message platform.user.v1.MemberRequest
+ */
+export type MemberRequest = Message<"platform.user.v1.MemberRequest"> & {
+  /**
+   * Request_id identifies the request.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * Kind is what the request asks for.
+   *
+   * @generated from field: platform.user.v1.MemberRequestKind kind = 2;
+   */
+  kind: MemberRequestKind;
+
+  /**
+   * User_id is the person the request is about.
+   *
+   * @generated from field: string user_id = 3;
+   */
+  userId: string;
+
+  /**
+   * Email is their e-mail address.
+   *
+   * @generated from field: string email = 4;
+   */
+  email: string;
+
+  /**
+   * Full_name is their name.
+   *
+   * @generated from field: string full_name = 5;
+   */
+  fullName: string;
+
+  /**
+   * Role is the role they would have.
+   *
+   * @generated from field: platform.user.v1.OrgRole role = 6;
+   */
+  role: OrgRole;
+
+  /**
+   * Department is the department they would join (joins only); empty if none.
+   *
+   * @generated from field: string department = 7;
+   */
+  department: string;
+
+  /**
+   * Manager_user_id is the manager they would have (joins only); empty if none.
+   *
+   * @generated from field: string manager_user_id = 8;
+   */
+  managerUserId: string;
+
+  /**
+   * Requested_by_user_id is who made the request: the inviter of a join, the admin of a role grant.
+   *
+   * @generated from field: string requested_by_user_id = 9;
+   */
+  requestedByUserId: string;
+
+  /**
+   * Created_at is when the request was made.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 10;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message platform.user.v1.MemberRequest.
+ * Use `create(MemberRequestSchema)` to create a new message.
+ */
+export const MemberRequestSchema: GenMessage<MemberRequest> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_organization_service, 16);
+
+/**
+ * ListMemberRequestsRequest asks for a page of an organization's pending member requests.
+ *
+ * @generated from message platform.user.v1.ListMemberRequestsRequest
+ */
+export type ListMemberRequestsRequest = Message<"platform.user.v1.ListMemberRequestsRequest"> & {
+  /**
+   * Organization_id is the organization whose requests to list.
+   *
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * Limit is the page size, at most 1000. 0, the proto3 default, means the server's default of 50.
+   *
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+
+  /**
+   * Page_token is the next_page_token of the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message platform.user.v1.ListMemberRequestsRequest.
+ * Use `create(ListMemberRequestsRequestSchema)` to create a new message.
+ */
+export const ListMemberRequestsRequestSchema: GenMessage<ListMemberRequestsRequest> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_organization_service, 17);
+
+/**
+ * ListMemberRequestsResponse is a page of pending member requests.
+ *
+ * @generated from message platform.user.v1.ListMemberRequestsResponse
+ */
+export type ListMemberRequestsResponse = Message<"platform.user.v1.ListMemberRequestsResponse"> & {
+  /**
+   * Requests are the pending requests on this page, oldest first.
+   *
+   * @generated from field: repeated platform.user.v1.MemberRequest requests = 1;
+   */
+  requests: MemberRequest[];
+
+  /**
+   * Next_page_token fetches the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message platform.user.v1.ListMemberRequestsResponse.
+ * Use `create(ListMemberRequestsResponseSchema)` to create a new message.
+ */
+export const ListMemberRequestsResponseSchema: GenMessage<ListMemberRequestsResponse> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_organization_service, 18);
+
+/**
+ * ApproveMemberRequestRequest names the request to approve.
+ *
+ * @generated from message platform.user.v1.ApproveMemberRequestRequest
+ */
+export type ApproveMemberRequestRequest = Message<"platform.user.v1.ApproveMemberRequestRequest"> & {
+  /**
+   * Organization_id is the request's organization.
+   *
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * Request_id is the request to approve.
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message platform.user.v1.ApproveMemberRequestRequest.
+ * Use `create(ApproveMemberRequestRequestSchema)` to create a new message.
+ */
+export const ApproveMemberRequestRequestSchema: GenMessage<ApproveMemberRequestRequest> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_organization_service, 19);
+
+/**
+ * ApproveMemberRequestResponse is the member the approval made or changed.
+ *
+ * @generated from message platform.user.v1.ApproveMemberRequestResponse
+ */
+export type ApproveMemberRequestResponse = Message<"platform.user.v1.ApproveMemberRequestResponse"> & {
+  /**
+   * Member is the member as they now are.
+   *
+   * @generated from field: platform.user.v1.Member member = 1;
+   */
+  member?: Member | undefined;
+};
+
+/**
+ * Describes the message platform.user.v1.ApproveMemberRequestResponse.
+ * Use `create(ApproveMemberRequestResponseSchema)` to create a new message.
+ */
+export const ApproveMemberRequestResponseSchema: GenMessage<ApproveMemberRequestResponse> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_organization_service, 20);
+
+/**
+ * RejectMemberRequestRequest names the request to reject and why.
+ *
+ * @generated from message platform.user.v1.RejectMemberRequestRequest
+ */
+export type RejectMemberRequestRequest = Message<"platform.user.v1.RejectMemberRequestRequest"> & {
+  /**
+   * Organization_id is the request's organization.
+   *
+   * @generated from field: string organization_id = 1;
+   */
+  organizationId: string;
+
+  /**
+   * Request_id is the request to reject.
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+
+  /**
+   * Reason says why, for the audit trail.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message platform.user.v1.RejectMemberRequestRequest.
+ * Use `create(RejectMemberRequestRequestSchema)` to create a new message.
+ */
+export const RejectMemberRequestRequestSchema: GenMessage<RejectMemberRequestRequest> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_organization_service, 21);
+
+/**
+ * RejectMemberRequestResponse confirms the rejection.
+ *
+ * @generated from message platform.user.v1.RejectMemberRequestResponse
+ */
+export type RejectMemberRequestResponse = Message<"platform.user.v1.RejectMemberRequestResponse"> & {
+};
+
+/**
+ * Describes the message platform.user.v1.RejectMemberRequestResponse.
+ * Use `create(RejectMemberRequestResponseSchema)` to create a new message.
+ */
+export const RejectMemberRequestResponseSchema: GenMessage<RejectMemberRequestResponse> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_organization_service, 22);
 
 /**
  * RemoveMemberRequest names the member to remove.
@@ -608,7 +885,7 @@ export type RemoveMemberRequest = Message<"platform.user.v1.RemoveMemberRequest"
  * Use `create(RemoveMemberRequestSchema)` to create a new message.
  */
 export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
-  messageDesc(file_platform_user_v1_organization_service, 16);
+  messageDesc(file_platform_user_v1_organization_service, 23);
 
 /**
  * RemoveMemberResponse confirms the member was removed.
@@ -623,7 +900,7 @@ export type RemoveMemberResponse = Message<"platform.user.v1.RemoveMemberRespons
  * Use `create(RemoveMemberResponseSchema)` to create a new message.
  */
 export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
-  messageDesc(file_platform_user_v1_organization_service, 17);
+  messageDesc(file_platform_user_v1_organization_service, 24);
 
 /**
  * OrganizationType is the kind of business an organization is.
@@ -736,6 +1013,40 @@ export const SubscriptionTierSchema: GenEnum<SubscriptionTier> = /*@__PURE__*/
   enumDesc(file_platform_user_v1_organization_service, 1);
 
 /**
+ * MemberRequestKind is what a member request asks for.
+ *
+ * @generated from enum platform.user.v1.MemberRequestKind
+ */
+export enum MemberRequestKind {
+  /**
+   * The kind is not known.
+   *
+   * @generated from enum value: MEMBER_REQUEST_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Someone who accepted an invitation asks to join.
+   *
+   * @generated from enum value: MEMBER_REQUEST_KIND_JOIN = 1;
+   */
+  JOIN = 1,
+
+  /**
+   * An admin asks to give a member the admin or compliance role.
+   *
+   * @generated from enum value: MEMBER_REQUEST_KIND_ROLE_GRANT = 2;
+   */
+  ROLE_GRANT = 2,
+}
+
+/**
+ * Describes the enum platform.user.v1.MemberRequestKind.
+ */
+export const MemberRequestKindSchema: GenEnum<MemberRequestKind> = /*@__PURE__*/
+  enumDesc(file_platform_user_v1_organization_service, 2);
+
+/**
  * OrganizationService manages organizations and their members. Organizations are tenants: members
  * see only the organizations they belong to.
  *
@@ -805,7 +1116,10 @@ export const OrganizationService: GenService<{
    * AcceptInvitation makes the caller a member of the organization that invited them.
    *
    * The caller's e-mail address must be the invited one (PERMISSION_DENIED). An unknown token
-   * answers NOT_FOUND; an expired, replaced or already accepted one answers FAILED_PRECONDITION.
+   * answers NOT_FOUND; an expired, replaced or already accepted one answers FAILED_PRECONDITION; a
+   * caller who is already a member answers ALREADY_EXISTS. When the organization requires approval,
+   * or the invitation is for the admin or compliance role (four-eyes), acceptance files a member
+   * request instead (pending_request_id), and the caller becomes a member once it is approved.
    *
    * Required permissions: self (the invitation token is the proof of invitation).
    *
@@ -835,7 +1149,9 @@ export const OrganizationService: GenService<{
   /**
    * UpdateMember changes a member's role, department or manager.
    *
-   * Only the fields present in the request change. Admins change anyone; managers change only
+   * Only the fields present in the request change. Giving the admin or compliance role needs a
+   * second admin: the role change is filed as a member request (pending_request_id) and the other
+   * fields change at once. Admins change anyone; managers change only
    * their subordinates (direct or indirect), and may give them only the trader and viewer roles
    * (PERMISSION_DENIED otherwise). Demoting the organization's last admin answers
    * FAILED_PRECONDITION, as does a manager who is not a member of the organization; a manager chain
@@ -850,6 +1166,52 @@ export const OrganizationService: GenService<{
     methodKind: "unary";
     input: typeof UpdateMemberRequestSchema;
     output: typeof UpdateMemberResponseSchema;
+  },
+  /**
+   * ListMemberRequests lists an organization's pending member requests, oldest first: invitations
+   * accepted in an organization that requires approval, and grants of the admin or compliance role
+   * waiting for a second admin.
+   *
+   * Required permissions: org.members.approve in the organization (admin, manager).
+   *
+   * @generated from rpc platform.user.v1.OrganizationService.ListMemberRequests
+   */
+  listMemberRequests: {
+    methodKind: "unary";
+    input: typeof ListMemberRequestsRequestSchema;
+    output: typeof ListMemberRequestsResponseSchema;
+  },
+  /**
+   * ApproveMemberRequest approves a pending member request: the person joins, or the role is
+   * granted.
+   *
+   * Requests for the admin or compliance role need an admin other than the one who made them (a
+   * manager or the requester answers PERMISSION_DENIED); managers approve joins as trader or viewer
+   * only. A request that is no longer pending answers FAILED_PRECONDITION; an unknown one NOT_FOUND.
+   *
+   * Required permissions: org.members.approve in the organization (admin, manager).
+   *
+   * @generated from rpc platform.user.v1.OrganizationService.ApproveMemberRequest
+   */
+  approveMemberRequest: {
+    methodKind: "unary";
+    input: typeof ApproveMemberRequestRequestSchema;
+    output: typeof ApproveMemberRequestResponseSchema;
+  },
+  /**
+   * RejectMemberRequest rejects a pending member request, with a reason.
+   *
+   * Who may reject a request is who may approve it. A request that is no longer pending answers
+   * FAILED_PRECONDITION; an unknown one NOT_FOUND.
+   *
+   * Required permissions: org.members.approve in the organization (admin, manager).
+   *
+   * @generated from rpc platform.user.v1.OrganizationService.RejectMemberRequest
+   */
+  rejectMemberRequest: {
+    methodKind: "unary";
+    input: typeof RejectMemberRequestRequestSchema;
+    output: typeof RejectMemberRequestResponseSchema;
   },
   /**
    * RemoveMember removes a member from an organization.
