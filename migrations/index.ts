@@ -4,6 +4,7 @@ import * as mfa from "./0002_mfa.js";
 import * as sessionsDevices from "./0003_sessions_devices.js";
 import * as organizations from "./0004_organizations.js";
 import * as invitations from "./0005_invitations.js";
+import * as preferences from "./0006_preferences.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   "0003_sessions_devices": sessionsDevices,
   "0004_organizations": organizations,
   "0005_invitations": invitations,
+  "0006_preferences": preferences,
 };

@@ -8,6 +8,7 @@ import { AdminNetworks, RoleAuthorizer, type Authorizer, type MembershipLookup }
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { Invitations, Organizations, StoredMemberships } from "./features/organizations/index.js";
+import { Preferences } from "./features/preferences/index.js";
 import { ProfileService } from "./features/profile/index.js";
 import { SessionGuard, Sessions, SignInRisk } from "./features/sessions/index.js";
 import { MemoryCache, RedisCache, type Cache } from "./platform/cache.js";
@@ -46,6 +47,8 @@ export interface AppServices {
   organizations: Organizations;
   /** Invitations to organizations and the member requests waiting for approval. */
   invitations: Invitations;
+  /** Users' display, notification and trading preferences. */
+  preferences: Preferences;
   /** Decides every permission an RPC declares. */
   authorizer: Authorizer;
   /** Where platform roles count from (ADMIN_IP_ALLOWLIST), and the audit of calls refused for it. */
@@ -241,6 +244,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const profiles = given.profiles ?? new ProfileService(db, cache, audit, clock, config.profileCacheTtlSeconds, storedMemberships);
     const organizations = given.organizations ?? new Organizations({ db, clock, audit, people: profiles });
     const invitations = given.invitations ?? new Invitations({ db, clock, audit, people: profiles });
+    const preferences = given.preferences ?? new Preferences(db, clock, audit);
     const { limits } = config;
     const loginLimit = (name: string, reason: string, points: number) => new Limiter({ name, reason, points, windowSeconds: limits.loginWindowSeconds }, redis);
     const signIns =
@@ -310,6 +314,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, authorizer, adminNetworks, cipher, ready };
+    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, authorizer, adminNetworks, cipher, ready };
   });
 }

@@ -4,6 +4,7 @@ import type { MfaBackupCodesTable, MfaChallengesTable, MfaMethodsTable, MfaSmsCo
 import type { OutboxTable } from "./tables/outbox.js";
 import type { RefreshTokensTable, SessionsTable, TrustedDevicesTable } from "./tables/sessions.js";
 import type { OrganizationInvitationsTable, OrganizationMemberRequestsTable, OrganizationMembersTable, OrganizationsTable } from "./tables/organizations.js";
+import type { UserPreferencesTable } from "./tables/preferences.js";
 import type { CredentialsTable, PlatformRoleGrantsTable, UsersTable } from "./tables/users.js";
 
 /** Database lists every table the service reads or writes, keyed by table name. */
@@ -24,6 +25,7 @@ export interface Database {
   organization_members: OrganizationMembersTable;
   organization_invitations: OrganizationInvitationsTable;
   organization_member_requests: OrganizationMemberRequestsTable;
+  user_preferences: UserPreferencesTable;
 }
 
 /** Db is the database handle; repository functions accept it or a transaction. */

@@ -95,6 +95,8 @@ describe("implementedRpcs", () => {
         "OrganizationService/RejectMemberRequest",
         "OrganizationService/RemoveMember",
         "OrganizationService/UpdateMember",
+        "PreferencesService/GetPreferences",
+        "PreferencesService/UpdatePreferences",
         "ProfileService/GetProfile",
         "ProfileService/UpdateProfile",
         "SessionService/ListSessions",

@@ -40,6 +40,7 @@ const TABLE_OWNERS: Record<string, string> = {
   organization_members: "src/features/organizations/",
   organization_invitations: "src/features/organizations/",
   organization_member_requests: "src/features/organizations/",
+  user_preferences: "src/features/preferences/",
 };
 
 const TABLE_REFERENCE = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|mergeInto|(?:inner|left|right|full|cross)Join)\(\s*["'`]([a-z_]+)/g;

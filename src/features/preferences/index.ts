@@ -1,0 +1,2 @@
+export { Preferences } from "./preferences.service.js";
+export { preferencesRpc } from "./preferences.rpc.js";
