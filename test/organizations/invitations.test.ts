@@ -79,6 +79,12 @@ describeWithServices("invitations and member requests", () => {
       await expect(as(invitee).acceptInvitation({ invitationToken: second.invitationToken })).resolves.toMatchObject({ organization: { callerRole: OrgRole.TRADER } });
     });
 
+    it("answers more concurrent invitations than the database pool has connections", async () => {
+      const { organizationId, admin } = await organization();
+      const invitations = await Promise.all(Array.from({ length: 24 }, () => as(admin).inviteMember({ organizationId, email: uniqueEmail("crowd"), role: OrgRole.VIEWER })));
+      expect(new Set(invitations.map((invitation) => invitation.invitationId)).size).toBe(24);
+    });
+
     it("refuses inviting a member, and holds managers to traders and viewers under them", async () => {
       const { organizationId, admin, manager } = await organization();
       await expect(as(admin).inviteMember({ organizationId, email: manager.email, role: OrgRole.VIEWER })).rejects.toMatchObject({ code: Code.AlreadyExists });

@@ -94,6 +94,9 @@ export class Invitations {
     const email = normalizeEmail(input.email);
     const now = clock.now();
     const token = randomToken();
+    // Looked up before the transaction: a second connection taken while holding one could leave
+    // every pooled connection waiting for another under load.
+    const existing = await people.idOf(email);
     return transaction(db, async (trx) => {
       if (!(await lockOrganization(trx, organizationId))) throw errors.organizationNotFound();
       const acting = await actingRole(trx, caller, organizationId);
@@ -104,7 +107,6 @@ export class Invitations {
         if (managerUserId !== caller.userId && !(await isManagedBy(trx, organizationId, managerUserId, caller.userId))) throw errors.managerOutsideReach();
       }
       if (managerUserId && !(await findMember(trx, organizationId, managerUserId))) throw errors.managerNotMember();
-      const existing = await people.idOf(email);
       if (existing && (await findMember(trx, organizationId, existing))) throw errors.alreadyMember();
       await replacePendingInvitation(trx, organizationId, email);
       const invitation = await insertInvitation(trx, {
