@@ -15,8 +15,9 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { AuthService } from "../gen/platform/user/v1/auth_service_pb.js";
-import { MfaType } from "../gen/platform/user/v1/common_pb.js";
+import { MfaType, OrgRole } from "../gen/platform/user/v1/common_pb.js";
 import { MfaService } from "../gen/platform/user/v1/mfa_service_pb.js";
+import { OrganizationService, OrganizationType, SubscriptionTier } from "../gen/platform/user/v1/organization_service_pb.js";
 import { ProfileService } from "../gen/platform/user/v1/profile_service_pb.js";
 import { SessionService } from "../gen/platform/user/v1/session_service_pb.js";
 import { generate } from "otplib";
@@ -130,13 +131,13 @@ async function benchService(argon2PerSecond: number): Promise<Record<string, Rpc
   try {
     const client = clientFor(port);
     const rpcs: Record<string, RpcFigures> = {};
-    const registered: string[] = [];
+    const registered: Array<{ email: string; accessToken: string }> = [];
     let serial = 0;
 
     rpcs.Register = await drive(CONCURRENCY, SECONDS, () => async () => {
       const email = `bench.${serial++}@example.com`;
-      await client.call(AuthService.method.register, { email, password: PASSWORD, fullName: "Bench User" });
-      registered.push(email);
+      const { accessToken } = await client.call(AuthService.method.register, { email, password: PASSWORD, fullName: "Bench User" });
+      registered.push({ email, accessToken });
     });
 
     const loginAs = async (email: string) => {
@@ -148,7 +149,7 @@ async function benchService(argon2PerSecond: number): Promise<Record<string, Rpc
       // Each caller takes every CONCURRENCY-th user, so sign-ins spread evenly over the users.
       let next = worker;
       return () => {
-        const email = registered[next % registered.length]!;
+        const { email } = registered[next % registered.length]!;
         next += CONCURRENCY;
         return loginAs(email);
       };
@@ -172,12 +173,20 @@ async function benchService(argon2PerSecond: number): Promise<Record<string, Rpc
     const [plainSignIns, totpSignIns] = await driveAlternately(CONCURRENCY, SECONDS, ROUNDS, login, loginWithTotp);
     rpcs.Login = plainSignIns;
 
-    // One signed-in user per caller, as many clients each reading their own profile.
-    const sessions = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => loginAs(registered[i % registered.length]!)));
-    rpcs.GetProfile = await drive(CONCURRENCY, SECONDS, (worker) => {
-      const headers = { authorization: `Bearer ${sessions[worker]!.accessToken}` };
+    // One signed-in user per caller, as many clients each reading their own profile; beside them as
+    // many members of three organizations each, whose profiles list those memberships. The two are
+    // compared, so they run in alternating stretches.
+    const signIn = (offset: number) => Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => loginAs(registered[(offset + i) % registered.length]!.email)));
+    const sessions = await signIn(0);
+    const memberSessions = await signIn(CONCURRENCY);
+    for (const [i, session] of memberSessions.entries()) {
+      for (const n of [1, 2, 3]) await createOrganization(client, session.accessToken, `bench-member-${i}-${n}`);
+    }
+    const readsOwnProfile = (of: typeof sessions): Caller => (worker) => {
+      const headers = { authorization: `Bearer ${of[worker]!.accessToken}` };
       return () => client.call(ProfileService.method.getProfile, {}, headers);
-    });
+    };
+    [rpcs.GetProfile, rpcs.GetProfileMember] = await driveAlternately(CONCURRENCY, SECONDS, ROUNDS, readsOwnProfile(sessions), readsOwnProfile(memberSessions));
 
     rpcs.RefreshToken = await drive(CONCURRENCY, SECONDS, (worker) => {
       let refreshToken = sessions[worker]!.refreshToken;
@@ -187,6 +196,18 @@ async function benchService(argon2PerSecond: number): Promise<Record<string, Rpc
       };
     });
     rpcs.LoginWithTotp = totpSignIns;
+
+    // An organization of ORGANIZATION_SIZE members, listed a page of 100 at a time by its admin,
+    // each caller walking the pages from the first to the last and over again.
+    const organizationId = await organizationWithMembers(client, sessions[0]!.accessToken, [...registered.slice(1), ...enrolled], ORGANIZATION_SIZE);
+    rpcs.ListMembers = await drive(CONCURRENCY, SECONDS, () => {
+      const headers = { authorization: `Bearer ${sessions[0]!.accessToken}` };
+      let pageToken = "";
+      return async () => {
+        const page = await client.call(OrganizationService.method.listMembers, { organizationId, limit: 100, pageToken }, headers);
+        pageToken = page.nextPageToken;
+      };
+    });
 
     // The listed users hold the sessions a user typically has: sign-up, a sign-in or two.
     rpcs.ListSessions = await drive(CONCURRENCY, SECONDS, (worker) => {
@@ -222,7 +243,7 @@ async function stepWithMargin(): Promise<void> {
  * TOTP through their sign-up session (young enough for step-up): SetupMfa, then VerifyMfa with the
  * previous step's code, so sign-ins may use this step's code and the next one's.
  */
-async function totpUsers(client: RawConnectClient, count: number): Promise<Array<{ email: string; secret: string }>> {
+async function totpUsers(client: RawConnectClient, count: number): Promise<Array<{ email: string; secret: string; accessToken: string }>> {
   const enrol = async (serial: number) => {
     const email = `bench.totp.${serial}@example.com`;
     const { accessToken } = await client.call(AuthService.method.register, { email, password: PASSWORD, fullName: "Bench User" });
@@ -232,13 +253,47 @@ async function totpUsers(client: RawConnectClient, count: number): Promise<Array
     const code = await generate({ secret: setup.secret, epoch: Math.floor(Date.now() / 1000) - TOTP_STEP_SECONDS });
     const { verified } = await client.call(MfaService.method.verifyMfa, { mfaType: MfaType.TOTP, code }, headers);
     if (!verified) throw new Error(`the TOTP enrolment of ${email} was refused`);
-    return { email, secret: setup.secret };
+    return { email, secret: setup.secret, accessToken };
   };
-  const users: Array<{ email: string; secret: string }> = [];
+  const users: Array<{ email: string; secret: string; accessToken: string }> = [];
   for (let first = 0; first < count; first += CONCURRENCY) {
     users.push(...(await Promise.all(Array.from({ length: Math.min(CONCURRENCY, count - first) }, (_, i) => enrol(first + i)))));
   }
   return users;
+}
+
+/** ORGANIZATION_SIZE is how many members the organization ListMembers pages through has. */
+const ORGANIZATION_SIZE = 1_000;
+
+/** createOrganization creates an organization with the token's user as its admin and returns its id. */
+async function createOrganization(client: RawConnectClient, token: string, name: string): Promise<string> {
+  const { organization } = await client.call(
+    OrganizationService.method.createOrganization,
+    { name, displayName: "Bench Trading", organizationType: OrganizationType.TRADING_FIRM, subscriptionTier: SubscriptionTier.ENTERPRISE },
+    { authorization: `Bearer ${token}` },
+  );
+  return organization!.organizationId;
+}
+
+/**
+ * organizationWithMembers creates an organization of `size` members, outside any measurement: its
+ * admin invites the users given, who accept, CONCURRENCY at a time; if they run short, new users
+ * sign up with their invitations.
+ */
+async function organizationWithMembers(client: RawConnectClient, adminToken: string, users: Array<{ email: string; accessToken: string }>, size: number): Promise<string> {
+  const organizationId = await createOrganization(client, adminToken, "bench-directory");
+  const admin = { authorization: `Bearer ${adminToken}` };
+  const join = async (serial: number) => {
+    const user = users[serial];
+    const email = user?.email ?? `bench.member.${serial}@example.com`;
+    const { invitationToken } = await client.call(OrganizationService.method.inviteMember, { organizationId, email, role: OrgRole.TRADER }, admin);
+    if (user) await client.call(OrganizationService.method.acceptInvitation, { invitationToken }, { authorization: `Bearer ${user.accessToken}` });
+    else await client.call(AuthService.method.register, { email, password: PASSWORD, fullName: "Bench Member", organizationInviteToken: invitationToken });
+  };
+  for (let first = 0; first < size - 1; first += CONCURRENCY) {
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, size - 1 - first) }, (_, i) => join(first + i)));
+  }
+  return organizationId;
 }
 
 /** argon2 verifications per second alone, at the service's parameters and concurrency cap. */
@@ -280,6 +335,7 @@ const results = {
     getprofile_vs_echo: ratio(rpcs.GetProfile!.rps, limits.echo_rps),
     login_totp_vs_login: ratio(rpcs.LoginWithTotp!.rps, rpcs.Login!.rps),
     listsessions_vs_getprofile: ratio(rpcs.ListSessions!.rps, rpcs.GetProfile!.rps),
+    getprofile_member_vs_getprofile: ratio(rpcs.GetProfileMember!.rps, rpcs.GetProfile!.rps),
   },
 };
 
@@ -295,6 +351,7 @@ console.table({
   "GetProfile / echo (target >= 0.5)": { ratio: results.ratios.getprofile_vs_echo },
   "LoginWithTotp / Login (target >= 0.9)": { ratio: results.ratios.login_totp_vs_login },
   "ListSessions / GetProfile (target >= 0.5)": { ratio: results.ratios.listsessions_vs_getprofile },
+  "GetProfileMember / GetProfile (target >= 0.9)": { ratio: results.ratios.getprofile_member_vs_getprofile },
 });
 await fs.writeFile(path.join(root, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log("written to bench/results.json");
