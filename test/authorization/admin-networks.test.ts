@@ -5,7 +5,7 @@ import { ProfileService } from "../../gen/platform/user/v1/profile_service_pb.js
 import { loadConfig } from "../../src/config.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { profileClient, registerUser, registerWithRole } from "../support/factories.js";
-import { createOrganization, organizationsClient } from "../support/organizations.js";
+import { addMember, createOrganization, organizationsClient } from "../support/organizations.js";
 import { servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
@@ -47,6 +47,16 @@ describeWithServices("platform roles from outside the admin networks", () => {
     await expect(fromAddress(admin.accessToken, "10.1.2.3").getProfile({ userId: user.userId })).resolves.toMatchObject({ userId: user.userId });
     await expect(fromAddress(admin.accessToken, "2001:db8::7").getProfile({ userId: user.userId })).resolves.toMatchObject({ userId: user.userId });
     await expect(fromAddress(admin.accessToken, "192.0.2.1").getProfile({ userId: user.userId })).rejects.toMatchObject({ code: Code.PermissionDenied });
+  });
+
+  it("lets a platform admin act only as the member they are, in the handler too", async () => {
+    const [founder, admin] = await Promise.all([registerUser(t), registerWithRole(t, "admin")]);
+    const organizationId = await createOrganization(t, founder);
+    await addMember(t, organizationId, admin, "manager");
+    // As a manager the admin may change only members under them; a platform admin could change anyone.
+    await expect(organizationsClient(t, admin.accessToken).updateMember({ organizationId, userId: founder.userId, department: "risk" })).rejects.toMatchObject({
+      code: Code.PermissionDenied,
+    });
   });
 
   it("leaves what the caller may do as a user and as an organization member alone", async () => {

@@ -6,8 +6,6 @@ export interface PermissionCheck {
   permission: string;
   /** The organization the request is about, when its rule names one (`organization_field`). */
   organizationId?: string;
-  /** False when the call comes from outside ADMIN_IP_ALLOWLIST: platform roles then grant nothing. */
-  platformRolesCount?: boolean;
 }
 
 /** Authorizer decides whether an authenticated caller holds a permission. */
@@ -33,8 +31,8 @@ export const noMemberships: MembershipLookup = { roleIn: async () => undefined }
 export class RoleAuthorizer implements Authorizer {
   constructor(private readonly memberships: MembershipLookup) {}
 
-  async allows(principal: Principal, { permission, organizationId, platformRolesCount = true }: PermissionCheck): Promise<boolean> {
-    if (platformRolesCount && hasPlatformPermission(principal.platformRoles, permission)) return true;
+  async allows(principal: Principal, { permission, organizationId }: PermissionCheck): Promise<boolean> {
+    if (hasPlatformPermission(principal.platformRoles, permission)) return true;
     if (organizationId === undefined) return false;
     const role = await this.memberships.roleIn(principal.userId, organizationId);
     return role !== undefined && hasOrganizationPermission(role, permission);

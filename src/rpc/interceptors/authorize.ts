@@ -18,16 +18,6 @@ function requestedUserId(message: unknown): string | undefined {
  */
 export function createAuthorizeInterceptor(authorizer: Authorizer, adminNetworks?: AdminNetworks): Interceptor {
   return (next) => async (req) => {
-    const demand = async (principal: Principal, permission: string | undefined, organizationId?: string) => {
-      if (!permission) throw permissionDenied();
-      const origin = req.contextValues.get(originKey);
-      const platformRolesCount = adminNetworks?.admits(origin.ipAddress) ?? true;
-      if (await authorizer.allows(principal, { permission, organizationId, platformRolesCount })) return;
-      if (!platformRolesCount && hasPlatformPermission(principal.platformRoles, permission)) {
-        await adminNetworks!.refused(principal, `${req.service.typeName}/${req.method.name}`, permission, origin);
-      }
-      throw permissionDenied();
-    };
     if (INFRASTRUCTURE_SERVICES.has(req.service)) return next(req);
     const declared = accessRuleOf(req.method);
     if (!declared) throw permissionDenied();
@@ -36,17 +26,30 @@ export function createAuthorizeInterceptor(authorizer: Authorizer, adminNetworks
       if (!access.value) throw permissionDenied();
       return next(req);
     }
-    const principal = requirePrincipal(req.contextValues.get(principalKey));
+    const signedIn = requirePrincipal(req.contextValues.get(principalKey));
+    const origin = req.contextValues.get(originKey);
+    // Outside the admin networks the caller holds no platform role, here and in the handler alike.
+    const admitted = signedIn.platformRoles.length === 0 || (adminNetworks?.admits(origin.ipAddress) ?? true);
+    const principal: Principal = admitted ? signedIn : { ...signedIn, platformRoles: [] };
+    if (!admitted) req.contextValues.set(principalKey, principal);
+    const demand = async (permission: string | undefined, organizationId?: string) => {
+      if (!permission) throw permissionDenied();
+      if (await authorizer.allows(principal, { permission, organizationId })) return;
+      if (!admitted && hasPlatformPermission(signedIn.platformRoles, permission)) {
+        await adminNetworks!.refused(signedIn, `${req.service.typeName}/${req.method.name}`, permission, origin);
+      }
+      throw permissionDenied();
+    };
     if (access.case === "self") {
       if (!access.value || req.stream) throw permissionDenied();
       const target = requestedUserId(req.message);
-      if (target !== undefined && target !== principal.userId) await demand(principal, declared.otherUserPermission);
+      if (target !== undefined && target !== principal.userId) await demand(declared.otherUserPermission);
     } else if (declared.organizationField) {
       // The organization is read from the request, which a streaming call has not sent yet.
       if (req.stream) throw permissionDenied();
-      await demand(principal, access.value, organizationIdOf(req.method, req.message));
+      await demand(access.value, organizationIdOf(req.method, req.message));
     } else {
-      await demand(principal, access.value);
+      await demand(access.value);
     }
     return next(req);
   };
