@@ -5,6 +5,7 @@ import * as sessionsDevices from "./0003_sessions_devices.js";
 import * as organizations from "./0004_organizations.js";
 import * as invitations from "./0005_invitations.js";
 import * as preferences from "./0006_preferences.js";
+import * as statusHistory from "./0007_status_history.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   "0004_organizations": organizations,
   "0005_invitations": invitations,
   "0006_preferences": preferences,
+  "0007_status_history": statusHistory,
 };

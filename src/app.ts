@@ -5,11 +5,13 @@ import { ProfileService } from "../gen/platform/user/v1/profile_service_pb.js";
 import { MfaService } from "../gen/platform/user/v1/mfa_service_pb.js";
 import { OrganizationService } from "../gen/platform/user/v1/organization_service_pb.js";
 import { PreferencesService } from "../gen/platform/user/v1/preferences_service_pb.js";
+import { UserLifecycleService } from "../gen/platform/user/v1/user_lifecycle_service_pb.js";
 import { SessionService } from "../gen/platform/user/v1/session_service_pb.js";
 import type { Config } from "./config.js";
 import { buildAppContext, type AppContext, type AppOverrides, type AppServices } from "./context.js";
 import { authRpc } from "./features/auth/index.js";
 import { mfaRpc } from "./features/mfa/index.js";
+import { lifecycleRpc } from "./features/lifecycle/index.js";
 import { organizationsRpc } from "./features/organizations/index.js";
 import { preferencesRpc } from "./features/preferences/index.js";
 import { sessionsRpc } from "./features/sessions/index.js";
@@ -38,6 +40,7 @@ export function features(services: AppServices): ServiceRegistration[] {
     implement(SessionService, sessionsRpc(services.sessions)),
     implement(OrganizationService, organizationsRpc(services.organizations, services.invitations)),
     implement(PreferencesService, preferencesRpc(services.preferences)),
+    implement(UserLifecycleService, lifecycleRpc(services.lifecycle)),
   ];
 }
 

@@ -8,6 +8,7 @@ import { AdminNetworks, RoleAuthorizer, type Authorizer, type MembershipLookup }
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { Invitations, Organizations, StoredMemberships } from "./features/organizations/index.js";
+import { UserLifecycle } from "./features/lifecycle/index.js";
 import { Preferences } from "./features/preferences/index.js";
 import { ProfileService } from "./features/profile/index.js";
 import { SessionGuard, Sessions, SignInRisk } from "./features/sessions/index.js";
@@ -49,6 +50,8 @@ export interface AppServices {
   invitations: Invitations;
   /** Users' display, notification and trading preferences. */
   preferences: Preferences;
+  /** Account status changes and their history. */
+  lifecycle: UserLifecycle;
   /** Decides every permission an RPC declares. */
   authorizer: Authorizer;
   /** Where platform roles count from (ADMIN_IP_ALLOWLIST), and the audit of calls refused for it. */
@@ -304,6 +307,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         invitations,
       });
     const memberships = given.memberships ?? storedMemberships;
+    const lifecycle = given.lifecycle ?? new UserLifecycle({ db, clock, audit, profiles, sessions, memberships });
     const authorizer = given.authorizer ?? new RoleAuthorizer(memberships);
     const adminNetworks = given.adminNetworks ?? new AdminNetworks(config.adminNetworks, db, audit);
     const ready = async () => {
@@ -314,6 +318,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, authorizer, adminNetworks, cipher, ready };
+    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, authorizer, adminNetworks, cipher, ready };
   });
 }

@@ -5,6 +5,7 @@ import { Code, createClient, createRouterTransport, type Interceptor, type Servi
 import { OrganizationService } from "../../gen/platform/user/v1/organization_service_pb.js";
 import {
   hasOrganizationPermission,
+  hasPlatformPermission,
   ORGANIZATION_ROLES,
   RoleAuthorizer,
   type MembershipLookup,
@@ -16,7 +17,7 @@ import { principalKey } from "../../src/rpc/context.js";
 import { createAuthorizeInterceptor } from "../../src/rpc/interceptors/authorize.js";
 import { createErrorInterceptor } from "../../src/rpc/interceptors/errors.js";
 import { API_SERVICES } from "../../src/rpc/router.js";
-import type { PlatformRole } from "../../src/shared/principal.js";
+import { PLATFORM_ROLES, type PlatformRole } from "../../src/shared/principal.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { registerUser, type RegisteredUser } from "../support/factories.js";
 import { servicesAvailable } from "../support/services.js";
@@ -82,6 +83,7 @@ describe("organization-scoped access rules", () => {
       "OrganizationService/RejectMemberRequest",
       "OrganizationService/RemoveMember",
       "OrganizationService/UpdateMember",
+      "UserLifecycleService/UpdateUserStatus",
     ]);
   });
 
@@ -102,6 +104,7 @@ describe("organization-scoped access rules", () => {
       "OrganizationService/RejectMemberRequest": ["admin", "manager"],
       "OrganizationService/UpdateMember": ["admin", "manager"],
       "OrganizationService/RemoveMember": ["admin"],
+      "UserLifecycleService/UpdateUserStatus": ["admin"],
     });
   });
 
@@ -124,8 +127,10 @@ describe("organization-scoped access rules", () => {
       expect(await call(method, OTHER_ORGANIZATION, memberOfOwnAs(undefined), ["admin"])).toBe("granted");
     });
 
-    it("refuses support and compliance officers, whose platform roles do not hold it", async () => {
-      expect(await call(method, OTHER_ORGANIZATION, memberOfOwnAs(undefined), ["support", "compliance_officer"])).toBe("refused");
+    it("refuses the platform roles that do not hold it", async () => {
+      const lacking = PLATFORM_ROLES.filter((role) => !hasPlatformPermission([role], permission));
+      expect(lacking).not.toEqual([]);
+      expect(await call(method, OTHER_ORGANIZATION, memberOfOwnAs(undefined), lacking)).toBe("refused");
     });
   });
 });

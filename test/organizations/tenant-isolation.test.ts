@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
-import { OrgRole } from "../../gen/platform/user/v1/common_pb.js";
+import { OrgRole, UserStatus } from "../../gen/platform/user/v1/common_pb.js";
 import { hasOrganizationPermission, ORGANIZATION_ROLES, type OrganizationRole } from "../../src/features/authorization/index.js";
 import { accessRuleOf } from "../../src/rpc/access-rules.js";
 import { API_SERVICES } from "../../src/rpc/router.js";
@@ -45,6 +45,7 @@ const REQUESTS: Record<string, (tenant: Tenant) => object> = {
   "OrganizationService/ListMemberRequests": ({ organizationId }) => ({ organizationId }),
   // No such request: a caller the rule admits gets NOT_FOUND, past authorization.
   "OrganizationService/ApproveMemberRequest": ({ organizationId }) => ({ organizationId, requestId: "00000000-0000-4000-8000-000000000001" }),
+  "UserLifecycleService/UpdateUserStatus": ({ organizationId, target }) => ({ organizationId, userId: target.userId, newStatus: UserStatus.SUSPENDED, reason: "isolation check" }),
   "OrganizationService/RejectMemberRequest": ({ organizationId }) => ({ organizationId, requestId: "00000000-0000-4000-8000-000000000001", reason: "isolation check" }),
 };
 

@@ -102,6 +102,8 @@ describe("implementedRpcs", () => {
         "SessionService/ListSessions",
         "SessionService/RevokeSession",
         "SessionService/TrustDevice",
+        "UserLifecycleService/ListStatusHistory",
+        "UserLifecycleService/UpdateUserStatus",
       ].map(
         (name) => `platform.user.v1.${name}`,
       ),

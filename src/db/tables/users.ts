@@ -20,6 +20,8 @@ export interface UsersTable {
   risk_tolerance: RiskToleranceValue;
   created_at: ColumnType<Date, Date | undefined, never>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
+  /** When a lock ends by itself; only with status locked. Reads see an ended lock as active. */
+  locked_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** CredentialsTable is how an account proves itself: an argon2id password hash or an OIDC issuer and subject. */

@@ -26,7 +26,17 @@ const PLATFORM_ROLE_PERMISSIONS: Record<Exclude<PlatformRole, "admin">, Readonly
  * (`organization_field`). Managers manage members without removing them; compliance members review.
  */
 const ORGANIZATION_ROLE_PERMISSIONS: Record<OrganizationRole, ReadonlySet<string>> = {
-  admin: new Set(["org.read", "org.members.invite", "org.members.approve", "org.members.update", "org.members.remove", "activity.read", "audit.read", "compliance.read"]),
+  admin: new Set([
+    "org.read",
+    "org.members.invite",
+    "org.members.approve",
+    "org.members.update",
+    "org.members.remove",
+    "users.status.update",
+    "activity.read",
+    "audit.read",
+    "compliance.read",
+  ]),
   manager: new Set(["org.read", "org.members.invite", "org.members.approve", "org.members.update", "activity.read"]),
   trader: new Set(["org.read"]),
   viewer: new Set(["org.read"]),

@@ -25,13 +25,19 @@ const riskTolerances = twoWayMap<RiskTolerance, RiskToleranceValue>([
   [RiskTolerance.MEDIUM, "medium"],
   [RiskTolerance.HIGH, "high"],
 ]);
-const userStatuses: Record<UserStatusValue, UserStatus> = {
-  active: UserStatus.ACTIVE,
-  suspended: UserStatus.SUSPENDED,
-  locked: UserStatus.LOCKED,
-  deactivated: UserStatus.DEACTIVATED,
-  pending_verification: UserStatus.PENDING_VERIFICATION,
-};
+const userStatuses = twoWayMap<UserStatus, UserStatusValue>([
+  [UserStatus.ACTIVE, "active"],
+  [UserStatus.SUSPENDED, "suspended"],
+  [UserStatus.LOCKED, "locked"],
+  [UserStatus.DEACTIVATED, "deactivated"],
+  [UserStatus.PENDING_VERIFICATION, "pending_verification"],
+]);
+
+/** userStatusToPb is the API value of a stored lifecycle status. */
+export const userStatusToPb = (status: UserStatusValue) => userStatuses.backward[status];
+
+/** userStatusFromPb reads a declared lifecycle status; validation already refused the unspecified and unknown ones. */
+export const userStatusFromPb = (status: UserStatus) => userStatuses.forward[status];
 const verificationStatuses: Record<VerificationStatusValue, VerificationStatus> = {
   pending: VerificationStatus.PENDING,
   verified: VerificationStatus.VERIFIED,
@@ -55,7 +61,7 @@ export function profileToPb(profile: Profile): Omit<GetProfileResponse, "$typeNa
     userId: profile.userId,
     email: profile.email,
     fullName: profile.fullName,
-    status: userStatuses[profile.status],
+    status: userStatuses.backward[profile.status],
     verificationStatus: verificationStatuses[profile.verificationStatus],
     profileDetails: create(ProfileDetailsSchema, {
       investmentProfile: investmentProfiles.backward[profile.investmentProfile],

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { DbOrTx, Tx } from "../../db/database.js";
 import type { InvestmentProfileValue, RiskToleranceValue } from "../../db/tables/users.js";
 import type { RegistrationTypeValue } from "../../shared/identity-providers.js";
@@ -35,11 +36,17 @@ export async function insertUser(trx: Tx, user: NewUser): Promise<string> {
   return row.id;
 }
 
+/**
+ * effectiveStatus is the status column as every read sees it: a lock whose end has passed is read
+ * as active, so a lock with an end lifts by itself, on every replica, with nothing to run.
+ */
+const effectiveStatus = sql<UserStatusValue>`case when status = 'locked' and locked_until <= now() then 'active' else status end`.as("status");
+
 const profileColumns = [
   "id",
   "email",
   "full_name",
-  "status",
+  effectiveStatus,
   "verification_status",
   "investment_profile",
   "risk_tolerance",
@@ -93,7 +100,7 @@ export interface Account {
 export async function findAccountByEmail(db: DbOrTx, email: string): Promise<Account | undefined> {
   const row = await db
     .selectFrom("users")
-    .select(["id", "status"])
+    .select(["id", effectiveStatus])
     .where((eb) => eb(eb.fn("lower", ["email"]), "=", email))
     .executeTakeFirst();
   return row && { userId: row.id, status: row.status };
@@ -101,6 +108,17 @@ export async function findAccountByEmail(db: DbOrTx, email: string): Promise<Acc
 
 /** findAccountStatus reads a user's lifecycle status; undefined when there is no such user. */
 export async function findAccountStatus(db: DbOrTx, userId: string): Promise<UserStatusValue | undefined> {
-  const row = await db.selectFrom("users").select("status").where("id", "=", userId).executeTakeFirst();
+  const row = await db.selectFrom("users").select(effectiveStatus).where("id", "=", userId).executeTakeFirst();
   return row?.status;
+}
+
+/** lockAccountStatus reads a user's status and row-locks the user until trx ends, so status changes take turns. */
+export async function lockAccountStatus(trx: Tx, userId: string): Promise<UserStatusValue | undefined> {
+  const row = await trx.selectFrom("users").select(effectiveStatus).where("id", "=", userId).forUpdate().executeTakeFirst();
+  return row?.status;
+}
+
+/** updateAccountStatus sets a user's status, with when a lock ends (null: never, or not locked). */
+export async function updateAccountStatus(trx: Tx, userId: string, status: UserStatusValue, lockedUntil: Date | null, now: Date): Promise<void> {
+  await trx.updateTable("users").set({ status, locked_until: lockedUntil, updated_at: now }).where("id", "=", userId).execute();
 }

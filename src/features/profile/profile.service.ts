@@ -10,7 +10,7 @@ import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { UserStatusValue, VerificationStatusValue } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
 import type { ProfileMembership } from "../organizations/index.js";
-import { findAccountByEmail, findUser, findUserForUpdate, findUserNames, insertUser, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
+import { findAccountByEmail, findUser, findUserForUpdate, findUserNames, insertUser, lockAccountStatus, updateAccountStatus, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
 
 /** Profile is a user's profile as the service hands it out. */
 export interface Profile {
@@ -122,6 +122,17 @@ export class ProfileService {
       });
     });
     return this.get(userId);
+  }
+
+  /** lockStatus reads the user's status inside trx and locks the user until it ends; undefined for no such user. */
+  lockStatus(trx: Tx, userId: string): Promise<UserStatusValue | undefined> {
+    return lockAccountStatus(trx, userId);
+  }
+
+  /** setStatus changes the user's status inside trx (lockedUntil: when a lock ends) and retires the cached profile once committed. */
+  async setStatus(trx: Tx, userId: string, status: UserStatusValue, lockedUntil: Date | null): Promise<void> {
+    await updateAccountStatus(trx, userId, status, lockedUntil, this.clock.now());
+    afterCommit(trx, () => this.forget(userId));
   }
 
   /** forget retires the cached profile; every change to what a profile shows registers it with afterCommit. */

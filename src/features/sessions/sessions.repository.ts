@@ -125,6 +125,19 @@ export async function revokeSession(trx: Tx, sessionId: string, reason: string, 
   return row?.user_id;
 }
 
+/** revokeSessionsOf marks every live session of the user revoked and returns their ids. */
+export async function revokeSessionsOf(trx: Tx, userId: string, reason: string, now: Date): Promise<string[]> {
+  const rows = await trx
+    .updateTable("sessions")
+    .set({ revoked_at: now, revoke_reason: reason })
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .where("expires_at", ">", now)
+    .returning("id")
+    .execute();
+  return rows.map((row) => row.id);
+}
+
 /** touchSession records that the session was used at now. */
 export async function touchSession(db: DbOrTx, sessionId: string, now: Date): Promise<void> {
   await db.updateTable("sessions").set({ last_seen_at: now }).where("id", "=", sessionId).execute();

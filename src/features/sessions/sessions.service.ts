@@ -30,6 +30,7 @@ import {
   insertSession,
   recordSecondFactor,
   revokeSession,
+  revokeSessionsOf,
   touchSession,
   type SessionAssurance,
 } from "./sessions.repository.js";
@@ -241,6 +242,19 @@ export class Sessions {
     afterCommit(trx, () => this.announceRevoked(sessionId));
     this.listChanged(trx, userId);
     return true;
+  }
+
+  /**
+   * revokeAllOf revokes every live session of the user inside trx and, once trx commits, tells
+   * every replica to refuse their access tokens. It returns how many it revoked.
+   */
+  async revokeAllOf(trx: Tx, userId: string, reason: string): Promise<number> {
+    const sessionIds = await revokeSessionsOf(trx, userId, reason, this.deps.clock.now());
+    afterCommit(trx, async () => {
+      await Promise.all(sessionIds.map((sessionId) => this.announceRevoked(sessionId)));
+    });
+    this.listChanged(trx, userId);
+    return sessionIds.length;
   }
 
   /**

@@ -1,0 +1,2 @@
+export { lifecycleRpc } from "./lifecycle.rpc.js";
+export { mayMove, UserLifecycle } from "./lifecycle.service.js";
