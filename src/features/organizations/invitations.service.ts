@@ -239,7 +239,7 @@ export class Invitations {
         resourceType: "organization_member",
         resourceId: request.user_id,
         organizationId,
-        newValues: { requestId: request.id, kind: request.kind, role: request.role, requestedBy: request.requested_by },
+        newValues: requestValues(request),
         origin,
       });
       return member;
@@ -260,7 +260,7 @@ export class Invitations {
         resourceType: "organization_member",
         resourceId: request.user_id,
         organizationId,
-        newValues: { requestId: request.id, kind: request.kind, role: request.role, requestedBy: request.requested_by },
+        newValues: requestValues(request),
         reason,
         origin,
       });
@@ -286,6 +286,9 @@ export class Invitations {
     return request;
   }
 }
+
+/** requestValues are the audited fields of a decided request. */
+const requestValues = (request: MemberRequestRow) => ({ requestId: request.id, kind: request.kind, role: request.role, requestedBy: request.requested_by });
 
 /** fileJoin files a join request; a person has one pending at a time. */
 async function fileJoin(trx: Tx, request: Parameters<typeof insertMemberRequest>[1]): Promise<string> {
