@@ -307,7 +307,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         invitations,
       });
     const memberships = given.memberships ?? storedMemberships;
-    const lifecycle = given.lifecycle ?? new UserLifecycle({ db, clock, audit, profiles, sessions, memberships });
+    const lifecycle = given.lifecycle ?? new UserLifecycle({ db, clock, audit, profiles, sessions, memberships, members: storedMemberships });
     const authorizer = given.authorizer ?? new RoleAuthorizer(memberships);
     const adminNetworks = given.adminNetworks ?? new AdminNetworks(config.adminNetworks, db, audit);
     const ready = async () => {

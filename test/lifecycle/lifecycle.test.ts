@@ -117,3 +117,39 @@ describeWithServices("UserLifecycleService status changes", () => {
     expect(second.nextPageToken).toBe("");
   });
 });
+
+describeWithServices("UserLifecycleService.ListUsers", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { REGISTRATIONS_PER_IP_PER_HOUR: "10000" } });
+  });
+  afterAll(() => t?.close());
+
+  const listUsers = (caller: RegisteredUser, request: object) => createClient(UserLifecycleService, t.transport({ token: caller.accessToken })).listUsers(request);
+
+  it("finds accounts by e-mail prefix, status and organization, newest first, a page at a time", async () => {
+    const support = await registerWithRole(t, "support");
+    const tag = `desk${Date.now().toString(36)}`;
+    const [first, second, third] = [await registerUser(t, { email: `${tag}.a@example.com` }), await registerUser(t, { email: `${tag}.b@example.com` }), await registerUser(t, { email: `${tag}.c@example.com` })];
+    await registerUser(t, { email: `other.${tag}@example.com` });
+    await createClient(UserLifecycleService, t.transport({ token: support.accessToken })).updateUserStatus({ userId: second.userId, newStatus: UserStatus.SUSPENDED, reason: "review" });
+
+    const page1 = await listUsers(support, { emailPrefix: tag.toUpperCase(), limit: 2 });
+    expect(page1.users.map((user) => user.email)).toEqual([third.email, second.email]);
+    const page2 = await listUsers(support, { emailPrefix: tag, limit: 2, pageToken: page1.nextPageToken });
+    expect(page2.users.map((user) => user.email)).toEqual([first.email]);
+    expect(page2.nextPageToken).toBe("");
+
+    expect((await listUsers(support, { emailPrefix: tag, status: UserStatus.SUSPENDED })).users).toEqual([expect.objectContaining({ userId: second.userId, status: UserStatus.SUSPENDED })]);
+    const organizationId = await createOrganization(t, third);
+    await addMember(t, organizationId, first, "viewer");
+    expect((await listUsers(support, { organizationId })).users.map((user) => user.userId)).toEqual([third.userId, first.userId]);
+    // A prefix is taken literally: LIKE's wildcards match nothing here.
+    expect((await listUsers(support, { emailPrefix: `${tag}_` })).users).toEqual([]);
+  });
+
+  it("is for operators only", async () => {
+    const user = await registerUser(t);
+    await expect(listUsers(user, {})).rejects.toMatchObject({ code: Code.PermissionDenied });
+  });
+});

@@ -88,9 +88,10 @@ const NESTED: Array<[service: string, rpc: string, side: "input" | "output", fie
   ]],
 ];
 
-/** The RPCs beyond the contract: the approvals of organization membership the contract leaves to us. */
+/** The RPCs beyond the contract: the approvals of organization membership the contract leaves to us, and finding accounts. */
 const OUR_OWN: Record<string, string[]> = {
   OrganizationService: ["ListMemberRequests", "ApproveMemberRequest", "RejectMemberRequest"],
+  UserLifecycleService: ["ListUsers"],
 };
 
 const jsonNames = (message: DescMessage) => message.fields.map((f) => f.jsonName);

@@ -103,6 +103,7 @@ describe("implementedRpcs", () => {
         "SessionService/RevokeSession",
         "SessionService/TrustDevice",
         "UserLifecycleService/ListStatusHistory",
+        "UserLifecycleService/ListUsers",
         "UserLifecycleService/UpdateUserStatus",
       ].map(
         (name) => `platform.user.v1.${name}`,

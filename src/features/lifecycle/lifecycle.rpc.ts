@@ -8,7 +8,7 @@ import { userStatusFromPb, userStatusToPb } from "../profile/index.js";
 import type { StatusChangeRow } from "./lifecycle.repository.js";
 import type { UserLifecycle } from "./lifecycle.service.js";
 
-/** DEFAULT_PAGE_SIZE is ListStatusHistory's page size when the request leaves limit at 0. */
+/** DEFAULT_PAGE_SIZE is the lists' page size when the request leaves limit at 0. */
 const DEFAULT_PAGE_SIZE = 50;
 
 function statusChangeToPb(change: StatusChangeRow): MessageInitShape<typeof StatusChangeSchema> {
@@ -40,6 +40,17 @@ export function lifecycleRpc(lifecycle: UserLifecycle): Partial<ServiceImpl<type
         ctx.values.get(originKey),
       );
       return { statusChange: statusChangeToPb(change) };
+    },
+    async listUsers(req) {
+      const page = await lifecycle.listUsers(
+        { status: req.status === undefined ? undefined : userStatusFromPb(req.status), emailPrefix: req.emailPrefix || undefined, organizationId: req.organizationId || undefined },
+        req.limit || DEFAULT_PAGE_SIZE,
+        req.pageToken,
+      );
+      return {
+        users: page.users.map((user) => ({ userId: user.userId, email: user.email, fullName: user.fullName, status: userStatusToPb(user.status), createdAt: timestampFromDate(user.createdAt) })),
+        nextPageToken: page.nextPageToken,
+      };
     },
     async listStatusHistory(req) {
       const page = await lifecycle.history(req.userId, req.limit || DEFAULT_PAGE_SIZE, req.pageToken);

@@ -7,7 +7,8 @@ import type { RequestOrigin } from "../../shared/request-origin.js";
 import { mayUseAccount, type UserStatusValue } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
 import { hasPlatformPermission, type MembershipLookup } from "../authorization/index.js";
-import type { ProfileService } from "../profile/index.js";
+import type { MemberIds } from "../organizations/index.js";
+import type { ProfileService, UserSummary } from "../profile/index.js";
 import type { Sessions } from "../sessions/index.js";
 import * as errors from "./lifecycle.errors.js";
 import { findStatusChanges, insertStatusChange, type StatusChangeRow } from "./lifecycle.repository.js";
@@ -61,6 +62,15 @@ export interface UserLifecycleDependencies {
   profiles: ProfileService;
   sessions: Sessions;
   memberships: MembershipLookup;
+  /** The member ids of an organization, as a subquery for ListUsers to filter by. */
+  members: { memberIds(organizationId: string): MemberIds };
+}
+
+/** UserQuery is what ListUsers asks for. */
+export interface UserQuery {
+  status?: UserStatusValue;
+  emailPrefix?: string;
+  organizationId?: string;
 }
 
 /**
@@ -114,6 +124,12 @@ export class UserLifecycle {
       });
       return change;
     });
+  }
+
+  /** listUsers pages through the accounts the query keeps, newest first, for operators. */
+  listUsers(query: UserQuery, limit: number, pageToken: string): Promise<{ users: UserSummary[]; nextPageToken: string }> {
+    const { status, emailPrefix, organizationId } = query;
+    return this.deps.profiles.list({ status, emailPrefix, idsIn: organizationId ? this.deps.members.memberIds(organizationId) : undefined }, limit, pageToken);
   }
 
   /** history pages through the user's status changes, newest first. */

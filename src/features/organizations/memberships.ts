@@ -1,6 +1,6 @@
 import type { Db } from "../../db/database.js";
 import type { MembershipLookup, OrganizationRole } from "../authorization/index.js";
-import { findMembershipsOf, findRole } from "./organizations.repository.js";
+import { findMembershipsOf, findRole, memberIdsOf, type MemberIds } from "./organizations.repository.js";
 
 /** ProfileMembership is one organization on a user's profile. */
 export interface ProfileMembership {
@@ -22,6 +22,11 @@ export class StoredMemberships implements MembershipLookup {
 
   roleIn(userId: string, organizationId: string): Promise<OrganizationRole | undefined> {
     return findRole(this.db, userId, organizationId);
+  }
+
+  /** memberIds is a subquery of the ids of the organization's members, to filter other queries by. */
+  memberIds(organizationId: string): MemberIds {
+    return memberIdsOf(this.db, organizationId);
   }
 
   /** of lists the organizations the user belongs to, in the order they joined, with their role in each. */

@@ -105,6 +105,14 @@ export async function isManagedBy(db: DbOrTx, organizationId: string, userId: st
   return rows.length > 0;
 }
 
+/** memberIdsOf is a subquery of the ids of the organization's members, for other areas' queries to filter by. */
+export function memberIdsOf(db: DbOrTx, organizationId: string) {
+  return db.selectFrom("organization_members").select("organization_members.user_id").where("organization_members.organization_id", "=", organizationId);
+}
+
+/** MemberIds is the subquery memberIdsOf makes. */
+export type MemberIds = ReturnType<typeof memberIdsOf>;
+
 /** countAdmins counts the organization's admins. */
 export async function countAdmins(db: DbOrTx, organizationId: string): Promise<number> {
   const { count } = await db

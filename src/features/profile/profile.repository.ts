@@ -1,5 +1,6 @@
-import { sql } from "kysely";
-import type { DbOrTx, Tx } from "../../db/database.js";
+import { sql, type SelectQueryBuilder } from "kysely";
+import type { Database, DbOrTx, Tx } from "../../db/database.js";
+import type { PagePosition } from "../../shared/page-token.js";
 import type { InvestmentProfileValue, RiskToleranceValue } from "../../db/tables/users.js";
 import type { RegistrationTypeValue } from "../../shared/identity-providers.js";
 import type { UserStatusValue, VerificationStatusValue } from "../../shared/user-status.js";
@@ -40,7 +41,8 @@ export async function insertUser(trx: Tx, user: NewUser): Promise<string> {
  * effectiveStatus is the status column as every read sees it: a lock whose end has passed is read
  * as active, so a lock with an end lifts by itself, on every replica, with nothing to run.
  */
-const effectiveStatus = sql<UserStatusValue>`case when status = 'locked' and locked_until <= now() then 'active' else status end`.as("status");
+const effectiveStatusOf = sql<UserStatusValue>`case when status = 'locked' and locked_until <= now() then 'active' else status end`;
+const effectiveStatus = effectiveStatusOf.as("status");
 
 const profileColumns = [
   "id",
@@ -110,6 +112,28 @@ export async function findAccountByEmail(db: DbOrTx, email: string): Promise<Acc
 export async function findAccountStatus(db: DbOrTx, userId: string): Promise<UserStatusValue | undefined> {
   const row = await db.selectFrom("users").select(effectiveStatus).where("id", "=", userId).executeTakeFirst();
   return row?.status;
+}
+
+/** UserFilter narrows a listing of users; undefined members match everyone. */
+export interface UserFilter {
+  status?: UserStatusValue;
+  /** The start of the e-mail address, lower-case. */
+  emailPrefix?: string;
+  /** A subquery of the user ids to keep (another area's, such as an organization's members). */
+  idsIn?: SelectQueryBuilder<Database, any, { user_id: string }>;
+}
+
+/** likePrefix is a LIKE pattern matching text that starts with prefix, taken literally. */
+const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** findUsers pages through the users the filter keeps, newest first, after the given position. */
+export function findUsers(db: DbOrTx, filter: UserFilter, limit: number, after?: PagePosition) {
+  let query = db.selectFrom("users").select(["id", "email", "full_name", effectiveStatus, "created_at"]);
+  if (filter.status) query = query.where(effectiveStatusOf, "=", filter.status);
+  if (filter.emailPrefix) query = query.where((eb) => eb(eb.fn("lower", ["email"]), "like", likePrefix(filter.emailPrefix!)));
+  if (filter.idsIn) query = query.where("id", "in", filter.idsIn);
+  if (after) query = query.where(sql<boolean>`(created_at, id) < (${after.at}, ${after.id})`);
+  return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
 }
 
 /** lockAccountStatus reads a user's status and row-locks the user until trx ends, so status changes take turns. */

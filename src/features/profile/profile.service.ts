@@ -5,12 +5,13 @@ import type { Cache } from "../../platform/cache.js";
 import type { Clock } from "../../platform/clock.js";
 import { DomainError } from "../../shared/domain-error.js";
 import { normalizeEmail } from "../../shared/email.js";
+import { pageOf, readPageToken } from "../../shared/page-token.js";
 import { characterCount } from "../../shared/human-name.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { UserStatusValue, VerificationStatusValue } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
 import type { ProfileMembership } from "../organizations/index.js";
-import { findAccountByEmail, findUser, findUserForUpdate, findUserNames, insertUser, lockAccountStatus, updateAccountStatus, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
+import { findAccountByEmail, findUser, findUserForUpdate, findUserNames, findUsers, insertUser, lockAccountStatus, updateAccountStatus, type UserFilter, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
 
 /** Profile is a user's profile as the service hands it out. */
 export interface Profile {
@@ -23,6 +24,15 @@ export interface Profile {
   riskTolerance: RiskToleranceValue;
   /** The organizations the user belongs to, in the order they joined, with their role in each. */
   organizations: ProfileMembership[];
+  createdAt: Date;
+}
+
+/** UserSummary is an account as operators list it. */
+export interface UserSummary {
+  userId: string;
+  email: string;
+  fullName: string;
+  status: UserStatusValue;
   createdAt: Date;
 }
 
@@ -122,6 +132,13 @@ export class ProfileService {
       });
     });
     return this.get(userId);
+  }
+
+  /** list pages through the users the filter keeps, newest first. */
+  async list(filter: UserFilter, limit: number, pageToken: string): Promise<{ users: UserSummary[]; nextPageToken: string }> {
+    const rows = await findUsers(this.db, { ...filter, emailPrefix: filter.emailPrefix?.toLowerCase() }, limit + 1, pageToken ? readPageToken(pageToken) : undefined);
+    const { page, nextPageToken } = pageOf(rows, limit, (row) => ({ at: row.created_at, id: row.id }));
+    return { users: page.map((row) => ({ userId: row.id, email: row.email, fullName: row.full_name, status: row.status, createdAt: row.created_at })), nextPageToken };
   }
 
   /** lockStatus reads the user's status inside trx and locks the user until it ends; undefined for no such user. */

@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file platform/user/v1/user_lifecycle_service.proto.
  */
 export const file_platform_user_v1_user_lifecycle_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci1wbGF0Zm9ybS91c2VyL3YxL3VzZXJfbGlmZWN5Y2xlX3NlcnZpY2UucHJvdG8SEHBsYXRmb3JtLnVzZXIudjEiogIKDFN0YXR1c0NoYW5nZRIKCgJpZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEjUKD3ByZXZpb3VzX3N0YXR1cxgDIAEoDjIcLnBsYXRmb3JtLnVzZXIudjEuVXNlclN0YXR1cxIwCgpuZXdfc3RhdHVzGAQgASgOMhwucGxhdGZvcm0udXNlci52MS5Vc2VyU3RhdHVzEg4KBnJlYXNvbhgFIAEoCRIaChJjaGFuZ2VkX2J5X3VzZXJfaWQYBiABKAkSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbG9ja2VkX3VudGlsGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLmAQoXVXBkYXRlVXNlclN0YXR1c1JlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQESPAoKbmV3X3N0YXR1cxgCIAEoDjIcLnBsYXRmb3JtLnVzZXIudjEuVXNlclN0YXR1c0IKukgHggEEEAEgABIaCgZyZWFzb24YAyABKAlCCrpIB3IFEAEY6AcSJAoPb3JnYW5pemF0aW9uX2lkGAQgASgJQgu6SAjYAQFyA7ABARIwCgxsb2NrZWRfdW50aWwYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlEKGFVwZGF0ZVVzZXJTdGF0dXNSZXNwb25zZRI1Cg1zdGF0dXNfY2hhbmdlGAEgASgLMh4ucGxhdGZvcm0udXNlci52MS5TdGF0dXNDaGFuZ2UibgoYTGlzdFN0YXR1c0hpc3RvcnlSZXF1ZXN0EhkKB3VzZXJfaWQYASABKAlCCLpIBXIDsAEBEhkKBWxpbWl0GAIgASgFQgq6SAcaBRjoBygAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIAEImwKGUxpc3RTdGF0dXNIaXN0b3J5UmVzcG9uc2USNgoOc3RhdHVzX2NoYW5nZXMYASADKAsyHi5wbGF0Zm9ybS51c2VyLnYxLlN0YXR1c0NoYW5nZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki0wEKDk9uYm9hcmRpbmdTdGVwEg8KB3N0ZXBfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSEAoIcmVxdWlyZWQYAyABKAgSNgoGc3RhdHVzGAQgASgOMiYucGxhdGZvcm0udXNlci52MS5PbmJvYXJkaW5nU3RlcFN0YXR1cxIlCgRkYXRhGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIwCgxjb21wbGV0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoIBCgpPbmJvYXJkaW5nEi8KBXN0ZXBzGAEgAygLMiAucGxhdGZvcm0udXNlci52MS5PbmJvYXJkaW5nU3RlcBIRCgljb21wbGV0ZWQYAiABKAgSMAoMY29tcGxldGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIWChRHZXRPbmJvYXJkaW5nUmVxdWVzdCJJChVHZXRPbmJvYXJkaW5nUmVzcG9uc2USMAoKb25ib2FyZGluZxgBIAEoCzIcLnBsYXRmb3JtLnVzZXIudjEuT25ib2FyZGluZyJ2Ch1Db21wbGV0ZU9uYm9hcmRpbmdTdGVwUmVxdWVzdBIuCgdzdGVwX2lkGAEgASgJQh26SBpyGDIWXlthLXpdW2EtejAtOV9dezAsNjN9JBIlCgRkYXRhGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJSCh5Db21wbGV0ZU9uYm9hcmRpbmdTdGVwUmVzcG9uc2USMAoKb25ib2FyZGluZxgBIAEoCzIcLnBsYXRmb3JtLnVzZXIudjEuT25ib2FyZGluZyqIAQoUT25ib2FyZGluZ1N0ZXBTdGF0dXMSJgoiT05CT0FSRElOR19TVEVQX1NUQVRVU19VTlNQRUNJRklFRBAAEiIKHk9OQk9BUkRJTkdfU1RFUF9TVEFUVVNfUEVORElORxABEiQKIE9OQk9BUkRJTkdfU1RFUF9TVEFUVVNfQ09NUExFVEVEEAIyngQKFFVzZXJMaWZlY3ljbGVTZXJ2aWNlEpUBChBVcGRhdGVVc2VyU3RhdHVzEikucGxhdGZvcm0udXNlci52MS5VcGRhdGVVc2VyU3RhdHVzUmVxdWVzdBoqLnBsYXRmb3JtLnVzZXIudjEuVXBkYXRlVXNlclN0YXR1c1Jlc3BvbnNlIirK8xgmKg9vcmdhbml6YXRpb25faWQaE3VzZXJzLnN0YXR1cy51cGRhdGUSfgoRTGlzdFN0YXR1c0hpc3RvcnkSKi5wbGF0Zm9ybS51c2VyLnYxLkxpc3RTdGF0dXNIaXN0b3J5UmVxdWVzdBorLnBsYXRmb3JtLnVzZXIudjEuTGlzdFN0YXR1c0hpc3RvcnlSZXNwb25zZSIQyvMYDBoKdXNlcnMucmVhZBJoCg1HZXRPbmJvYXJkaW5nEiYucGxhdGZvcm0udXNlci52MS5HZXRPbmJvYXJkaW5nUmVxdWVzdBonLnBsYXRmb3JtLnVzZXIudjEuR2V0T25ib2FyZGluZ1Jlc3BvbnNlIgbK8xgCEAESgwEKFkNvbXBsZXRlT25ib2FyZGluZ1N0ZXASLy5wbGF0Zm9ybS51c2VyLnYxLkNvbXBsZXRlT25ib2FyZGluZ1N0ZXBSZXF1ZXN0GjAucGxhdGZvcm0udXNlci52MS5Db21wbGV0ZU9uYm9hcmRpbmdTdGVwUmVzcG9uc2UiBsrzGAIQAWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_struct, file_google_protobuf_timestamp, file_platform_user_v1_common, file_platform_user_v1_options]);
+  fileDesc("Ci1wbGF0Zm9ybS91c2VyL3YxL3VzZXJfbGlmZWN5Y2xlX3NlcnZpY2UucHJvdG8SEHBsYXRmb3JtLnVzZXIudjEiogIKDFN0YXR1c0NoYW5nZRIKCgJpZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEjUKD3ByZXZpb3VzX3N0YXR1cxgDIAEoDjIcLnBsYXRmb3JtLnVzZXIudjEuVXNlclN0YXR1cxIwCgpuZXdfc3RhdHVzGAQgASgOMhwucGxhdGZvcm0udXNlci52MS5Vc2VyU3RhdHVzEg4KBnJlYXNvbhgFIAEoCRIaChJjaGFuZ2VkX2J5X3VzZXJfaWQYBiABKAkSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbG9ja2VkX3VudGlsGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLmAQoXVXBkYXRlVXNlclN0YXR1c1JlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQESPAoKbmV3X3N0YXR1cxgCIAEoDjIcLnBsYXRmb3JtLnVzZXIudjEuVXNlclN0YXR1c0IKukgHggEEEAEgABIaCgZyZWFzb24YAyABKAlCCrpIB3IFEAEY6AcSJAoPb3JnYW5pemF0aW9uX2lkGAQgASgJQgu6SAjYAQFyA7ABARIwCgxsb2NrZWRfdW50aWwYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlEKGFVwZGF0ZVVzZXJTdGF0dXNSZXNwb25zZRI1Cg1zdGF0dXNfY2hhbmdlGAEgASgLMh4ucGxhdGZvcm0udXNlci52MS5TdGF0dXNDaGFuZ2UibgoYTGlzdFN0YXR1c0hpc3RvcnlSZXF1ZXN0EhkKB3VzZXJfaWQYASABKAlCCLpIBXIDsAEBEhkKBWxpbWl0GAIgASgFQgq6SAcaBRjoBygAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIAEImwKGUxpc3RTdGF0dXNIaXN0b3J5UmVzcG9uc2USNgoOc3RhdHVzX2NoYW5nZXMYASADKAsyHi5wbGF0Zm9ybS51c2VyLnYxLlN0YXR1c0NoYW5nZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki2wEKEExpc3RVc2Vyc1JlcXVlc3QSPQoGc3RhdHVzGAEgASgOMhwucGxhdGZvcm0udXNlci52MS5Vc2VyU3RhdHVzQgq6SAeCAQQQASAASACIAQESHgoMZW1haWxfcHJlZml4GAIgASgJQgi6SAVyAxj+ARIkCg9vcmdhbml6YXRpb25faWQYAyABKAlCC7pICNgBAXIDsAEBEhkKBWxpbWl0GAQgASgFQgq6SAcaBRjoBygAEhwKCnBhZ2VfdG9rZW4YBSABKAlCCLpIBXIDGIAEQgkKB19zdGF0dXMingEKC1VzZXJTdW1tYXJ5Eg8KB3VzZXJfaWQYASABKAkSDQoFZW1haWwYAiABKAkSEQoJZnVsbF9uYW1lGAMgASgJEiwKBnN0YXR1cxgEIAEoDjIcLnBsYXRmb3JtLnVzZXIudjEuVXNlclN0YXR1cxIuCgpjcmVhdGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJaChFMaXN0VXNlcnNSZXNwb25zZRIsCgV1c2VycxgBIAMoCzIdLnBsYXRmb3JtLnVzZXIudjEuVXNlclN1bW1hcnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJItMBCg5PbmJvYXJkaW5nU3RlcBIPCgdzdGVwX2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEhAKCHJlcXVpcmVkGAMgASgIEjYKBnN0YXR1cxgEIAEoDjImLnBsYXRmb3JtLnVzZXIudjEuT25ib2FyZGluZ1N0ZXBTdGF0dXMSJQoEZGF0YRgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSMAoMY29tcGxldGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKCAQoKT25ib2FyZGluZxIvCgVzdGVwcxgBIAMoCzIgLnBsYXRmb3JtLnVzZXIudjEuT25ib2FyZGluZ1N0ZXASEQoJY29tcGxldGVkGAIgASgIEjAKDGNvbXBsZXRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFgoUR2V0T25ib2FyZGluZ1JlcXVlc3QiSQoVR2V0T25ib2FyZGluZ1Jlc3BvbnNlEjAKCm9uYm9hcmRpbmcYASABKAsyHC5wbGF0Zm9ybS51c2VyLnYxLk9uYm9hcmRpbmcidgodQ29tcGxldGVPbmJvYXJkaW5nU3RlcFJlcXVlc3QSLgoHc3RlcF9pZBgBIAEoCUIdukgachgyFl5bYS16XVthLXowLTlfXXswLDYzfSQSJQoEZGF0YRgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QiUgoeQ29tcGxldGVPbmJvYXJkaW5nU3RlcFJlc3BvbnNlEjAKCm9uYm9hcmRpbmcYASABKAsyHC5wbGF0Zm9ybS51c2VyLnYxLk9uYm9hcmRpbmcqiAEKFE9uYm9hcmRpbmdTdGVwU3RhdHVzEiYKIk9OQk9BUkRJTkdfU1RFUF9TVEFUVVNfVU5TUEVDSUZJRUQQABIiCh5PTkJPQVJESU5HX1NURVBfU1RBVFVTX1BFTkRJTkcQARIkCiBPTkJPQVJESU5HX1NURVBfU1RBVFVTX0NPTVBMRVRFRBACMoYFChRVc2VyTGlmZWN5Y2xlU2VydmljZRKVAQoQVXBkYXRlVXNlclN0YXR1cxIpLnBsYXRmb3JtLnVzZXIudjEuVXBkYXRlVXNlclN0YXR1c1JlcXVlc3QaKi5wbGF0Zm9ybS51c2VyLnYxLlVwZGF0ZVVzZXJTdGF0dXNSZXNwb25zZSIqyvMYJioPb3JnYW5pemF0aW9uX2lkGhN1c2Vycy5zdGF0dXMudXBkYXRlEn4KEUxpc3RTdGF0dXNIaXN0b3J5EioucGxhdGZvcm0udXNlci52MS5MaXN0U3RhdHVzSGlzdG9yeVJlcXVlc3QaKy5wbGF0Zm9ybS51c2VyLnYxLkxpc3RTdGF0dXNIaXN0b3J5UmVzcG9uc2UiEMrzGAwaCnVzZXJzLnJlYWQSZgoJTGlzdFVzZXJzEiIucGxhdGZvcm0udXNlci52MS5MaXN0VXNlcnNSZXF1ZXN0GiMucGxhdGZvcm0udXNlci52MS5MaXN0VXNlcnNSZXNwb25zZSIQyvMYDBoKdXNlcnMucmVhZBJoCg1HZXRPbmJvYXJkaW5nEiYucGxhdGZvcm0udXNlci52MS5HZXRPbmJvYXJkaW5nUmVxdWVzdBonLnBsYXRmb3JtLnVzZXIudjEuR2V0T25ib2FyZGluZ1Jlc3BvbnNlIgbK8xgCEAESgwEKFkNvbXBsZXRlT25ib2FyZGluZ1N0ZXASLy5wbGF0Zm9ybS51c2VyLnYxLkNvbXBsZXRlT25ib2FyZGluZ1N0ZXBSZXF1ZXN0GjAucGxhdGZvcm0udXNlci52MS5Db21wbGV0ZU9uYm9hcmRpbmdTdGVwUmVzcG9uc2UiBsrzGAIQAWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_struct, file_google_protobuf_timestamp, file_platform_user_v1_common, file_platform_user_v1_options]);
 
 /**
  * StatusChange is one change of an account's lifecycle state.
@@ -227,6 +227,132 @@ export const ListStatusHistoryResponseSchema: GenMessage<ListStatusHistoryRespon
   messageDesc(file_platform_user_v1_user_lifecycle_service, 4);
 
 /**
+ * ListUsersRequest filters and pages the accounts; filters left empty match everyone.
+ *
+ * @generated from message platform.user.v1.ListUsersRequest
+ */
+export type ListUsersRequest = Message<"platform.user.v1.ListUsersRequest"> & {
+  /**
+   * Status keeps the accounts in this lifecycle status (an ended lock counts as active).
+   *
+   * @generated from field: optional platform.user.v1.UserStatus status = 1;
+   */
+  status?: UserStatus | undefined;
+
+  /**
+   * Email_prefix keeps the accounts whose e-mail address starts with it, ignoring case.
+   *
+   * @generated from field: string email_prefix = 2;
+   */
+  emailPrefix: string;
+
+  /**
+   * Organization_id keeps the members of this organization.
+   *
+   * @generated from field: string organization_id = 3;
+   */
+  organizationId: string;
+
+  /**
+   * Limit is the page size, at most 1000. 0, the proto3 default, means the server's default of 50.
+   *
+   * @generated from field: int32 limit = 4;
+   */
+  limit: number;
+
+  /**
+   * Page_token is the next_page_token of the previous page; empty for the first page.
+   *
+   * @generated from field: string page_token = 5;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message platform.user.v1.ListUsersRequest.
+ * Use `create(ListUsersRequestSchema)` to create a new message.
+ */
+export const ListUsersRequestSchema: GenMessage<ListUsersRequest> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_user_lifecycle_service, 5);
+
+/**
+ * UserSummary is an account as operators list it.
+ *
+ * @generated from message platform.user.v1.UserSummary
+ */
+export type UserSummary = Message<"platform.user.v1.UserSummary"> & {
+  /**
+   * User_id identifies the account.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Email is the account's e-mail address.
+   *
+   * @generated from field: string email = 2;
+   */
+  email: string;
+
+  /**
+   * Full_name is the account holder's name.
+   *
+   * @generated from field: string full_name = 3;
+   */
+  fullName: string;
+
+  /**
+   * Status is the account's lifecycle status.
+   *
+   * @generated from field: platform.user.v1.UserStatus status = 4;
+   */
+  status: UserStatus;
+
+  /**
+   * Created_at is when the account signed up.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 5;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message platform.user.v1.UserSummary.
+ * Use `create(UserSummarySchema)` to create a new message.
+ */
+export const UserSummarySchema: GenMessage<UserSummary> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_user_lifecycle_service, 6);
+
+/**
+ * ListUsersResponse is a page of accounts, newest first.
+ *
+ * @generated from message platform.user.v1.ListUsersResponse
+ */
+export type ListUsersResponse = Message<"platform.user.v1.ListUsersResponse"> & {
+  /**
+   * Users are the accounts on this page.
+   *
+   * @generated from field: repeated platform.user.v1.UserSummary users = 1;
+   */
+  users: UserSummary[];
+
+  /**
+   * Next_page_token fetches the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message platform.user.v1.ListUsersResponse.
+ * Use `create(ListUsersResponseSchema)` to create a new message.
+ */
+export const ListUsersResponseSchema: GenMessage<ListUsersResponse> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_user_lifecycle_service, 7);
+
+/**
  * OnboardingStep is one step of a user's onboarding checklist.
  *
  * @generated from message platform.user.v1.OnboardingStep
@@ -280,7 +406,7 @@ export type OnboardingStep = Message<"platform.user.v1.OnboardingStep"> & {
  * Use `create(OnboardingStepSchema)` to create a new message.
  */
 export const OnboardingStepSchema: GenMessage<OnboardingStep> = /*@__PURE__*/
-  messageDesc(file_platform_user_v1_user_lifecycle_service, 5);
+  messageDesc(file_platform_user_v1_user_lifecycle_service, 8);
 
 /**
  * Onboarding is a user's onboarding checklist.
@@ -315,7 +441,7 @@ export type Onboarding = Message<"platform.user.v1.Onboarding"> & {
  * Use `create(OnboardingSchema)` to create a new message.
  */
 export const OnboardingSchema: GenMessage<Onboarding> = /*@__PURE__*/
-  messageDesc(file_platform_user_v1_user_lifecycle_service, 6);
+  messageDesc(file_platform_user_v1_user_lifecycle_service, 9);
 
 /**
  * GetOnboardingRequest asks for the caller's onboarding checklist.
@@ -330,7 +456,7 @@ export type GetOnboardingRequest = Message<"platform.user.v1.GetOnboardingReques
  * Use `create(GetOnboardingRequestSchema)` to create a new message.
  */
 export const GetOnboardingRequestSchema: GenMessage<GetOnboardingRequest> = /*@__PURE__*/
-  messageDesc(file_platform_user_v1_user_lifecycle_service, 7);
+  messageDesc(file_platform_user_v1_user_lifecycle_service, 10);
 
 /**
  * GetOnboardingResponse is the caller's onboarding checklist.
@@ -351,7 +477,7 @@ export type GetOnboardingResponse = Message<"platform.user.v1.GetOnboardingRespo
  * Use `create(GetOnboardingResponseSchema)` to create a new message.
  */
 export const GetOnboardingResponseSchema: GenMessage<GetOnboardingResponse> = /*@__PURE__*/
-  messageDesc(file_platform_user_v1_user_lifecycle_service, 8);
+  messageDesc(file_platform_user_v1_user_lifecycle_service, 11);
 
 /**
  * CompleteOnboardingStepRequest carries the caller's answers for one step.
@@ -380,7 +506,7 @@ export type CompleteOnboardingStepRequest = Message<"platform.user.v1.CompleteOn
  * Use `create(CompleteOnboardingStepRequestSchema)` to create a new message.
  */
 export const CompleteOnboardingStepRequestSchema: GenMessage<CompleteOnboardingStepRequest> = /*@__PURE__*/
-  messageDesc(file_platform_user_v1_user_lifecycle_service, 9);
+  messageDesc(file_platform_user_v1_user_lifecycle_service, 12);
 
 /**
  * CompleteOnboardingStepResponse is the caller's checklist after the step.
@@ -401,7 +527,7 @@ export type CompleteOnboardingStepResponse = Message<"platform.user.v1.CompleteO
  * Use `create(CompleteOnboardingStepResponseSchema)` to create a new message.
  */
 export const CompleteOnboardingStepResponseSchema: GenMessage<CompleteOnboardingStepResponse> = /*@__PURE__*/
-  messageDesc(file_platform_user_v1_user_lifecycle_service, 10);
+  messageDesc(file_platform_user_v1_user_lifecycle_service, 13);
 
 /**
  * OnboardingStepStatus is how far the user has come with one onboarding step.
@@ -480,6 +606,19 @@ export const UserLifecycleService: GenService<{
     methodKind: "unary";
     input: typeof ListStatusHistoryRequestSchema;
     output: typeof ListStatusHistoryResponseSchema;
+  },
+  /**
+   * ListUsers lets operators find accounts: by status, by the start of the e-mail address, by
+   * organization, newest first, a page at a time.
+   *
+   * Required permissions: users.read (platform admin or support).
+   *
+   * @generated from rpc platform.user.v1.UserLifecycleService.ListUsers
+   */
+  listUsers: {
+    methodKind: "unary";
+    input: typeof ListUsersRequestSchema;
+    output: typeof ListUsersResponseSchema;
   },
   /**
    * GetOnboarding returns the caller's onboarding checklist.
