@@ -53,7 +53,6 @@ const profileColumns = [
   "investment_profile",
   "risk_tolerance",
   "created_at",
-  "updated_at",
 ] as const;
 
 /** findUser reads the columns a profile shows. */
