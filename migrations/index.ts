@@ -6,6 +6,7 @@ import * as organizations from "./0004_organizations.js";
 import * as invitations from "./0005_invitations.js";
 import * as preferences from "./0006_preferences.js";
 import * as statusHistory from "./0007_status_history.js";
+import * as onboarding from "./0008_onboarding.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   "0005_invitations": invitations,
   "0006_preferences": preferences,
   "0007_status_history": statusHistory,
+  "0008_onboarding": onboarding,
 };

@@ -12,6 +12,7 @@ import { buildAppContext, type AppContext, type AppOverrides, type AppServices }
 import { authRpc } from "./features/auth/index.js";
 import { mfaRpc } from "./features/mfa/index.js";
 import { lifecycleRpc } from "./features/lifecycle/index.js";
+import { onboardingRpc } from "./features/onboarding/index.js";
 import { organizationsRpc } from "./features/organizations/index.js";
 import { preferencesRpc } from "./features/preferences/index.js";
 import { sessionsRpc } from "./features/sessions/index.js";
@@ -40,7 +41,7 @@ export function features(services: AppServices): ServiceRegistration[] {
     implement(SessionService, sessionsRpc(services.sessions)),
     implement(OrganizationService, organizationsRpc(services.organizations, services.invitations)),
     implement(PreferencesService, preferencesRpc(services.preferences)),
-    implement(UserLifecycleService, lifecycleRpc(services.lifecycle)),
+    implement(UserLifecycleService, { ...lifecycleRpc(services.lifecycle), ...onboardingRpc(services.onboarding) }),
   ];
 }
 

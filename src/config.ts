@@ -109,6 +109,12 @@ export interface Config {
     passwordHashConcurrency: number;
   };
   profileCacheTtlSeconds: number;
+  onboarding: {
+    /** A JSON file listing the onboarding steps (ONBOARDING_STEPS_FILE); absent: the built-in steps. */
+    stepsFile: string | undefined;
+    /** How long a new user has to complete onboarding before it expires. */
+    expiresAfterSeconds: number;
+  };
   shutdownGraceMs: number;
   /** Browser origins (scheme://host[:port]) allowed to call the API with Connect-Web or gRPC-Web. */
   corsOrigins: string[];
@@ -357,6 +363,10 @@ export function loadConfig(env: Env = process.env): Config {
       passwordHashConcurrency: integer(env, "PASSWORD_HASH_CONCURRENCY", 4, 1, 64),
     },
     profileCacheTtlSeconds: integer(env, "PROFILE_CACHE_TTL_SECONDS", 300, 1, 86_400),
+    onboarding: {
+      stepsFile: env.ONBOARDING_STEPS_FILE || undefined,
+      expiresAfterSeconds: duration(env, "ONBOARDING_EXPIRES_AFTER", 30 * DAY_SECONDS),
+    },
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
     corsOrigins: origins(env),
     trustedProxyHops: integer(env, "TRUSTED_PROXY_HOPS", 0, 0, 10),

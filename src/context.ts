@@ -9,6 +9,7 @@ import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { Invitations, Organizations, StoredMemberships } from "./features/organizations/index.js";
 import { UserLifecycle } from "./features/lifecycle/index.js";
+import { DEFAULT_ONBOARDING_STEPS, loadOnboardingSteps, Onboarding, OnboardingSteps } from "./features/onboarding/index.js";
 import { Preferences } from "./features/preferences/index.js";
 import { ProfileService } from "./features/profile/index.js";
 import { SessionGuard, Sessions, SignInRisk } from "./features/sessions/index.js";
@@ -52,6 +53,8 @@ export interface AppServices {
   preferences: Preferences;
   /** Account status changes and their history. */
   lifecycle: UserLifecycle;
+  /** New users' onboarding checklists. */
+  onboarding: Onboarding;
   /** Decides every permission an RPC declares. */
   authorizer: Authorizer;
   /** Where platform roles count from (ADMIN_IP_ALLOWLIST), and the audit of calls refused for it. */
@@ -248,6 +251,9 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const organizations = given.organizations ?? new Organizations({ db, clock, audit, people: profiles });
     const invitations = given.invitations ?? new Invitations({ db, clock, audit, people: profiles });
     const preferences = given.preferences ?? new Preferences(db, clock, audit);
+    const { stepsFile, expiresAfterSeconds } = config.onboarding;
+    const onboardingSteps = stepsFile ? await asConfig("ONBOARDING_STEPS_FILE", loadOnboardingSteps(stepsFile), "a list of onboarding steps") : new OnboardingSteps(DEFAULT_ONBOARDING_STEPS);
+    const onboarding = given.onboarding ?? new Onboarding({ db, clock, audit, steps: onboardingSteps, expiresAfterSeconds });
     const { limits } = config;
     const loginLimit = (name: string, reason: string, points: number) => new Limiter({ name, reason, points, windowSeconds: limits.loginWindowSeconds }, redis);
     const signIns =
@@ -282,7 +288,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
       sendsPerPhone: hourly("sms-phone", smsConfig.sendsPerPhonePerHour),
       issuer: mfaLimits.totpIssuer,
     });
-    const mfa = given.mfa ?? new Mfa({ db, clock, cipher, audit, sessions, profiles, codes, sms, totpIssuer: mfaLimits.totpIssuer });
+    const mfa = given.mfa ?? new Mfa({ db, clock, cipher, audit, sessions, profiles, codes, sms, onboarding, totpIssuer: mfaLimits.totpIssuer });
     const secondFactor = given.secondFactor ?? new MfaSignIn({ db, clock, cipher, audit, codes, sms, sessions, log, stepUpRisk: mfaLimits.stepUpRisk });
     const { riskyNetworksFile } = mfaLimits;
     const riskyNetworks = riskyNetworksFile ? await asConfig("RISKY_NETWORKS_FILE", loadNetworkList(riskyNetworksFile), "a list of networks") : noNetworks;
@@ -305,6 +311,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         risk: signInRisk,
         blockRiskAt: mfaLimits.blockRisk,
         invitations,
+        onboarding,
       });
     const memberships = given.memberships ?? storedMemberships;
     const lifecycle = given.lifecycle ?? new UserLifecycle({ db, clock, audit, profiles, sessions, memberships, members: storedMemberships });
@@ -318,6 +325,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, authorizer, adminNetworks, cipher, ready };
+    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, authorizer, adminNetworks, cipher, ready };
   });
 }

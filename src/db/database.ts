@@ -5,6 +5,7 @@ import type { OutboxTable } from "./tables/outbox.js";
 import type { RefreshTokensTable, SessionsTable, TrustedDevicesTable } from "./tables/sessions.js";
 import type { OrganizationInvitationsTable, OrganizationMemberRequestsTable, OrganizationMembersTable, OrganizationsTable } from "./tables/organizations.js";
 import type { UserStatusHistoryTable } from "./tables/lifecycle.js";
+import type { OnboardingsTable } from "./tables/onboarding.js";
 import type { UserPreferencesTable } from "./tables/preferences.js";
 import type { CredentialsTable, PlatformRoleGrantsTable, UsersTable } from "./tables/users.js";
 
@@ -28,6 +29,7 @@ export interface Database {
   organization_member_requests: OrganizationMemberRequestsTable;
   user_preferences: UserPreferencesTable;
   user_status_history: UserStatusHistoryTable;
+  onboardings: OnboardingsTable;
 }
 
 /** Db is the database handle; repository functions accept it or a transaction. */

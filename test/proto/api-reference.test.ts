@@ -74,7 +74,7 @@ const VALID_REQUESTS: Record<string, JsonObject> = {
   "SessionService/TrustDevice": { sessionId: randomUUID(), trusted: true },
   "UserLifecycleService/UpdateUserStatus": { userId: randomUUID(), newStatus: "USER_STATUS_SUSPENDED", reason: "reference check" },
   "UserLifecycleService/ListStatusHistory": { userId: randomUUID() },
-  "UserLifecycleService/CompleteOnboardingStep": { stepId: "risk_disclosure" },
+  "UserLifecycleService/CompleteOnboardingStep": { stepId: "accept_terms", data: { terms_version: "2026-11", accepted: true } },
   "PreferencesService/UpdatePreferences": { preferences: { theme: "THEME_DARK" }, updateMask: "theme" },
   "OrganizationService/CreateOrganization": {
     name: "reference-check",

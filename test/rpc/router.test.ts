@@ -102,6 +102,8 @@ describe("implementedRpcs", () => {
         "SessionService/ListSessions",
         "SessionService/RevokeSession",
         "SessionService/TrustDevice",
+        "UserLifecycleService/CompleteOnboardingStep",
+        "UserLifecycleService/GetOnboarding",
         "UserLifecycleService/ListStatusHistory",
         "UserLifecycleService/ListUsers",
         "UserLifecycleService/UpdateUserStatus",

@@ -12,7 +12,7 @@ import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { AuthService } from "../../gen/platform/user/v1/auth_service_pb.js";
-import { UserLifecycleService } from "../../gen/platform/user/v1/user_lifecycle_service_pb.js";
+import { ActivityService } from "../../gen/platform/user/v1/activity_service_pb.js";
 import { ProfileService } from "../../gen/platform/user/v1/profile_service_pb.js";
 import { API_SERVICES } from "../../src/rpc/router.js";
 import { startTestApp, type TestApp } from "../support/app.js";
@@ -351,15 +351,15 @@ describeWithServices("Transport", () => {
   });
 
   describe("RPCs not implemented yet", () => {
-    it("answers UserLifecycleService/GetOnboarding with UNIMPLEMENTED for a signed-in caller", async () => {
+    it("answers ActivityService/ListActivity with UNIMPLEMENTED for a signed-in caller", async () => {
       const user = await registerUser(t);
-      await expect(createClient(UserLifecycleService, t.transport({ token: user.accessToken })).getOnboarding({})).rejects.toMatchObject({
+      await expect(createClient(ActivityService, t.transport({ token: user.accessToken })).listActivity({ limit: 10 })).rejects.toMatchObject({
         code: Code.Unimplemented,
       });
     });
 
     it("answers UNAUTHENTICATED before UNIMPLEMENTED without a token", async () => {
-      await expect(createClient(UserLifecycleService, t.transport()).getOnboarding({})).rejects.toMatchObject({ code: Code.Unauthenticated });
+      await expect(createClient(ActivityService, t.transport()).listActivity({ limit: 10 })).rejects.toMatchObject({ code: Code.Unauthenticated });
     });
   });
 

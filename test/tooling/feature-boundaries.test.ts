@@ -41,6 +41,7 @@ const TABLE_OWNERS: Record<string, string> = {
   organization_invitations: "src/features/organizations/",
   organization_member_requests: "src/features/organizations/",
   user_preferences: "src/features/preferences/",
+  onboardings: "src/features/onboarding/",
   user_status_history: "src/features/lifecycle/",
 };
 

@@ -15,6 +15,7 @@ import type { RequestOrigin } from "../../shared/request-origin.js";
 import { mayUseAccount, type VerificationStatusValue } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
 import { findAccountByEmail, findAccountStatus, type ProfileService } from "../profile/index.js";
+import type { Onboarding } from "../onboarding/index.js";
 import type { ClientDevice, IssuedTokens, SessionGrant, Sessions, SignInRisk } from "../sessions/index.js";
 import * as errors from "./auth.errors.js";
 import { findOidcUser, findPasswordHash, insertOidcCredential, insertPasswordCredential } from "./auth.repository.js";
@@ -57,6 +58,8 @@ export interface AuthDependencies {
   blockRiskAt: number;
   /** Accepts the organization invitation a registration presents (organization_invite_token). */
   invitations: InvitationAcceptor;
+  /** Starts the new user's onboarding, and hears that an identity provider vouched for the e-mail address. */
+  onboarding: Pick<Onboarding, "begin" | "happened">;
 }
 
 /** InvitationAcceptor accepts an organization invitation for a new user inside the registration's transaction. */
@@ -103,6 +106,9 @@ export class AuthService {
         if (credential.kind === "password") await insertPasswordCredential(trx, userId, credential.hash);
         else await insertOidcCredential(trx, userId, credential.identity.issuer, credential.identity.subject);
         const tokens = await sessions.open(trx, { userId, amr, device: input.device, origin });
+        await this.deps.onboarding.begin(trx, userId);
+        // Federated sign-ups carry email_verified from their identity provider (IdentityTokens refuses others).
+        if (credential.kind === "oidc") await this.deps.onboarding.happened(trx, userId, "email_verified", origin);
         await enqueue(trx, queues.identityVerification, "verify-identity", { userId });
         // The invitation is accepted with the account, so a refused one leaves no account behind.
         if (input.organizationInviteToken) await this.deps.invitations.acceptWithin(trx, input.organizationInviteToken, { userId, email }, origin);

@@ -11,6 +11,7 @@ import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { AuditLog } from "../audit/index.js";
 import type { ProfileService } from "../profile/index.js";
+import type { Onboarding } from "../onboarding/index.js";
 import type { Sessions } from "../sessions/index.js";
 import { backupCodeHash, newBackupCodes } from "./backup-codes.js";
 import { checkTotp, openPhone, type CodeGuard } from "./mfa-codes.js";
@@ -56,6 +57,8 @@ export interface MfaDependencies {
   profiles: ProfileService;
   codes: CodeGuard;
   sms: SmsCodes;
+  /** Hears that the user set up MFA: an automatic onboarding step waits for it. */
+  onboarding: Pick<Onboarding, "happened">;
   /** The issuer authenticator apps show beside the account (TOTP_ISSUER). */
   totpIssuer: string;
 }
@@ -168,6 +171,7 @@ export class Mfa {
           await replaceBackupCodes(trx, caller.userId, backupCodes.map(backupCodeHash));
         }
         await sessions.recordSecondFactor(trx, caller.sessionId);
+        await this.deps.onboarding.happened(trx, caller.userId, "mfa_enabled", origin);
         await audit.record(trx, {
           actorUserId: caller.userId,
           action: "mfa.activate",
