@@ -17,6 +17,8 @@ import { organizationsRpc } from "./features/organizations/index.js";
 import { preferencesRpc } from "./features/preferences/index.js";
 import { sessionsRpc } from "./features/sessions/index.js";
 import { profileRpc } from "./features/profile/index.js";
+import { platformRoleCommands } from "./features/platform-roles/index.js";
+import { startControlChannel, type RunningControlChannel } from "./platform/control-channel.js";
 import { createHandler } from "./rpc/handler.js";
 import { ADMIN_ENDPOINTS, createHttpRoutes, PUBLIC_ENDPOINTS } from "./rpc/http-routes.js";
 import { createAuthenticateInterceptor } from "./rpc/interceptors/authenticate.js";
@@ -83,6 +85,20 @@ async function checkListening(config: Config): Promise<void> {
 }
 
 /**
+ * openControlChannel lets `grant-role` and `revoke-role` reach an embedded database this process
+ * holds under DATA_DIR. Without it the service still serves; those verbs then need it stopped.
+ */
+async function openControlChannel({ database, platformRoles, log }: AppContext): Promise<RunningControlChannel | undefined> {
+  if (!database.dataDir) return undefined;
+  try {
+    return await startControlChannel(database.dataDir, platformRoleCommands(platformRoles), log);
+  } catch (error) {
+    log.warn({ err: error }, "no control channel under DATA_DIR: grant-role and revoke-role need the server stopped");
+    return undefined;
+  }
+}
+
+/**
  * listen serves a built context: the API with its interceptors on PORT, and metrics and probes on
  * ADMIN_PORT when set. App.close() stops the servers and then closes the context.
  */
@@ -121,10 +137,12 @@ export async function listen(context: AppContext): Promise<App> {
     throw listenFailure(error, config.host, config.port);
   });
   let admin: RunningServer | undefined;
+  const control = await openControlChannel(context);
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       stopping.abort();
+      await control?.close();
       await server.close();
       await admin?.close(); // last: metrics and probes answer while calls drain
       await context.close();

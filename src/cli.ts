@@ -4,10 +4,14 @@ import { ConfigError, loadConfig, type Config } from "./config.js";
 import { buildAppContext, loadFieldCipher, openDataContext } from "./context.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { rotateSealedValues } from "./features/mfa/index.js";
-import { grantPlatformRole, isPlatformRole } from "./features/platform-roles/index.js";
+import { isPlatformRole, PlatformRoles, type RoleChange } from "./features/platform-roles/index.js";
+import { callControlChannel, ControlChannelUnavailable } from "./platform/control-channel.js";
 import { createLogger, routeConsoleTo, type Logger } from "./platform/logger.js";
+import { closeRedis } from "./platform/redis.js";
+import { RedisRevocationBus } from "./platform/revocation-bus.js";
 import { DomainError } from "./shared/domain-error.js";
-import { PLATFORM_ROLES } from "./shared/principal.js";
+import { PLATFORM_ROLES, type PlatformRole } from "./shared/principal.js";
+import { connectConfiguredRedis } from "./startup.js";
 
 interface Verb {
   usage: string;
@@ -17,6 +21,70 @@ interface Verb {
 }
 
 const help = { help: { type: "boolean", short: "h", default: false } } as const;
+
+/**
+ * announcerFor tells the replicas sharing REDIS_URL that a user's roles changed. A Redis that cannot
+ * be reached does not stop the change: replicas then read it within seconds, as their cache lapses.
+ */
+async function announcerFor(config: Config, log: Logger): Promise<{ bus: ConstructorParameters<typeof PlatformRoles>[0]["bus"]; close(): Promise<void> }> {
+  const redis = await connectConfiguredRedis(config, config.redisKeyPrefix, log).catch((error: unknown) => {
+    log.warn({ err: error }, "Redis cannot be reached: running replicas see the change within 5 seconds");
+    return undefined;
+  });
+  if (!redis) return { bus: { publishUserChanged: async () => undefined }, close: async () => undefined };
+  return { bus: new RedisRevocationBus(redis, config.redisKeyPrefix), close: () => closeRedis(redis, config.redisCommandTimeoutMs) };
+}
+
+/**
+ * changePlatformRole grants or revokes a role. With the embedded database a running server holds
+ * it, so the server is asked over its control channel (and tells its own sessions at once); with
+ * none running, or with Postgres, the change is made here and announced over Redis when there is one.
+ */
+async function changePlatformRole(config: Config, log: Logger, kind: "grant" | "revoke", email: string, role: PlatformRole): Promise<RoleChange> {
+  if (!config.databaseUrl) {
+    try {
+      return (await callControlChannel(config.dataDir, `${kind}-role`, { email, role })) as RoleChange;
+    } catch (error) {
+      if (!(error instanceof ControlChannelUnavailable)) throw error;
+    }
+  }
+  const context = await openDataContext(config, { log, maxConnections: 2, migrate: true, createIfMissing: false });
+  try {
+    const announcer = await announcerFor(config, log);
+    try {
+      const roles = new PlatformRoles({ db: context.database.db, audit: context.audit, bus: announcer.bus, log });
+      return await (kind === "grant" ? roles.grant(email, role) : roles.revoke(email, role));
+    } finally {
+      await announcer.close();
+    }
+  } finally {
+    await context.close();
+  }
+}
+
+/** roleVerb is the grant-role or revoke-role verb. */
+function roleVerb(kind: "grant" | "revoke"): Verb {
+  const verb = `${kind}-role`;
+  return {
+    usage: `user-service ${verb} --email E --role ${PLATFORM_ROLES.join("|")}`,
+    summary:
+      kind === "grant"
+        ? `grants a platform role to the account with that e-mail, recorded in the audit trail.
+  Works while the server runs, in embedded mode too; sessions see the role from their next call.`
+        : `takes a platform role from the account with that e-mail, recorded in the audit trail.
+  Works while the server runs, in embedded mode too; sessions lose the role from their next call.`,
+    options: { email: { type: "string" }, role: { type: "string" } },
+    async run(config, log, values) {
+      const { email, role } = values;
+      if (typeof email !== "string" || typeof role !== "string") throw new UsageError(`${verb} needs --email and --role`, verb);
+      if (!isPlatformRole(role)) throw new UsageError(`unknown role "${role}": the platform roles are ${PLATFORM_ROLES.join(", ")}`, verb);
+      const { userId, changed } = await changePlatformRole(config, log, kind, email, role);
+      const done = kind === "grant" ? ["role granted", "role was already granted"] : ["role revoked", "role was not granted"];
+      log.info({ userId, role }, changed ? done[0] : done[1]);
+      return "done";
+    },
+  };
+}
 
 const verbs: Record<string, Verb> = {
   serve: {
@@ -61,25 +129,8 @@ const verbs: Record<string, Verb> = {
       return "done";
     },
   },
-  "grant-role": {
-    usage: `user-service grant-role --email E --role ${PLATFORM_ROLES.join("|")}`,
-    summary: `grants a platform role to the account with that e-mail, recorded in the audit trail.
-  In embedded mode the database belongs to the running server: stop it first.`,
-    options: { email: { type: "string" }, role: { type: "string" } },
-    async run(config, log, values) {
-      const { email, role } = values;
-      if (typeof email !== "string" || typeof role !== "string") throw new UsageError("grant-role needs --email and --role", "grant-role");
-      if (!isPlatformRole(role)) throw new UsageError(`unknown role "${role}": the platform roles are ${PLATFORM_ROLES.join(", ")}`, "grant-role");
-      const context = await openDataContext(config, { log, maxConnections: 2, migrate: true, createIfMissing: false });
-      try {
-        const { userId, granted } = await grantPlatformRole(context.database.db, context.audit, email, role);
-        log.info({ userId, role }, granted ? "role granted" : "role was already granted");
-      } finally {
-        await context.close();
-      }
-      return "done";
-    },
-  },
+  "grant-role": roleVerb("grant"),
+  "revoke-role": roleVerb("revoke"),
   "rotate-keys": {
     usage: "user-service rotate-keys",
     summary: `re-encrypts every value sealed at rest (TOTP secrets, phone numbers) under DATA_ENCRYPTION_KEY.

@@ -10,6 +10,7 @@ import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { Invitations, Organizations, StoredMemberships } from "./features/organizations/index.js";
 import { UserLifecycle } from "./features/lifecycle/index.js";
 import { DEFAULT_ONBOARDING_STEPS, loadOnboardingSteps, Onboarding, OnboardingSteps } from "./features/onboarding/index.js";
+import { PlatformRoles } from "./features/platform-roles/index.js";
 import { Preferences } from "./features/preferences/index.js";
 import { ProfileService } from "./features/profile/index.js";
 import { SessionGuard, Sessions, SignInRisk } from "./features/sessions/index.js";
@@ -55,6 +56,8 @@ export interface AppServices {
   lifecycle: UserLifecycle;
   /** New users' onboarding checklists. */
   onboarding: Onboarding;
+  /** Platform roles granted and revoked from the command line. */
+  platformRoles: PlatformRoles;
   /** Decides every permission an RPC declares. */
   authorizer: Authorizer;
   /** Where platform roles count from (ADMIN_IP_ALLOWLIST), and the audit of calls refused for it. */
@@ -315,6 +318,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
       });
     const memberships = given.memberships ?? storedMemberships;
     const lifecycle = given.lifecycle ?? new UserLifecycle({ db, clock, audit, profiles, sessions, memberships, members: storedMemberships });
+    const platformRoles = given.platformRoles ?? new PlatformRoles({ db, audit, bus, log });
     const authorizer = given.authorizer ?? new RoleAuthorizer(memberships);
     const adminNetworks = given.adminNetworks ?? new AdminNetworks(config.adminNetworks, db, audit);
     const ready = async () => {
@@ -325,6 +329,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, authorizer, adminNetworks, cipher, ready };
+    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, platformRoles, authorizer, adminNetworks, cipher, ready };
   });
 }

@@ -14,6 +14,8 @@ import type { Db } from "./database.js";
 export interface DatabaseHandle {
   db: Db;
   mode: "postgres" | "embedded";
+  /** The data directory this process holds the embedded database in, when it opened one there. */
+  dataDir?: string;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -48,7 +50,7 @@ export async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
   try {
     const dir = path.join(dataDir, "pglite");
     await fs.mkdir(dir, { recursive: true });
-    return embeddedHandle(await PGlite.create({ dataDir: dir }), unlock);
+    return { ...embeddedHandle(await PGlite.create({ dataDir: dir }), unlock), dataDir };
   } catch (error) {
     await unlock();
     throw error;

@@ -77,7 +77,7 @@ describe("user-service start-up", () => {
       connectCall(port, "AuthService/Register", { email, password: "violet-harbor-lantern-91", fullName: "Lock Tester" });
     const signIn = (port: number, email: string) => connectCall(port, "AuthService/Login", { email, password: "violet-harbor-lantern-91" });
 
-    it("belongs to one process: a second serve or grant-role refuses at once, and a crashed owner's lock is taken over", async () => {
+    it("belongs to one process: a second serve or rotate-keys refuses at once, and a crashed owner's lock is taken over", async () => {
       const env = { DATA_DIR: path.join(workDir, "owned") };
       const first = await startServe(env);
       const email = uniqueEmail("lock");
@@ -91,10 +91,10 @@ describe("user-service start-up", () => {
         expect(second.stderr).toMatch(/^configuration error: DATA_DIR: .* in use by another user-service process \(pid \d+/);
         expect(second.stderr).toContain(`pid ${first.child.pid}`);
 
-        const grant = await runCli(["grant-role", "--email", email, "--role", "admin"], env);
-        expect(grant.code).toBe(2);
-        expect(grant.stderr).toContain("DATA_DIR");
-        expect(grant.stdout).not.toContain("role granted");
+        // Verbs that open the database themselves refuse too (grant-role asks the server instead).
+        const rotate = await runCli(["rotate-keys"], env);
+        expect(rotate.code).toBe(2);
+        expect(rotate.stderr).toContain("DATA_DIR");
       } finally {
         expect(await stopServe(first, "SIGKILL")).toBeNull();
       }

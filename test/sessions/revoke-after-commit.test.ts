@@ -19,7 +19,7 @@ describeWithServices("Sessions.revoke inside a transaction", () => {
     a = await startTestApp();
     b = await startTestApp({ replicaOf: a });
     listener = new RedisRevocationBus(a.redis!, a.namespace);
-    await listener.subscribe((sessionId) => announced.push(sessionId), () => undefined);
+    await listener.subscribe({ sessionRevoked: (sessionId) => announced.push(sessionId), userChanged: () => undefined, reliabilityChanged: () => undefined });
   });
   afterAll(async () => {
     await listener?.close();

@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { createClient, type Client } from "@connectrpc/connect";
 import { AuthService } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { ProfileService } from "../../gen/platform/user/v1/profile_service_pb.js";
-import { grantPlatformRole } from "../../src/features/platform-roles/index.js";
 import type { PlatformRole } from "../../src/shared/principal.js";
 import type { TestApp } from "./app.js";
 
@@ -31,7 +30,7 @@ export async function registerUser(t: TestApp, overrides: { email?: string; full
 /** registerWithRole signs up a user holding a platform role (granted as the CLI does). */
 export async function registerWithRole(t: TestApp, role: PlatformRole): Promise<RegisteredUser> {
   const user = await registerUser(t, { email: uniqueEmail(role) });
-  await grantPlatformRole(t.db, t.app.context.audit, user.email, role);
+  await t.app.context.platformRoles.grant(user.email, role);
   return user;
 }
 

@@ -110,6 +110,7 @@ export class UserLifecycle {
         created_at: now,
       });
       const revokedSessions = mayUseAccount(newStatus) ? 0 : await sessions.revokeAllOf(trx, userId, `account_${newStatus}`);
+      sessions.standingChanged(trx, userId);
       await audit.record(trx, {
         actorUserId: caller.userId,
         action: "user.status_change",

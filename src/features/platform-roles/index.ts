@@ -1,2 +1,3 @@
 export { platformRolesOf } from "./platform-roles.repository.js";
-export { grantPlatformRole, isPlatformRole } from "./platform-roles.service.js";
+export { isPlatformRole, PlatformRoles, type RoleChange } from "./platform-roles.service.js";
+export { platformRoleCommands } from "./role-commands.js";

@@ -16,3 +16,9 @@ export async function platformRolesOf(db: DbOrTx, userId: string): Promise<Platf
   const rows = await db.selectFrom("platform_role_grants").select("role").where("user_id", "=", userId).orderBy("role").execute();
   return rows.map((row) => row.role);
 }
+
+/** deleteGrant takes the role away; false when the user did not hold it. */
+export async function deleteGrant(trx: Tx, userId: string, role: PlatformRole): Promise<boolean> {
+  const result = await trx.deleteFrom("platform_role_grants").where("user_id", "=", userId).where("role", "=", role).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

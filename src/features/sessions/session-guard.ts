@@ -19,16 +19,18 @@ const refused = (reason: string) => new DomainError("unauthenticated", reason, "
 /**
  * SessionGuard turns a bearer token into a Principal. Besides the token's signature and expiry it
  * checks that its session is not revoked and the account may sign in. Session standing is cached
- * per replica for a few seconds; a revocation evicts it on every replica at once through the
- * revocation bus, and while the bus may be missing messages nothing is cached at all.
+ * per replica for a few seconds; a revocation, or a change of the account's status or platform
+ * roles, evicts it on every replica at once through the revocation bus, and while the bus may be
+ * missing messages nothing is cached at all.
  */
 export class SessionGuard {
   private readonly standings = new Map<string, Standing>();
   // Signature checks are the costliest step of a call; a token's bytes verify the same every time.
   private readonly verifiedTokens = new Map<string, AccessTokenClaims>();
   private busReliable = false;
-  // Bumped whenever the bus's reliability changes: a standing read across a change may have missed a revocation.
-  private busEpoch = 0;
+  // Bumped whenever the bus's reliability changes or a user's standing changes: a standing read
+  // across either may be stale, so it is used but not cached.
+  private epoch = 0;
 
   constructor(
     private readonly db: Db,
@@ -40,15 +42,16 @@ export class SessionGuard {
 
   /** start subscribes to revocations; call once before serving. */
   start(): Promise<void> {
-    return this.bus.subscribe(
-      (sessionId) => this.remember(sessionId, { revoked: true, until: this.nowMs() + this.tokens.ttlSeconds * 1000 }),
-      (reliable) => {
+    return this.bus.subscribe({
+      sessionRevoked: (sessionId) => this.remember(sessionId, { revoked: true, until: this.nowMs() + this.tokens.ttlSeconds * 1000 }),
+      userChanged: (userId) => this.forgetUser(userId),
+      reliabilityChanged: (reliable) => {
         if (reliable === this.busReliable) return;
         this.busReliable = reliable;
-        this.busEpoch++;
+        this.epoch++;
         if (!reliable) this.standings.clear();
       },
-    );
+    });
   }
 
   /** authenticate verifies the bearer token and its session; it throws an unauthenticated DomainError. */
@@ -77,7 +80,7 @@ export class SessionGuard {
   private async standing(sessionId: string, userId: string): Promise<Standing> {
     const cached = this.standings.get(sessionId);
     if (cached && cached.until > this.nowMs()) return cached;
-    const epoch = this.busEpoch;
+    const epoch = this.epoch;
     const [session, status, platformRoles] = await Promise.all([findSession(this.db, sessionId), findAccountStatus(this.db, userId), platformRolesOf(this.db, userId)]);
     const now = this.nowMs();
     const usable = session && !session.revoked && session.expiresAt.getTime() > now && status !== undefined && mayUseAccount(status);
@@ -86,9 +89,17 @@ export class SessionGuard {
       : { revoked: true, until: now + this.cacheMs };
     // A revocation announced while the query ran wins over what the query read.
     const current = this.standings.get(sessionId);
-    const trustworthy = this.busReliable && epoch === this.busEpoch;
+    const trustworthy = this.busReliable && epoch === this.epoch;
     if (trustworthy && !(current?.revoked && current.until > now)) this.remember(sessionId, standing);
     return standing;
+  }
+
+  // Rare (an operator's change), so a scan of the cache is cheaper than an index kept on every call.
+  private forgetUser(userId: string): void {
+    this.epoch++;
+    for (const [sessionId, standing] of this.standings) {
+      if (!standing.revoked && standing.userId === userId) this.standings.delete(sessionId);
+    }
   }
 
   private nowMs(): number {

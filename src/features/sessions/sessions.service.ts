@@ -358,6 +358,16 @@ export class Sessions {
     return findSessionAssurance(this.deps.db, sessionId);
   }
 
+  /**
+   * standingChanged tells every replica, once trx commits, that what the user may do changed (their
+   * status), so sessions they hold as good read it again at once instead of after their cache lapses.
+   */
+  standingChanged(trx: Tx, userId: string): void {
+    afterCommit(trx, () =>
+      this.deps.bus.publishUserChanged(userId).catch((error: unknown) => this.deps.log.error({ err: error, userId }, "could not announce a change of a user's standing")),
+    );
+  }
+
   /** recordSecondFactor notes inside trx that the session's user has just passed a second factor. */
   recordSecondFactor(trx: Tx, sessionId: string): Promise<void> {
     return recordSecondFactor(trx, sessionId, this.deps.clock.now());
