@@ -18,6 +18,8 @@ export type ControlCommand = (args: Record<string, unknown>) => Promise<unknown>
 export class ControlChannelUnavailable extends Error {}
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** How long the command line waits for the server's answer. */
+const ANSWER_TIMEOUT_MS = 30_000;
 
 /** controlSocketPath is where the server under dataDir listens. */
 export const controlSocketPath = (dataDir: string) => path.join(dataDir, "control", "server.sock");
@@ -98,6 +100,7 @@ export function callControlChannel(dataDir: string, command: string, args: Recor
         }, reject);
       },
     );
+    req.setTimeout(ANSWER_TIMEOUT_MS, () => req.destroy(new Error(`the server under ${dataDir} did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`)));
     req.on("error", (error: NodeJS.ErrnoException) => {
       reject(error.code === "ENOENT" || error.code === "ECONNREFUSED" ? new ControlChannelUnavailable(`no server listens on ${controlSocketPath(dataDir)}`) : error);
     });

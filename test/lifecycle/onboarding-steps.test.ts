@@ -33,6 +33,13 @@ describe("OnboardingSteps", () => {
     expect(() => new OnboardingSteps(definitions)).toThrow(problem);
   });
 
+  it("checks the formats a schema names, such as a date", () => {
+    const steps = new OnboardingSteps([step({ schema: { type: "object", properties: { born: { type: "string", format: "date" } } } })]);
+    const check = steps.find("terms").check!;
+    expect(() => check({ born: "1990-12-31" })).not.toThrow();
+    expect(() => check({ born: "31/12/1990" })).toThrow('data.born: must match format "date"');
+  });
+
   it("stops the service at start naming ONBOARDING_STEPS_FILE when the file is not a step list", async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "user-service-data-"));
     try {

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
 import { ONBOARDING_EVENTS, type OnboardingEvent } from "../../shared/onboarding-events.js";
 import * as errors from "./onboarding.errors.js";
 
@@ -96,6 +97,8 @@ export class OnboardingSteps {
     if (definitions.length === 0) throw new OnboardingStepsError("lists no step");
     // Strict: a schema with a typo in a keyword is refused instead of quietly accepting anything.
     const ajv = new Ajv2020({ allErrors: false, strict: true });
+    // Formats (date, email, uri, ...) are checked, not just named: a questionnaire may ask for a date.
+    addFormats.default(ajv);
     this.steps = definitions.map((definition, index) => ({ definition, check: compileCheck(ajv, definition, index) }));
     this.byId = new Map(this.steps.map((step) => [step.definition.id, step]));
     if (this.byId.size !== definitions.length) throw new OnboardingStepsError("has two steps with one id");
