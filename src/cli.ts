@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, type Config } from "./config.js";
 import { buildAppContext, loadFieldCipher, openDataContext } from "./context.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { rotateSealedValues } from "./features/mfa/index.js";
-import { isPlatformRole, PlatformRoles, type RoleChange } from "./features/platform-roles/index.js";
+import { isPlatformRole, PlatformRoles, type PlatformRolesDeps, type RoleChange } from "./features/platform-roles/index.js";
 import { callControlChannel, ControlChannelUnavailable } from "./platform/control-channel.js";
 import { createLogger, routeConsoleTo, type Logger } from "./platform/logger.js";
 import { closeRedis } from "./platform/redis.js";
@@ -26,7 +26,7 @@ const help = { help: { type: "boolean", short: "h", default: false } } as const;
  * announcerFor tells the replicas sharing REDIS_URL that a user's roles changed. A Redis that cannot
  * be reached does not stop the change: replicas then read it within seconds, as their cache lapses.
  */
-async function announcerFor(config: Config, log: Logger): Promise<{ bus: ConstructorParameters<typeof PlatformRoles>[0]["bus"]; close(): Promise<void> }> {
+async function announcerFor(config: Config, log: Logger): Promise<{ bus: PlatformRolesDeps["bus"]; close(): Promise<void> }> {
   const redis = await connectConfiguredRedis(config, config.redisKeyPrefix, log).catch((error: unknown) => {
     log.warn({ err: error }, "Redis cannot be reached: running replicas see the change within 5 seconds");
     return undefined;

@@ -39,13 +39,14 @@ describe("user-service CLI", () => {
     it.each([["--help"], ["help"], ["-h"]])("prints every command with `%s` and exits 0", async (flag) => {
       const result = await runCli([flag]);
       expect(result.code).toBe(0);
-      for (const verb of ["serve", "migrate", "grant-role", "worker"]) expect(result.stdout).toContain(`user-service ${verb}`);
+      for (const verb of ["serve", "migrate", "grant-role", "revoke-role", "worker"]) expect(result.stdout).toContain(`user-service ${verb}`);
     });
 
     it.each([
       ["serve", ["serve", "-h"]],
       ["migrate", ["migrate", "--help"]],
       ["grant-role", ["help", "grant-role"]],
+      ["revoke-role", ["revoke-role", "-h"]],
       ["worker", ["worker", "-h"]],
     ])("prints %s's usage (%j) and exits 0", async (verb, args) => {
       const result = await runCli(args);
