@@ -25,6 +25,7 @@ import { loadConfig } from "../src/config.js";
 import { PasswordHasher } from "../src/platform/crypto/passwords.js";
 import { drive, driveAlternately, type Caller, type RpcFigures } from "./load.js";
 import { RawConnectClient } from "./raw-client.js";
+import { benchSanctionsList, measureScreening } from "./screening.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -322,6 +323,7 @@ async function echoLimit(): Promise<RpcFigures> {
 const argon2 = await argon2Limit();
 const rpcs = await benchService(argon2);
 const echo = await echoLimit();
+const screening = await measureScreening(benchSanctionsList());
 // echo_p99_ms: the latency floor at this concurrency, to read GetProfile's p99 against.
 const limits = { argon2_verify_per_s: argon2, echo_rps: echo.rps, echo_p99_ms: echo.p99_ms };
 const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toFixed(3)) : 0);
@@ -330,6 +332,7 @@ const results = {
   seconds: SECONDS,
   rpcs,
   limits,
+  screening,
   ratios: {
     login_vs_argon2: ratio(rpcs.Login!.rps, limits.argon2_verify_per_s),
     getprofile_vs_echo: ratio(rpcs.GetProfile!.rps, limits.echo_rps),
@@ -353,5 +356,10 @@ console.table({
   "ListSessions / GetProfile (target >= 0.5)": { ratio: results.ratios.listsessions_vs_getprofile },
   "GetProfileMember / GetProfile (target >= 0.9)": { ratio: results.ratios.getprofile_member_vs_getprofile },
 });
+console.table({ [`screening against ${screening.list} (${screening.listed_names} names, threshold ${screening.threshold})`]: {
+  "ms per name (target < 2)": screening.ms_per_name,
+  recall: screening.recall,
+  "false positives": screening.false_positive_rate,
+} });
 await fs.writeFile(path.join(root, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log("written to bench/results.json");

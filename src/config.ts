@@ -75,6 +75,8 @@ export interface Config {
     /** How long TrustDevice lets a device skip the second factor. */
     trustedDeviceSeconds: number;
   };
+  /** Sanctions and PEP screening of names; absent without SANCTIONS_LIST_FILE. */
+  screening: { sanctionsFile: string; pepFile: string | undefined; threshold: number } | undefined;
   /** A GeoIP2/GeoLite2 City database placing sign-ins; absent: no locations. */
   geoipDbFile: string | undefined;
   sms: {
@@ -173,6 +175,27 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
     throw new ConfigError(name, `must use ${protocols.join(" or ")}`);
   }
   return raw;
+}
+
+/** decimal reads a number such as 0.9 between min and max. */
+function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= min && value <= max)) throw new ConfigError(name, `must be a number between ${min} and ${max}, got "${raw}"`);
+  return value;
+}
+
+/** screening reads SANCTIONS_LIST_FILE, PEP_LIST_FILE and SCREENING_MATCH_THRESHOLD. */
+function screening(env: Env): Config["screening"] {
+  const sanctionsFile = env.SANCTIONS_LIST_FILE || undefined;
+  const pepFile = env.PEP_LIST_FILE || undefined;
+  const threshold = decimal(env, "SCREENING_MATCH_THRESHOLD", 0.9, 0.5, 1);
+  if (!sanctionsFile) {
+    if (pepFile) throw new ConfigError("PEP_LIST_FILE", "needs SANCTIONS_LIST_FILE: names are screened against both lists or none");
+    return undefined;
+  }
+  return { sanctionsFile, pepFile, threshold };
 }
 
 const DAY_SECONDS = 24 * 3600;
@@ -341,6 +364,7 @@ export function loadConfig(env: Env = process.env): Config {
       trustedDeviceSeconds: duration(env, "TRUSTED_DEVICE_PERIOD", 30 * DAY_SECONDS),
     },
     geoipDbFile: env.GEOIP_DB_FILE || undefined,
+    screening: screening(env),
     sms: {
       webhookUrl: url(env, "SMS_WEBHOOK_URL", ["https:", "http:"]),
       webhookToken: env.SMS_WEBHOOK_TOKEN || undefined,

@@ -8,6 +8,7 @@ import { AdminNetworks, RoleAuthorizer, type Authorizer, type MembershipLookup }
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { Invitations, Organizations, StoredMemberships } from "./features/organizations/index.js";
+import { NameScreening, ScreeningListError } from "./features/compliance/index.js";
 import { UserLifecycle } from "./features/lifecycle/index.js";
 import { DEFAULT_ONBOARDING_STEPS, loadOnboardingSteps, Onboarding, OnboardingSteps } from "./features/onboarding/index.js";
 import { PlatformRoles } from "./features/platform-roles/index.js";
@@ -111,6 +112,8 @@ export interface AppContext extends DataContext, AppServices {
   accessTokens: AccessTokens;
   /** Seals MFA secrets and phone numbers at rest. */
   cipher: FieldCipher;
+  /** Screens names against the sanctions and PEP lists; undefined without SANCTIONS_LIST_FILE. */
+  screening: NameScreening | undefined;
   /** ready says whether the database and Redis answer, within two seconds. */
   ready(): Promise<boolean>;
 }
@@ -148,6 +151,15 @@ export async function loadFieldCipher(config: Config, log: Logger, given?: Buffe
     key = stored.key;
   }
   return new FieldCipher(dataKey(key), config.previousDataEncryptionKeys.map(dataKey));
+}
+
+/** openScreening loads the screening lists, blaming a list that cannot be used on the variable that named it. */
+function openScreening(options: NonNullable<Config["screening"]>, log: Logger): Promise<NameScreening> {
+  return NameScreening.open({ ...options, log }).catch((error: unknown) => {
+    if (!(error instanceof ScreeningListError)) throw error;
+    const [variable, usedAs] = error.list === "sanctions" ? ["SANCTIONS_LIST_FILE", "OFAC's SDN list (sdn.csv, alt.csv beside it)"] : ["PEP_LIST_FILE", "a PEP list"];
+    throw new ConfigError(variable, `cannot be used as ${usedAs}: ${error.message}`);
+  });
 }
 
 /** describeMode is the start-up line that says how this process runs and where its data lives. */
@@ -244,6 +256,11 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const accessTokens = new AccessTokens(signingKey, previousKeys, config.jwt.issuer, config.jwt.audience, config.jwt.accessTokenTtlSeconds);
     const geoip = overrides.geoip ?? (config.geoipDbFile ? await asConfig("GEOIP_DB_FILE", openGeoIp(config.geoipDbFile), "a GeoIP2 City database") : noGeoIp);
     closers.add(async () => geoip.close());
+    const screening = config.screening ? await openScreening(config.screening, log) : undefined;
+    if (screening) {
+      closers.add(async () => screening.close());
+      log.info(screening.listedNames(), "screening names against the sanctions and PEP lists");
+    }
     const sessions =
       given.sessions ??
       new Sessions({ db, clock, accessTokens, audit, bus, log, geoip, cache, refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds, ...config.sessions });
@@ -329,6 +346,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, platformRoles, authorizer, adminNetworks, cipher, ready };
+    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
   });
 }
