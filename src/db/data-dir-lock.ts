@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** DataDirInUse is thrown when another live process holds the embedded database's directory. */
 export class DataDirInUse extends Error {
@@ -57,6 +58,27 @@ async function readLock(file: string): Promise<{ text: string; owner: LockOwner 
   return { text, owner: { pid: 0, hostname: os.hostname(), since: "unknown" } };
 }
 
+/** A takeover guard older than this was left by a process that died mid-takeover. */
+const ABANDONED_TAKEOVER_MS = 10_000;
+
+/**
+ * guardTakeover lets one process at a time replace a stale lock: mkdir is atomic, so of processes
+ * taking a stale lock over at once exactly one holds the guard. It resolves with the guard's
+ * release, or undefined while another process holds it.
+ */
+async function guardTakeover(file: string): Promise<(() => Promise<void>) | undefined> {
+  const guard = `${file}.takeover`;
+  try {
+    await fs.mkdir(guard);
+    return () => fs.rm(guard, { recursive: true, force: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const since = await fs.stat(guard).then((stat) => stat.mtimeMs, () => Date.now());
+    if (Date.now() - since > ABANDONED_TAKEOVER_MS) await fs.rm(guard, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
 /**
  * lockDataDir makes this process the only one using dataDir: PGlite keeps no lock of its own, and
  * two processes writing one data directory silently lose each other's writes. The lock file names
@@ -73,7 +95,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   const draft = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
   await fs.writeFile(draft, mine, { mode: 0o600 });
   try {
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < 100; attempt++) {
       const taken = await fs.link(draft, file).then(
         () => true,
         (error: NodeJS.ErrnoException) => {
@@ -89,19 +111,20 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
       }
       const seen = await readLock(file);
       if (seen && isAlive(seen.owner)) throw new DataDirInUse(dataDir, seen.owner);
-      // Stale: moved aside under a name of our own, so of two processes taking it over at once only
-      // one succeeds, and neither removes a lock the other has just written.
-      const aside = `${draft}.stale`;
-      if (!(await fs.rename(file, aside).then(() => true, () => false))) continue;
-      const moved = await readLock(aside);
-      if (moved && moved.text !== seen?.text) {
-        // Another process took the stale lock over between our read and our move: the lock we
-        // moved is its live one. Put it back (link fails only if yet another lock appeared) and give way.
-        await fs.link(aside, file).catch(() => undefined);
-        await fs.rm(aside, { force: true });
-        throw new DataDirInUse(dataDir, moved.owner);
+      if (!seen) continue;
+      // Stale. Only the holder of the takeover guard removes it, and only if it is still the stale
+      // lock read above: a lock is otherwise only ever created (link), never replaced, so of many
+      // processes taking over at once exactly one links its own in its place.
+      const release = await guardTakeover(file);
+      if (!release) {
+        await sleep(20);
+        continue;
       }
-      await fs.rm(aside, { force: true });
+      try {
+        if ((await readLock(file))?.text === seen.text) await fs.rm(file, { force: true });
+      } finally {
+        await release();
+      }
     }
     throw new Error(`could not lock ${dataDir}`);
   } finally {
