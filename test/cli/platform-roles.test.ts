@@ -10,7 +10,7 @@ import { PlatformRoles } from "../../src/features/platform-roles/index.js";
 import { createLogger } from "../../src/platform/logger.js";
 import { RedisRevocationBus } from "../../src/platform/revocation-bus.js";
 import { startTestApp, TEST_DATA_KEY, type TestApp } from "../support/app.js";
-import { keyFile, logLines, runCli, startServe, stopServe, useCliWorkspace, workDir, type Serving } from "../support/cli.js";
+import { CLI_TIMEOUT_MS, keyFile, logLines, runCli, startServe, stopServe, useCliWorkspace, workDir, type Serving } from "../support/cli.js";
 import { GOOD_PASSWORD, registerUser, uniqueEmail } from "../support/factories.js";
 import { REDIS_URL, servicesAvailable } from "../support/services.js";
 
@@ -41,7 +41,7 @@ describe("grant-role and revoke-role against a running embedded server", () => {
   beforeAll(async () => {
     dataDir = path.join(workDir, "embedded-data");
     serving = await startServe({ DATA_DIR: dataDir });
-  });
+  }, CLI_TIMEOUT_MS);
   afterAll(async () => {
     if (serving) await stopServe(serving, "SIGKILL");
   });
@@ -83,7 +83,7 @@ describe("grant-role and revoke-role against a running embedded server", () => {
     const offline = await runCli(["grant-role", "--email", email, "--role", "admin"], { DATA_DIR: dataDir });
     expect(offline.code).toBe(0);
     expect(logLines(offline.stdout).find((line) => line.msg === "role granted")).toBeDefined();
-  });
+  }, 5 * CLI_TIMEOUT_MS);
 });
 
 describeWithServices("platform role changes across replicas", () => {
@@ -129,5 +129,5 @@ describeWithServices("platform role changes across replicas", () => {
     } finally {
       await listener.close();
     }
-  });
+  }, CLI_TIMEOUT_MS);
 });
