@@ -17,7 +17,7 @@ export interface ScreeningResult {
 }
 
 /** ScreeningLists are the lists names are screened against, loaded and indexed. */
-export interface ScreeningLists {
+interface ScreeningLists {
   sanctions: NameIndex<ListedParty>;
   pep: NameIndex<PoliticallyExposed>;
 }
@@ -43,7 +43,7 @@ export class ScreeningListError extends Error {
 }
 
 /** loadScreeningLists reads and indexes the OFAC list at sanctionsFile (alt.csv beside it) and the PEP list. */
-export async function loadScreeningLists(sanctionsFile: string, pepFile: string | undefined): Promise<ScreeningLists> {
+async function loadScreeningLists(sanctionsFile: string, pepFile: string | undefined): Promise<ScreeningLists> {
   const [{ parties }, peps] = await Promise.all([
     loadOfacList(sanctionsFile).catch((error: unknown) => {
       throw new ScreeningListError("sanctions", error);
