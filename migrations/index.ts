@@ -7,6 +7,8 @@ import * as invitations from "./0005_invitations.js";
 import * as preferences from "./0006_preferences.js";
 import * as statusHistory from "./0007_status_history.js";
 import * as onboarding from "./0008_onboarding.js";
+import * as jobs from "./0009_jobs.js";
+import * as compliance from "./0010_compliance.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +20,6 @@ export const migrations: Record<string, Migration> = {
   "0006_preferences": preferences,
   "0007_status_history": statusHistory,
   "0008_onboarding": onboarding,
+  "0009_jobs": jobs,
+  "0010_compliance": compliance,
 };

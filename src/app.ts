@@ -1,15 +1,17 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { AuthService } from "../gen/platform/user/v1/auth_service_pb.js";
+import { ComplianceService } from "../gen/platform/user/v1/compliance_service_pb.js";
 import { ProfileService } from "../gen/platform/user/v1/profile_service_pb.js";
 import { MfaService } from "../gen/platform/user/v1/mfa_service_pb.js";
 import { OrganizationService } from "../gen/platform/user/v1/organization_service_pb.js";
 import { PreferencesService } from "../gen/platform/user/v1/preferences_service_pb.js";
 import { UserLifecycleService } from "../gen/platform/user/v1/user_lifecycle_service_pb.js";
 import { SessionService } from "../gen/platform/user/v1/session_service_pb.js";
-import type { Config } from "./config.js";
+import { ConfigError, type Config } from "./config.js";
 import { buildAppContext, type AppContext, type AppOverrides, type AppServices } from "./context.js";
 import { authRpc } from "./features/auth/index.js";
+import { complianceJobs, complianceRpc } from "./features/compliance/index.js";
 import { mfaRpc } from "./features/mfa/index.js";
 import { lifecycleRpc } from "./features/lifecycle/index.js";
 import { onboardingRpc } from "./features/onboarding/index.js";
@@ -29,6 +31,8 @@ import { createRequestLogInterceptor } from "./rpc/interceptors/request-log.js";
 import { createRoutes, implement, implementedRpcs, type ServiceRegistration } from "./rpc/router.js";
 import { startAdminServer, startServer, type RunningServer } from "./rpc/server.js";
 import { createRequestValidator } from "./rpc/validation.js";
+import { startBackgroundJobs, type BackgroundJobs } from "./jobs/background-jobs.js";
+import type { JobProcessors } from "./jobs/queues.js";
 import { ADMIN_LISTEN, checkListenAddress, checkTlsFiles, listenFailure } from "./startup.js";
 
 /**
@@ -44,7 +48,24 @@ export function features(services: AppServices): ServiceRegistration[] {
     implement(OrganizationService, organizationsRpc(services.organizations, services.invitations)),
     implement(PreferencesService, preferencesRpc(services.preferences)),
     implement(UserLifecycleService, { ...lifecycleRpc(services.lifecycle), ...onboardingRpc(services.onboarding) }),
+    implement(ComplianceService, complianceRpc(services.compliance)),
   ];
+}
+
+/**
+ * jobProcessors pairs each background job with the feature's processor that does it: registering
+ * a feature's jobs is one line here. A job without a processor fails for good (a dead letter).
+ */
+export function jobProcessors(services: AppServices): JobProcessors {
+  return { ...complianceJobs(services.verification) };
+}
+
+/** startJobs starts this process's part in the background jobs (see startBackgroundJobs). */
+export function startJobs(context: AppContext, runWorkers: boolean): BackgroundJobs {
+  const { database, redis, redisNamespace, config, metrics, log } = context;
+  const jobs = startBackgroundJobs({ db: database.db, redis, namespace: redisNamespace, config: config.jobs, processors: jobProcessors(context), metrics, log, runWorkers });
+  log.info({ jobs: jobs.mode }, jobs.mode === "relay" ? "relaying jobs to Redis; the workers run them (user-service worker)" : "running background jobs in this process");
+  return jobs;
 }
 
 /**
@@ -71,6 +92,8 @@ export interface App {
   adminPort: number | undefined;
   mode: "postgres" | "embedded";
   context: AppContext;
+  /** What this process does with background jobs. */
+  jobs: BackgroundJobs;
   /** close stops listening, lets calls drain, then closes the context; later calls wait for the first. */
   close(): Promise<void>;
 }
@@ -98,11 +121,18 @@ async function openControlChannel({ database, platformRoles, log }: AppContext):
   }
 }
 
+/** ListenOptions are how `serve` was asked to run. */
+export interface ListenOptions {
+  /** With Redis, run the BullMQ workers in this process too (`serve --workers`, for small deployments). */
+  runWorkers?: boolean;
+}
+
 /**
  * listen serves a built context: the API with its interceptors on PORT, and metrics and probes on
- * ADMIN_PORT when set. App.close() stops the servers and then closes the context.
+ * ADMIN_PORT when set, and starts the background jobs. App.close() stops the servers, lets the
+ * jobs in hand finish, and then closes the context.
  */
-export async function listen(context: AppContext): Promise<App> {
+export async function listen(context: AppContext, options: ListenOptions = {}): Promise<App> {
   const { config, log, metrics, guard, authorizer, adminNetworks, accessTokens, ready } = context;
   const stopping = new AbortController();
   const interceptors: Interceptor[] = [
@@ -138,38 +168,79 @@ export async function listen(context: AppContext): Promise<App> {
   });
   let admin: RunningServer | undefined;
   const control = await openControlChannel(context);
+  if (config.admin) {
+    const { host, port } = config.admin;
+    admin = await startAdminServer({ handler: createHttpRoutes(httpRoutes, ADMIN_ENDPOINTS), host, port, limits: config.connections, log }).catch(
+      async (error: unknown) => {
+        await control?.close();
+        await server.close();
+        throw listenFailure(error, host, port, ADMIN_LISTEN);
+      },
+    );
+  }
+  const jobs = startJobs(context, options.runWorkers ?? false);
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       stopping.abort();
       await control?.close();
       await server.close();
+      await jobs.close(); // after the calls, which may write jobs; the jobs in hand finish
       await admin?.close(); // last: metrics and probes answer while calls drain
       await context.close();
     })());
-  if (config.admin) {
-    const { host, port } = config.admin;
-    admin = await startAdminServer({ handler: createHttpRoutes(httpRoutes, ADMIN_ENDPOINTS), host, port, limits: config.connections, log }).catch(
-      async (error: unknown) => {
-        await server.close();
-        throw listenFailure(error, host, port, ADMIN_LISTEN);
-      },
-    );
-  }
-  return { port: server.port, adminPort: admin?.port, mode: context.database.mode, context, close };
+  return { port: server.port, adminPort: admin?.port, mode: context.database.mode, context, jobs, close };
 }
 
 /**
  * startApp is what `serve` runs: it checks where it will listen, builds the context from config
  * (or the overrides) and listens. A failure at any step leaves nothing open.
  */
-export async function startApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+export async function startApp(config: Config, overrides: AppOverrides = {}, options: ListenOptions = {}): Promise<App> {
   await checkListening(config);
   const context = await buildAppContext(config, overrides);
   try {
-    return await listen(context);
+    return await listen(context, options);
   } catch (error) {
     await context.close();
     throw error;
   }
+}
+
+/** RunningWorker is a running `user-service worker`: the BullMQ workers and the relay, with metrics and probes on ADMIN_PORT when set. */
+export interface RunningWorker {
+  adminPort: number | undefined;
+  context: AppContext;
+  jobs: BackgroundJobs;
+  /** close takes no more jobs, lets the ones in hand finish, then closes the context; later calls wait for the first. */
+  close(): Promise<void>;
+}
+
+/**
+ * startWorker is what `worker` runs. Workers share jobs through Redis and the database through
+ * Postgres, so it needs both: without Redis, `serve` runs the jobs itself.
+ */
+export async function startWorker(config: Config, overrides: AppOverrides = {}): Promise<RunningWorker> {
+  if (!config.databaseUrl && !overrides.database) throw new ConfigError("DATABASE_URL", "is required by worker: in embedded mode serve runs the jobs itself");
+  if (!config.redisUrl && !overrides.redis) throw new ConfigError("REDIS_URL", "is required by worker: without Redis, serve runs the jobs itself");
+  if (config.admin) await checkListenAddress(config.admin.host, config.admin.port, ADMIN_LISTEN);
+  const context = await buildAppContext(config, overrides);
+  let admin: RunningServer | undefined;
+  if (config.admin) {
+    const { host, port } = config.admin;
+    const routes = createHttpRoutes({ ready: context.ready, metrics: context.metrics, jwks: () => context.accessTokens.jwks() }, ADMIN_ENDPOINTS);
+    admin = await startAdminServer({ handler: routes, host, port, limits: config.connections, log: context.log }).catch(async (error: unknown) => {
+      await context.close();
+      throw listenFailure(error, host, port, ADMIN_LISTEN);
+    });
+  }
+  const jobs = startJobs(context, true);
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await jobs.close();
+      await admin?.close();
+      await context.close();
+    })());
+  return { adminPort: admin?.port, context, jobs, close };
 }

@@ -1,8 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { startApp } from "./app.js";
+import { startApp, startWorker } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { buildAppContext, loadFieldCipher, openDataContext } from "./context.js";
+import { loadFieldCipher, openDataContext } from "./context.js";
 import { migrateToLatest } from "./db/migrate.js";
+import { OutboxStore } from "./jobs/outbox-store.js";
 import { rotateSealedValues } from "./features/mfa/index.js";
 import { isPlatformRole, PlatformRoles, type PlatformRolesDeps, type RoleChange } from "./features/platform-roles/index.js";
 import { callControlChannel, ControlChannelUnavailable } from "./platform/control-channel.js";
@@ -18,6 +19,37 @@ interface Verb {
   summary: string;
   options: NonNullable<ParseArgsConfig["options"]>;
   run(config: Config, log: Logger, values: Record<string, unknown>): Promise<"running" | "done">;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** withOutbox opens the database for a verb about the jobs, without the rest of the service. */
+async function withOutbox(config: Config, log: Logger, work: (store: OutboxStore) => Promise<void>): Promise<void> {
+  const context = await openDataContext(config, { log, maxConnections: 2, createIfMissing: false });
+  try {
+    await work(new OutboxStore(context.database.db));
+  } finally {
+    await context.close();
+  }
+}
+
+/** closeOnSignal closes a running verb on SIGTERM or SIGINT and exits: 0 once closed, 1 if closing failed. */
+function closeOnSignal(log: Logger, close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
 }
 
 const help = { help: { type: "boolean", short: "h", default: false } } as const;
@@ -88,29 +120,18 @@ function roleVerb(kind: "grant" | "revoke"): Verb {
 
 const verbs: Record<string, Verb> = {
   serve: {
-    usage: "user-service serve [--migrate]",
+    usage: "user-service serve [--migrate] [--workers]",
     summary: `serves the API until SIGTERM or SIGINT (the default command).
   --migrate   apply pending migrations first, creating the database if it does not exist
-              (embedded mode always migrates)`,
-    options: { migrate: { type: "boolean", default: false } },
+              (embedded mode always migrates)
+  --workers   with REDIS_URL, also run the background job workers in this process (small
+              deployments); without it this process only hands jobs to Redis for user-service
+              worker. Without REDIS_URL the jobs always run in this process`,
+    options: { migrate: { type: "boolean", default: false }, workers: { type: "boolean", default: false } },
     async run(config, log, values) {
       routeConsoleTo(log);
-      const app = await startApp(config, { log, migrate: values.migrate === true });
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ signal }, "shutting down");
-        app.close().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            log.error({ err: error }, "shutdown failed");
-            process.exit(1);
-          },
-        );
-      };
-      process.once("SIGTERM", () => stop("SIGTERM"));
-      process.once("SIGINT", () => stop("SIGINT"));
+      const app = await startApp(config, { log, migrate: values.migrate === true }, { runWorkers: values.workers === true });
+      closeOnSignal(log, () => app.close());
       return "running";
     },
   },
@@ -149,18 +170,50 @@ const verbs: Record<string, Verb> = {
       return "done";
     },
   },
+  "dead-letters": {
+    usage: "user-service dead-letters [--queue Q]",
+    summary: `lists the background jobs that failed for good and wait to be re-queued, oldest first, one
+  JSON object per line: id, queue, jobName, payload (ids only), attempts, error, failedAt.`,
+    options: { queue: { type: "string" } },
+    async run(config, log, values) {
+      await withOutbox(config, log, async (store) => {
+        const letters = await store.deadLetters({ queue: values.queue as string | undefined });
+        for (const letter of letters) process.stdout.write(`${JSON.stringify(letter)}\n`);
+        log.info({ deadLetters: letters.length }, letters.length ? "dead letters waiting" : "no dead letters");
+      });
+      return "done";
+    },
+  },
+  "requeue-dead-letters": {
+    usage: "user-service requeue-dead-letters (--all | --queue Q | --id ID...)",
+    summary: `queues dead letters again, each as a new job with every attempt again (fix the cause first):
+  every one waiting (--all), a queue's (--queue), or the ones named (--id, repeatable).`,
+    options: { all: { type: "boolean", default: false }, queue: { type: "string" }, id: { type: "string", multiple: true } },
+    async run(config, log, values) {
+      const ids = values.id as string[] | undefined;
+      const queue = values.queue as string | undefined;
+      if (!values.all && !queue && !ids) throw new UsageError("requeue-dead-letters needs --all, --queue or --id", "requeue-dead-letters");
+      const badId = ids?.find((id) => !UUID.test(id));
+      if (badId) throw new UsageError(`"${badId}" is not a dead letter id (a UUID)`, "requeue-dead-letters");
+      await withOutbox(config, log, async (store) => {
+        const moved = await store.requeue({ ids, queue });
+        for (const { id, requeuedAs } of moved) log.info({ id, requeuedAs }, "dead letter queued again");
+        log.info({ requeued: moved.length }, moved.length ? "dead letters queued again" : "no dead letter matched");
+      });
+      return "done";
+    },
+  },
   worker: {
     usage: "user-service worker",
-    summary: "runs the background job workers",
+    summary: `runs the background job workers until SIGTERM or SIGINT, then finishes the jobs in hand
+  and exits. Needs DATABASE_URL and REDIS_URL; run as many as the queues need. With ADMIN_PORT
+  it serves /metrics, /healthz and /readyz there.`,
     options: {},
     async run(config, log) {
-      const context = await buildAppContext(config, { log });
-      try {
-        log.info("no queues yet: the workers arrive with the background jobs");
-      } finally {
-        await context.close();
-      }
-      return "done";
+      routeConsoleTo(log);
+      const worker = await startWorker(config, { log });
+      closeOnSignal(log, () => worker.close());
+      return "running";
     },
   },
 };

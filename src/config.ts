@@ -117,6 +117,18 @@ export interface Config {
     /** How long a new user has to complete onboarding before it expires. */
     expiresAfterSeconds: number;
   };
+  jobs: {
+    /** Runs every job fails before it lands in the dead letters. */
+    attempts: number;
+    /** The wait before the first retry; each later one waits twice as long as the one before. */
+    backoffMs: number;
+    /** Jobs one process runs at once. */
+    concurrency: number;
+    /** How often the outbox is read for jobs nobody announced (written by another process, or due for a retry). */
+    pollIntervalMs: number;
+    /** How long a job's worker may go silent before its job is given to another worker (BullMQ's lock). */
+    lockDurationMs: number;
+  };
   shutdownGraceMs: number;
   /** Browser origins (scheme://host[:port]) allowed to call the API with Connect-Web or gRPC-Web. */
   corsOrigins: string[];
@@ -390,6 +402,13 @@ export function loadConfig(env: Env = process.env): Config {
     onboarding: {
       stepsFile: env.ONBOARDING_STEPS_FILE || undefined,
       expiresAfterSeconds: duration(env, "ONBOARDING_EXPIRES_AFTER", 30 * DAY_SECONDS),
+    },
+    jobs: {
+      attempts: integer(env, "JOB_ATTEMPTS", 5, 1, 100),
+      backoffMs: integer(env, "JOB_BACKOFF_MS", 1_000, 10, 3_600_000),
+      concurrency: integer(env, "JOB_CONCURRENCY", 8, 1, 256),
+      pollIntervalMs: integer(env, "JOB_POLL_INTERVAL_MS", 1_000, 50, 60_000),
+      lockDurationMs: integer(env, "JOB_LOCK_DURATION_MS", 30_000, 1_000, 600_000),
     },
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
     corsOrigins: origins(env),

@@ -8,7 +8,7 @@ import { AdminNetworks, RoleAuthorizer, type Authorizer, type MembershipLookup }
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { Invitations, Organizations, StoredMemberships } from "./features/organizations/index.js";
-import { NameScreening, ScreeningListError } from "./features/compliance/index.js";
+import { ComplianceProfiles, IdentityVerification, NameScreening, RuleVerification, ScreeningListError, type VerificationProvider } from "./features/compliance/index.js";
 import { UserLifecycle } from "./features/lifecycle/index.js";
 import { DEFAULT_ONBOARDING_STEPS, loadOnboardingSteps, Onboarding, OnboardingSteps } from "./features/onboarding/index.js";
 import { PlatformRoles } from "./features/platform-roles/index.js";
@@ -59,6 +59,12 @@ export interface AppServices {
   onboarding: Onboarding;
   /** Platform roles granted and revoked from the command line. */
   platformRoles: PlatformRoles;
+  /** Decides new users' identity verification: the built-in rules, or a KYC vendor's provider. */
+  verificationProvider: VerificationProvider;
+  /** Runs identity verification for the verify-identity job. */
+  verification: IdentityVerification;
+  /** Users' compliance profiles. */
+  compliance: ComplianceProfiles;
   /** Decides every permission an RPC declares. */
   authorizer: Authorizer;
   /** Where platform roles count from (ADMIN_IP_ALLOWLIST), and the audit of calls refused for it. */
@@ -108,6 +114,8 @@ export interface DataContext {
 /** AppContext is every dependency of the service, built once from config: what `serve` listens with and `worker` runs. */
 export interface AppContext extends DataContext, AppServices {
   redis: Redis | undefined;
+  /** The prefix of this deployment's Redis keys and channels (REDIS_KEY_PREFIX, or the override). */
+  redisNamespace: string;
   metrics: Registry;
   accessTokens: AccessTokens;
   /** Seals MFA secrets and phone numbers at rest. */
@@ -335,6 +343,9 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
       });
     const memberships = given.memberships ?? storedMemberships;
     const lifecycle = given.lifecycle ?? new UserLifecycle({ db, clock, audit, profiles, sessions, memberships, members: storedMemberships });
+    const verificationProvider = given.verificationProvider ?? new RuleVerification(screening);
+    const verification = given.verification ?? new IdentityVerification({ db, clock, audit, profiles, lifecycle, provider: verificationProvider, log });
+    const compliance = given.compliance ?? new ComplianceProfiles(db, profiles);
     const platformRoles = given.platformRoles ?? new PlatformRoles({ db, audit, bus, log });
     const authorizer = given.authorizer ?? new RoleAuthorizer(memberships);
     const adminNetworks = given.adminNetworks ?? new AdminNetworks(config.adminNetworks, db, audit);
@@ -346,6 +357,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
+    return { ...data, audit, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
   });
 }

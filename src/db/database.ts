@@ -1,7 +1,8 @@
 import type { Kysely, Transaction } from "kysely";
 import type { AuditTrailTable } from "./tables/audit.js";
+import type { ComplianceProfilesTable } from "./tables/compliance.js";
 import type { MfaBackupCodesTable, MfaChallengesTable, MfaMethodsTable, MfaSmsCodesTable } from "./tables/mfa.js";
-import type { OutboxTable } from "./tables/outbox.js";
+import type { DeadLettersTable, OutboxTable } from "./tables/outbox.js";
 import type { RefreshTokensTable, SessionsTable, TrustedDevicesTable } from "./tables/sessions.js";
 import type { OrganizationInvitationsTable, OrganizationMemberRequestsTable, OrganizationMembersTable, OrganizationsTable } from "./tables/organizations.js";
 import type { UserStatusHistoryTable } from "./tables/lifecycle.js";
@@ -18,6 +19,7 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   audit_trail: AuditTrailTable;
   outbox: OutboxTable;
+  dead_letters: DeadLettersTable;
   mfa_methods: MfaMethodsTable;
   mfa_backup_codes: MfaBackupCodesTable;
   mfa_challenges: MfaChallengesTable;
@@ -30,6 +32,7 @@ export interface Database {
   user_preferences: UserPreferencesTable;
   user_status_history: UserStatusHistoryTable;
   onboardings: OnboardingsTable;
+  compliance_profiles: ComplianceProfilesTable;
 }
 
 /** Db is the database handle; repository functions accept it or a transaction. */

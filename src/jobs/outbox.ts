@@ -1,17 +1,20 @@
+import { EventEmitter } from "node:events";
 import type { Tx } from "../db/database.js";
+import { afterCommit } from "../db/transaction.js";
 import type { JsonObject } from "../shared/json.js";
+import type { QueueName } from "./queues.js";
 
-/** queues names the job queues outbox rows are bound for. Job payloads hold ids only, never secrets. */
-export const queues = {
-  identityVerification: "identity-verification",
-} as const;
+export { queues, type QueueName } from "./queues.js";
 
-/** QueueName is one of the queues. */
-export type QueueName = (typeof queues)[keyof typeof queues];
+/**
+ * outboxWrites tells this process's relay or runner that a job was committed, so it is taken at
+ * once rather than at the next poll. It only hurries: polling alone finds every job.
+ */
+export const outboxWrites = new EventEmitter().setMaxListeners(0);
 
 /**
  * enqueue writes a job to the outbox inside the transaction of the change that causes it, so the job
- * exists exactly when the change commits; the relay hands it to the queue afterwards.
+ * exists exactly when the change commits; the relay (or the in-process runner) takes it afterwards.
  */
 export async function enqueue(trx: Tx, queue: QueueName, jobName: string, payload: JsonObject): Promise<string> {
   const row = await trx
@@ -19,5 +22,6 @@ export async function enqueue(trx: Tx, queue: QueueName, jobName: string, payloa
     .values({ queue, job_name: jobName, payload: JSON.stringify(payload) })
     .returning("id")
     .executeTakeFirstOrThrow();
+  afterCommit(trx, async () => void outboxWrites.emit("written"));
   return row.id;
 }

@@ -26,16 +26,21 @@ export function connectRedis(url: string, options: RedisConnectionOptions): Redi
     connectTimeout: Math.max(options.commandTimeoutMs, 2_000),
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
+  return reportOutages(redis, options.log);
+}
+
+/** reportOutages logs a client's connection errors once per outage as JSON, and its recovery, never leaving them to ioredis's unhandled-error printing. */
+export function reportOutages(redis: Redis, log: Logger): Redis {
   let down = false;
   redis.on("error", (error: Error) => {
     if (down) return;
     down = true;
-    options.log.warn({ error: error.message }, "Redis unreachable; retrying in the background");
+    log.warn({ error: error.message }, "Redis unreachable; retrying in the background");
   });
   redis.on("ready", () => {
     if (!down) return;
     down = false;
-    options.log.info("Redis reachable again");
+    log.info("Redis reachable again");
   });
   return redis;
 }

@@ -71,8 +71,7 @@ describeWithServices("AuthService", () => {
       const user = await t.db.selectFrom("users").selectAll().where("id", "=", res.userId).executeTakeFirstOrThrow();
       expect(user).toMatchObject({
         email: `mixed.case.${label}@example.com`,
-        status: "pending_verification",
-        verification_status: "pending",
+        status: "pending_verification", // identity verification decides the verification status, in a job
         registration_type: "email",
         investment_profile: "aggressive",
         risk_tolerance: "high",

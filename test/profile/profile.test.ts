@@ -6,7 +6,6 @@ import { Redis } from "ioredis";
 import {
   UserRegistrationRequest_ProfileDetails_InvestmentProfile as InvestmentProfile,
   UserRegistrationRequest_ProfileDetails_RiskTolerance as RiskTolerance,
-  UserRegistrationResponse_VerificationStatus as VerificationStatus,
 } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { UserStatus } from "../../gen/platform/user/v1/common_pb.js";
 import { startTestApp, type TestApp } from "../support/app.js";
@@ -51,7 +50,6 @@ describeWithServices("ProfileService", () => {
         email: user.email,
         fullName: FULL_NAME,
         status: UserStatus.PENDING_VERIFICATION,
-        verificationStatus: VerificationStatus.PENDING,
         profileDetails: { investmentProfile: InvestmentProfile.AGGRESSIVE, riskTolerance: RiskTolerance.HIGH },
         organizations: [],
       });

@@ -79,6 +79,7 @@ describe("implementedRpcs", () => {
         "AuthService/Logout",
         "AuthService/RefreshToken",
         "AuthService/Register",
+        "ComplianceService/GetComplianceProfile",
         "MfaService/ListMfaMethods",
         "MfaService/RegenerateBackupCodes",
         "MfaService/RemoveMfaMethod",

@@ -51,6 +51,8 @@ export interface TestAppOptions {
   dataKey?: Buffer;
   /** Services to use instead of the ones built from config (a second-factor policy, an authorizer...). */
   services?: Partial<AppServices>;
+  /** With Redis, run the job workers in the app too (`serve --workers`); otherwise it only relays jobs to Redis. */
+  runWorkers?: boolean;
 }
 
 /** TestApp is a running service on a free port with its own database and Redis namespace. */
@@ -63,6 +65,19 @@ export interface TestApp {
   database: TestDatabase | undefined;
   transport(options?: { token?: string; httpVersion?: "1.1" | "2" }): Transport;
   close(): Promise<void>;
+}
+
+/** dropNamespace deletes the keys a test app left under its Redis namespace (queued jobs, counters); a Redis a test broke keeps them. */
+async function dropNamespace(redis: Redis, namespace: string): Promise<void> {
+  const plain = redis.duplicate({ keyPrefix: "", enableOfflineQueue: true });
+  try {
+    const keys = await plain.keys(`${namespace}*`);
+    for (let i = 0; i < keys.length; i += 500) await plain.del(...keys.slice(i, i + 500));
+  } catch {
+    // Redis is unreachable: nothing to clean that a test can reach either.
+  } finally {
+    await closeRedis(plain, 1_000);
+  }
 }
 
 /** startTestApp starts the whole service the way `serve` does, on port 0. */
@@ -96,7 +111,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       clock: options.clock,
       log: options.log,
       services: options.services,
-    });
+    }, { runWorkers: options.runWorkers });
   } catch (error) {
     // A start-up refused before the database was handed over leaves it open: nothing may outlive the test.
     await handle.close().catch(() => undefined);
@@ -122,6 +137,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     async close() {
       await app.close();
       await handle.close(); // the app leaves a database it was given to its owner
+      if (redis && !options.replicaOf) await dropNamespace(redis, namespace);
       if (redis) await closeRedis(redis, 1_000);
       if (database && !options.replicaOf) await database.drop();
     },

@@ -32,6 +32,7 @@ const TABLE_OWNERS: Record<string, string> = {
   trusted_devices: "src/features/sessions/",
   audit_trail: "src/features/audit/",
   outbox: "src/jobs/",
+  dead_letters: "src/jobs/",
   mfa_methods: "src/features/mfa/",
   mfa_backup_codes: "src/features/mfa/",
   mfa_challenges: "src/features/mfa/",
@@ -43,6 +44,7 @@ const TABLE_OWNERS: Record<string, string> = {
   user_preferences: "src/features/preferences/",
   onboardings: "src/features/onboarding/",
   user_status_history: "src/features/lifecycle/",
+  compliance_profiles: "src/features/compliance/",
 };
 
 const TABLE_REFERENCE = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|mergeInto|(?:inner|left|right|full|cross)Join)\(\s*["'`]([a-z_]+)/g;

@@ -27,3 +27,9 @@ export async function findOidcUser(db: DbOrTx, issuer: string, subject: string):
     .executeTakeFirst();
   return row?.user_id;
 }
+
+/** findOidcIssuer is the identity provider (its issuer) an account signs in with; undefined for a password account. */
+export async function findOidcIssuer(db: DbOrTx, userId: string): Promise<string | undefined> {
+  const row = await db.selectFrom("credentials").select("oidc_issuer").where("user_id", "=", userId).where("kind", "=", "oidc").executeTakeFirst();
+  return row?.oidc_issuer ?? undefined;
+}

@@ -10,3 +10,4 @@ export {
   type SignInOutcome,
 } from "./second-factor.js";
 export { SignInThrottle, type SignInPolicy } from "./sign-in-throttle.js";
+export { findOidcIssuer } from "./auth.repository.js";

@@ -1,4 +1,4 @@
-import type { Db } from "../../db/database.js";
+import type { Db, Tx } from "../../db/database.js";
 import { transaction } from "../../db/transaction.js";
 import type { Clock } from "../../platform/clock.js";
 import { pageOf, readPageToken } from "../../shared/page-token.js";
@@ -125,6 +125,33 @@ export class UserLifecycle {
       });
       return change;
     });
+  }
+
+  /**
+   * moveBySystem makes a status change the service decides itself (identity verification activating
+   * an account) inside the caller's transaction, if the account is still in `from`; it says whether
+   * it moved. It is recorded like an operator's change, in the history and the audit trail, with no
+   * one as its author.
+   */
+  async moveBySystem(trx: Tx, change: { userId: string; from: UserStatusValue; to: UserStatusValue; reason: string }): Promise<boolean> {
+    const { clock, audit, profiles, sessions } = this.deps;
+    const { userId, from, to, reason } = change;
+    if ((await profiles.lockStatus(trx, userId)) !== from) return false;
+    await profiles.setStatus(trx, userId, to, null);
+    await insertStatusChange(trx, { user_id: userId, previous_status: from, new_status: to, reason, changed_by: null, locked_until: null, created_at: clock.now() });
+    sessions.standingChanged(trx, userId);
+    await audit.record(trx, {
+      actorUserId: null,
+      action: "user.status_change",
+      resourceType: "user",
+      resourceId: userId,
+      oldValues: { status: from },
+      newValues: { status: to },
+      reason,
+      origin: {},
+      complianceRelevant: true,
+    });
+    return true;
   }
 
   /** listUsers pages through the accounts the query keeps, newest first, for operators. */

@@ -141,6 +141,21 @@ export async function lockAccountStatus(trx: Tx, userId: string): Promise<UserSt
   return row?.status;
 }
 
+/** lockApplicant reads what identity verification judges a user by, and row-locks the user until trx ends, so verifications take turns. */
+export function lockApplicant(trx: Tx, userId: string) {
+  return trx
+    .selectFrom("users")
+    .select(["id", "email", "full_name", "registration_type", "verification_status", effectiveStatus])
+    .where("id", "=", userId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** updateVerificationStatus sets the outcome of a user's identity verification. */
+export async function updateVerificationStatus(trx: Tx, userId: string, status: VerificationStatusValue, now: Date): Promise<void> {
+  await trx.updateTable("users").set({ verification_status: status, updated_at: now }).where("id", "=", userId).execute();
+}
+
 /** updateAccountStatus sets a user's status, with when a lock ends (null: never, or not locked). */
 export async function updateAccountStatus(trx: Tx, userId: string, status: UserStatusValue, lockedUntil: Date | null, now: Date): Promise<void> {
   await trx.updateTable("users").set({ status, locked_until: lockedUntil, updated_at: now }).where("id", "=", userId).execute();

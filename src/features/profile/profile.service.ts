@@ -7,11 +7,27 @@ import { DomainError } from "../../shared/domain-error.js";
 import { normalizeEmail } from "../../shared/email.js";
 import { pageOf, readPageToken } from "../../shared/page-token.js";
 import { characterCount } from "../../shared/human-name.js";
+import type { RegistrationTypeValue } from "../../shared/identity-providers.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { UserStatusValue, VerificationStatusValue } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
 import type { ProfileMembership } from "../organizations/index.js";
-import { findAccountByEmail, findUser, findUserForUpdate, findUserNames, findUsers, insertUser, lockAccountStatus, updateAccountStatus, type UserFilter, updateUser, type NewUser, type UserChanges } from "./profile.repository.js";
+import {
+  findAccountByEmail,
+  findUser,
+  findUserForUpdate,
+  findUserNames,
+  findUsers,
+  insertUser,
+  lockAccountStatus,
+  lockApplicant,
+  updateAccountStatus,
+  updateUser,
+  updateVerificationStatus,
+  type NewUser,
+  type UserChanges,
+  type UserFilter,
+} from "./profile.repository.js";
 
 /** Profile is a user's profile as the service hands it out. */
 export interface Profile {
@@ -53,6 +69,16 @@ function refuseOverlongFullName(fullName: string | undefined): void {
   if (fullName !== undefined && characterCount(fullName) > FULL_NAME_MAX_CHARS) {
     throw new DomainError("invalid_argument", "full_name_too_long", `full_name: must be at most ${FULL_NAME_MAX_CHARS} characters in Unicode NFC`);
   }
+}
+
+/** AccountHolder is a user as identity verification sees them. */
+export interface AccountHolder {
+  userId: string;
+  email: string;
+  fullName: string;
+  registrationType: RegistrationTypeValue;
+  status: UserStatusValue;
+  verificationStatus: VerificationStatusValue;
 }
 
 /** ProfileService reads profiles through a cache and changes them with an audit record. */
@@ -149,6 +175,19 @@ export class ProfileService {
   /** setStatus changes the user's status inside trx (lockedUntil: when a lock ends) and retires the cached profile once committed. */
   async setStatus(trx: Tx, userId: string, status: UserStatusValue, lockedUntil: Date | null): Promise<void> {
     await updateAccountStatus(trx, userId, status, lockedUntil, this.clock.now());
+    afterCommit(trx, () => this.forget(userId));
+  }
+
+  /** lockApplicant reads what identity verification judges the user by, and locks the user until trx ends; undefined for no such user. */
+  async lockApplicant(trx: Tx, userId: string): Promise<AccountHolder | undefined> {
+    const row = await lockApplicant(trx, userId);
+    if (!row) return undefined;
+    return { userId: row.id, email: row.email, fullName: row.full_name, registrationType: row.registration_type, status: row.status, verificationStatus: row.verification_status };
+  }
+
+  /** setVerificationStatus records the outcome of the user's identity verification inside trx and retires the cached profile once committed. */
+  async setVerificationStatus(trx: Tx, userId: string, status: VerificationStatusValue): Promise<void> {
+    await updateVerificationStatus(trx, userId, status, this.clock.now());
     afterCommit(trx, () => this.forget(userId));
   }
 

@@ -1,0 +1,32 @@
+import type { ColumnType } from "kysely";
+
+/** KycStatusValue is where a user's KYC stands, as stored. */
+export type KycStatusValue = "not_started" | "pending" | "approved" | "rejected" | "expired";
+/** SanctionsStatusValue is the outcome of the last sanctions screening, as stored. */
+export type SanctionsStatusValue = "not_checked" | "pending" | "clear" | "potential_match" | "confirmed_match";
+/** PepStatusValue is the outcome of the last PEP screening, as stored. */
+export type PepStatusValue = "not_checked" | "pending" | "not_pep" | "pep" | "related";
+
+/** ComplianceProfilesTable is a user's verification, screening and risk assessment, one row per user. */
+export interface ComplianceProfilesTable {
+  user_id: string;
+  kyc_status: ColumnType<KycStatusValue, KycStatusValue | undefined, KycStatusValue>;
+  /** 0 (nothing verified) to 3 (enhanced due diligence). */
+  kyc_level: ColumnType<number, number | undefined, number>;
+  sanctions_status: ColumnType<SanctionsStatusValue, SanctionsStatusValue | undefined, SanctionsStatusValue>;
+  pep_status: ColumnType<PepStatusValue, PepStatusValue | undefined, PepStatusValue>;
+  screening_matches: ColumnType<unknown[], string | undefined, string>;
+  last_screened_at: Date | null;
+  /** Why identity verification asked for more, as reason codes; empty once verified. */
+  verification_reasons: ColumnType<string[], string | undefined, string>;
+  /** The verification provider that decided last. */
+  verified_by: string | null;
+  risk_score: ColumnType<number, number | undefined, number>;
+  /** What makes up risk_score: [{code, weight}]. */
+  risk_factors: ColumnType<Array<{ code: string; weight: number }>, string | undefined, string>;
+  edd_required: ColumnType<boolean, boolean | undefined, boolean>;
+  review_reason: string | null;
+  review_requested_at: Date | null;
+  created_at: ColumnType<Date, Date, never>;
+  updated_at: ColumnType<Date, Date, Date>;
+}

@@ -1,0 +1,20 @@
+/** RiskFactor is one reason a user's risk score is what it is, with the points it adds. */
+export interface RiskFactor {
+  code: string;
+  weight: number;
+}
+
+/** RiskRatingValue is the band a risk score falls in. */
+export type RiskRatingValue = "low" | "medium" | "high";
+
+/** SCREENING_RISK is what a screening hit adds to the risk score: a possible sanctions match alone makes the user high risk. */
+export const SCREENING_RISK = { sanctions_potential_match: 70, pep_potential_match: 40 } as const;
+
+/** riskScoreOf adds up the factors, capped at 100. */
+export const riskScoreOf = (factors: readonly RiskFactor[]) => Math.min(100, factors.reduce((sum, factor) => sum + factor.weight, 0));
+
+/** riskRatingOf is the band of a score: below 30 low, below 70 medium, else high. */
+export function riskRatingOf(score: number): RiskRatingValue {
+  if (score >= 70) return "high";
+  return score >= 30 ? "medium" : "low";
+}
