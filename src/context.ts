@@ -29,6 +29,7 @@ import { loadNetworkList, noNetworks } from "./platform/networks.js";
 import { LogSmsSender, WebhookSmsSender, type SmsSender } from "./platform/sms.js";
 import { MemoryRevocationBus, RedisRevocationBus, type RevocationBus } from "./platform/revocation-bus.js";
 import { Closers } from "./shared/closers.js";
+import { withTimeout } from "./shared/with-timeout.js";
 import { connectConfiguredRedis, openDatabase, redactUrl } from "./startup.js";
 
 /** AppServices are the features' services: what handlers, workers and CLI verbs call. */
@@ -184,16 +185,6 @@ function describeMode(config: Config, database: DatabaseHandle, redis: Redis | u
       { mode: "postgres+redis", database: config.databaseUrl && redactUrl(config.databaseUrl), redis: config.redisUrl && redactUrl(config.redisUrl) },
       "running with Postgres and Redis",
     );
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("timed out")), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

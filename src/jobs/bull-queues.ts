@@ -13,12 +13,15 @@ export function bullPrefix(namespace: string): string {
 /**
  * bullConnection is a client for BullMQ made from the service's own: BullMQ prefixes its keys
  * itself and refuses a client that does. A blocking one (for workers) waits for Redis as long as
- * it takes, as BullMQ requires; the others keep the service's command timeout and single retry,
- * so a relay finds Redis down within seconds and leaves its jobs in the outbox.
+ * it takes, as BullMQ requires; the others keep the service's single retry, so a relay finds Redis
+ * down within seconds (and bounds a stalled Redis itself) and leaves its jobs in the outbox.
  */
 export function bullConnection(redis: Redis, log: Logger, blocking: boolean): Redis {
-  // BullMQ sends its first command as it is built, before the connection is up: it must wait in the offline queue.
-  const settings = blocking ? { keyPrefix: "", maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: undefined } : { keyPrefix: "", enableOfflineQueue: true };
+  // BullMQ sends its first command as it is built, before the connection is up, and a failure of
+  // that one is final: it must wait in the offline queue, with no command timeout.
+  const settings = blocking
+    ? { keyPrefix: "", maxRetriesPerRequest: null, enableOfflineQueue: true, commandTimeout: undefined }
+    : { keyPrefix: "", enableOfflineQueue: true, commandTimeout: undefined };
   return reportOutages(redis.duplicate(settings), log);
 }
 

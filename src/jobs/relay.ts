@@ -1,4 +1,5 @@
 import type { Logger } from "../platform/logger.js";
+import { withTimeout } from "../shared/with-timeout.js";
 import type { BullQueues } from "./bull-queues.js";
 import type { OutboxStore } from "./outbox-store.js";
 import { Poller } from "./poller.js";
@@ -6,6 +7,8 @@ import type { Job, QueueName } from "./queues.js";
 
 /** RELAY_BATCH is how many outbox rows one relay round moves. */
 const RELAY_BATCH = 200;
+/** ADD_TIMEOUT_MS bounds adding a batch to a stalled Redis; an add that lands later is harmless, as the rows are relayed again under the same job ids. */
+const ADD_TIMEOUT_MS = 10_000;
 
 /**
  * OutboxRelay moves committed jobs from the outbox to their BullMQ queues, with the outbox id as
@@ -48,7 +51,10 @@ export class OutboxRelay {
         continue;
       }
       try {
-        await target.addBulk(batch.map((job) => ({ name: job.name, data: job.payload, opts: { jobId: job.id } })));
+        await withTimeout(
+          target.addBulk(batch.map((job) => ({ name: job.name, data: job.payload, opts: { jobId: job.id } }))),
+          ADD_TIMEOUT_MS,
+        );
         relayed.push(...batch.map((job) => job.id));
       } catch (error) {
         failure ??= error;

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import pg from "pg";
 import { startTestApp, TEST_DATA_KEY, type TestApp } from "../support/app.js";
@@ -28,10 +28,13 @@ describe("user-service CLI", () => {
   });
 
   describe("worker", () => {
-    it("says there are no queues yet and exits 0", async () => {
-      const result = await runCli(["worker"]);
-      expect(result.code).toBe(0);
-      expect(result.stdout).toContain("no queues yet");
+    it("refuses to run without Postgres and Redis, naming the variable: embedded mode runs the jobs in serve", async () => {
+      const embedded = await runCli(["worker"]);
+      expect(embedded.code).toBe(2);
+      expect(embedded.stderr).toContain("DATABASE_URL: is required by worker");
+      const noRedis = await runCli(["worker"], { DATABASE_URL: "postgres://root@127.0.0.1:5432/postgres", JWT_PRIVATE_KEY_FILE: keyFile, DATA_ENCRYPTION_KEY: TEST_DATA_KEY.toString("base64") });
+      expect(noRedis.code).toBe(2);
+      expect(noRedis.stderr).toContain("REDIS_URL: is required by worker");
     });
   });
 
@@ -39,7 +42,7 @@ describe("user-service CLI", () => {
     it.each([["--help"], ["help"], ["-h"]])("prints every command with `%s` and exits 0", async (flag) => {
       const result = await runCli([flag]);
       expect(result.code).toBe(0);
-      for (const verb of ["serve", "migrate", "grant-role", "revoke-role", "worker"]) expect(result.stdout).toContain(`user-service ${verb}`);
+      for (const verb of ["serve", "migrate", "grant-role", "revoke-role", "worker", "dead-letters", "requeue-dead-letters"]) expect(result.stdout).toContain(`user-service ${verb}`);
     });
 
     it.each([
@@ -48,10 +51,20 @@ describe("user-service CLI", () => {
       ["grant-role", ["help", "grant-role"]],
       ["revoke-role", ["revoke-role", "-h"]],
       ["worker", ["worker", "-h"]],
+      ["requeue-dead-letters", ["requeue-dead-letters", "-h"]],
     ])("prints %s's usage (%j) and exits 0", async (verb, args) => {
       const result = await runCli(args);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^usage: user-service ${verb}`));
+    });
+
+    it("asks which dead letters to re-queue rather than re-queue them all unasked", async () => {
+      const none = await runCli(["requeue-dead-letters"]);
+      expect(none.code).toBe(64);
+      expect(none.stderr).toContain("needs --all, --queue or --id");
+      const badId = await runCli(["requeue-dead-letters", "--id", "42"]);
+      expect(badId.code).toBe(64);
+      expect(badId.stderr).toContain('"42" is not a dead letter id');
     });
 
     it("names the roles that exist when given one that does not", async () => {
@@ -163,6 +176,35 @@ describeWithServices("user-service CLI against Postgres", () => {
         const result = await runCli(["serve"], { ...env, ...broken, PORT: "0", HOST: "127.0.0.1" });
         expect(result.code).toBe(2);
         expect(result.stderr).toContain(variable);
+      });
+    });
+
+    describe("dead-letters and requeue-dead-letters", () => {
+      it("lists the jobs that failed for good and queues the chosen ones again as new jobs", async () => {
+        const failed = { queue: "maintenance", job_name: "record", payload: JSON.stringify({ userId: randomUUID() }), attempts: 5, error: "Error: the processor broke" };
+        const [first, second] = [randomUUID(), randomUUID()];
+        await t.db.insertInto("dead_letters").values([{ id: first, ...failed }, { id: second, ...failed, queue: "notifications" }]).execute();
+
+        const listed = await runCli(["dead-letters"], env);
+        expect(listed.code).toBe(0);
+        const letters = listed.stdout.split("\n").filter((line) => line.startsWith('{"id"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+        expect(letters).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ id: first, queue: "maintenance", jobName: "record", attempts: 5, error: "Error: the processor broke" }),
+            expect.objectContaining({ id: second, queue: "notifications" }),
+          ]),
+        );
+
+        const requeued = await runCli(["requeue-dead-letters", "--id", first], env);
+        expect(requeued.code).toBe(0);
+        const row = await t.db.selectFrom("dead_letters").select(["requeued_as", "requeued_at"]).where("id", "=", first).executeTakeFirstOrThrow();
+        expect(row.requeued_at).not.toBeNull();
+        const job = await t.db.selectFrom("outbox").selectAll().where("id", "=", row.requeued_as!).executeTakeFirstOrThrow();
+        expect(job).toMatchObject({ queue: "maintenance", job_name: "record", payload: JSON.parse(failed.payload) });
+        expect(await t.db.selectFrom("dead_letters").select("requeued_at").where("id", "=", second).executeTakeFirstOrThrow()).toEqual({ requeued_at: null });
+
+        const again = await runCli(["dead-letters", "--queue", "maintenance"], env);
+        expect(again.stdout).not.toContain(first);
       });
     });
   });

@@ -53,44 +53,56 @@ export const logLines = (stdout: string) =>
     .filter((line) => line.startsWith("{"))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
-export interface Serving {
+/** Running is a CLI process that keeps running: serve or worker. */
+export interface Running {
   child: ChildProcess;
-  port: number;
   exited: Promise<number | null>;
+  /** Its log lines so far (lines that are not JSON as {text}). */
   lines: Array<Record<string, unknown>>;
 }
 
-/** startServe runs `serve` and resolves once it logs the port it listens on. */
-export async function startServe(env: Record<string, string>): Promise<Serving> {
-  const child = spawn(process.execPath, [CLI, "serve"], {
-    cwd: workDir,
-    env: cliEnv({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+export interface Serving extends Running {
+  port: number;
+}
+
+/** startRunning runs a verb that keeps running and resolves with the first log line ready accepts. */
+async function startRunning(args: string[], env: Record<string, string>, ready: (entry: Record<string, unknown>) => boolean): Promise<Running & { ready: Record<string, unknown> }> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: workDir, env: cliEnv({ LOG_LEVEL: "info", ...env }), stdio: ["ignore", "pipe", "pipe"] });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const lines: Array<Record<string, unknown>> = [];
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("no listening log line")), CLI_TIMEOUT_MS);
+    const readyLine = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${args[0]}: no ready log line`)), CLI_TIMEOUT_MS);
       createInterface({ input: child.stdout }).on("line", (line) => {
         const entry = line.startsWith("{") ? (JSON.parse(line) as Record<string, unknown>) : { text: line };
         lines.push(entry);
-        if (entry.msg === "listening" && typeof entry.port === "number") {
+        if (ready(entry)) {
           clearTimeout(timer);
-          resolve(entry.port);
+          resolve(entry);
         }
       });
-      void exited.then((code) => reject(new Error(`serve exited early with ${code}`)));
+      void exited.then((code) => reject(new Error(`${args[0]} exited early with ${code}`)));
     });
-    return { child, port, exited, lines };
+    return { child, exited, lines, ready: readyLine };
   } catch (error) {
     child.kill("SIGKILL");
     throw error;
   }
 }
 
-/** stopServe ends a serve process with a signal and resolves with its exit code. */
-export async function stopServe(serving: Serving, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+/** startServe runs `serve` and resolves once it logs the port it listens on. */
+export async function startServe(env: Record<string, string>): Promise<Serving> {
+  const running = await startRunning(["serve"], { PORT: "0", HOST: "127.0.0.1", ...env }, (entry) => entry.msg === "listening" && typeof entry.port === "number");
+  return { ...running, port: running.ready.port as number };
+}
+
+/** startWorkerProcess runs `worker` and resolves once its workers run. */
+export function startWorkerProcess(env: Record<string, string>): Promise<Running> {
+  return startRunning(["worker"], env, (entry) => entry.jobs === "relay+workers");
+}
+
+/** stopServe ends a running process with a signal and resolves with its exit code. */
+export async function stopServe(serving: Running, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
   if (serving.child.exitCode === null && serving.child.signalCode === null) serving.child.kill(signal);
   return serving.exited;
 }
