@@ -9,6 +9,7 @@ import * as statusHistory from "./0007_status_history.js";
 import * as onboarding from "./0008_onboarding.js";
 import * as jobs from "./0009_jobs.js";
 import * as compliance from "./0010_compliance.js";
+import * as screeningRequests from "./0011_screening_requests.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   "0008_onboarding": onboarding,
   "0009_jobs": jobs,
   "0010_compliance": compliance,
+  "0011_screening_requests": screeningRequests,
 };

@@ -48,7 +48,7 @@ export function features(services: AppServices): ServiceRegistration[] {
     implement(OrganizationService, organizationsRpc(services.organizations, services.invitations)),
     implement(PreferencesService, preferencesRpc(services.preferences)),
     implement(UserLifecycleService, { ...lifecycleRpc(services.lifecycle), ...onboardingRpc(services.onboarding) }),
-    implement(ComplianceService, complianceRpc(services.compliance)),
+    implement(ComplianceService, complianceRpc(services.compliance, services.screenings)),
   ];
 }
 
@@ -57,7 +57,7 @@ export function features(services: AppServices): ServiceRegistration[] {
  * a feature's jobs is one line here. A job without a processor fails for good (a dead letter).
  */
 export function jobProcessors(services: AppServices): JobProcessors {
-  return { ...complianceJobs(services.verification) };
+  return { ...complianceJobs(services.verification, services.screenings) };
 }
 
 /** startJobs starts this process's part in the background jobs (see startBackgroundJobs). */

@@ -8,7 +8,7 @@ import { AdminNetworks, RoleAuthorizer, type Authorizer, type MembershipLookup }
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { Invitations, Organizations, StoredMemberships } from "./features/organizations/index.js";
-import { ComplianceProfiles, IdentityVerification, NameScreening, RuleVerification, ScreeningListError, type VerificationProvider } from "./features/compliance/index.js";
+import { ComplianceProfiles, IdentityVerification, NameScreening, RuleVerification, ScreeningListError, ScreeningRequests, type VerificationProvider } from "./features/compliance/index.js";
 import { UserLifecycle } from "./features/lifecycle/index.js";
 import { DEFAULT_ONBOARDING_STEPS, loadOnboardingSteps, Onboarding, OnboardingSteps } from "./features/onboarding/index.js";
 import { PlatformRoles } from "./features/platform-roles/index.js";
@@ -66,6 +66,8 @@ export interface AppServices {
   verification: IdentityVerification;
   /** Users' compliance profiles. */
   compliance: ComplianceProfiles;
+  /** Screenings compliance officers ask for (ScreenUser), and the job that runs them. */
+  screenings: ScreeningRequests;
   /** Decides every permission an RPC declares. */
   authorizer: Authorizer;
   /** Where platform roles count from (ADMIN_IP_ALLOWLIST), and the audit of calls refused for it. */
@@ -337,6 +339,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const verificationProvider = given.verificationProvider ?? new RuleVerification(screening);
     const verification = given.verification ?? new IdentityVerification({ db, clock, audit, profiles, lifecycle, provider: verificationProvider, log });
     const compliance = given.compliance ?? new ComplianceProfiles(db, profiles);
+    const screenings = given.screenings ?? new ScreeningRequests({ db, clock, audit, profiles, screening });
     const platformRoles = given.platformRoles ?? new PlatformRoles({ db, audit, bus, log });
     const authorizer = given.authorizer ?? new RoleAuthorizer(memberships);
     const adminNetworks = given.adminNetworks ?? new AdminNetworks(config.adminNetworks, db, audit);
@@ -348,6 +351,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
+    return { ...data, audit, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
   });
 }

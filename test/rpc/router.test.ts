@@ -80,6 +80,7 @@ describe("implementedRpcs", () => {
         "AuthService/RefreshToken",
         "AuthService/Register",
         "ComplianceService/GetComplianceProfile",
+        "ComplianceService/ScreenUser",
         "MfaService/ListMfaMethods",
         "MfaService/RegenerateBackupCodes",
         "MfaService/RemoveMfaMethod",

@@ -26,6 +26,8 @@ export interface ComplianceProfilesTable {
   risk_factors: ColumnType<Array<{ code: string; weight: number }>, string | undefined, string>;
   edd_required: ColumnType<boolean, boolean | undefined, boolean>;
   review_reason: string | null;
+  /** The screening queued by ScreenUser and not finished yet (its job id). */
+  pending_screening_id: ColumnType<string | null, string | null | undefined, string | null>;
   review_requested_at: Date | null;
   created_at: ColumnType<Date, Date, never>;
   updated_at: ColumnType<Date, Date, Date>;

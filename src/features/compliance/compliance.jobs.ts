@@ -1,5 +1,6 @@
 import { PermanentJobFailure, queues, type Job, type JobProcessors } from "../../jobs/queues.js";
 import type { IdentityVerification } from "./identity-verification.js";
+import type { ScreeningRequests } from "./screening-requests.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -11,10 +12,14 @@ function userIdOf(job: Job): string {
 }
 
 /** complianceJobs are the compliance feature's job processors. */
-export function complianceJobs(verification: IdentityVerification): JobProcessors {
+export function complianceJobs(verification: IdentityVerification, screenings: ScreeningRequests): JobProcessors {
   return {
     [queues.identityVerification]: {
       "verify-identity": async (job) => void (await verification.verify(userIdOf(job))),
+    },
+    [queues.complianceScreening]: {
+      // The job's id is the screening's: the profile awaits it by that id.
+      "screen-user": async (job) => void (await screenings.run(userIdOf(job), job.id)),
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Db } from "../../db/database.js";
-import { transaction } from "../../db/transaction.js";
+import { afterCommit, transaction } from "../../db/transaction.js";
 import type { Clock } from "../../platform/clock.js";
 import type { VerificationStatusValue } from "../../shared/user-status.js";
 import type { Logger } from "../../platform/logger.js";
@@ -8,8 +8,8 @@ import { findOidcIssuer } from "../auth/index.js";
 import type { UserLifecycle } from "../lifecycle/index.js";
 import type { ProfileService } from "../profile/index.js";
 import { lockComplianceProfile, saveComplianceProfile } from "./compliance.repository.js";
-import { riskScoreOf, SCREENING_RISK, type RiskFactor } from "./risk-rating.js";
-import type { Screening, VerificationDecision, VerificationProvider } from "./verification.js";
+import { screeningChanges } from "./screening-outcome.js";
+import type { VerificationDecision, VerificationProvider } from "./verification.js";
 
 /** IdentityVerificationDependencies are what verification reads, decides with and writes to. */
 export interface IdentityVerificationDependencies {
@@ -24,14 +24,6 @@ export interface IdentityVerificationDependencies {
 
 /** VerificationOutcome is what a verification run did: decided, or found the user decided already (or gone). */
 export type VerificationOutcome = Exclude<VerificationStatusValue, "pending"> | "already_decided" | "no_such_user";
-
-/** screeningFactors are the risk factors a screening adds. */
-function screeningFactors(screening: Screening): RiskFactor[] {
-  const factors: RiskFactor[] = [];
-  if (screening.sanctions === "potential_match") factors.push({ code: "sanctions_potential_match", weight: SCREENING_RISK.sanctions_potential_match });
-  if (screening.pep === "pep") factors.push({ code: "pep_potential_match", weight: SCREENING_RISK.pep_potential_match });
-  return factors;
-}
 
 /**
  * IdentityVerification decides a new user's verification status (the verify-identity job). The
@@ -68,21 +60,11 @@ export class IdentityVerification {
       const status = decision.verified ? "verified" : "requires_additional_verification";
       await profiles.setVerificationStatus(trx, userId, status);
       const before = await lockComplianceProfile(trx, userId);
-      const factors = [...(before?.risk_factors ?? []).filter((factor) => !(factor.code in SCREENING_RISK)), ...screeningFactors(decision.screening)];
-      const hit = decision.screening.hits.length > 0;
       await saveComplianceProfile(trx, {
         user_id: userId,
-        sanctions_status: decision.screening.sanctions,
-        pep_status: decision.screening.pep,
-        screening_matches: JSON.stringify(decision.screening.hits),
-        last_screened_at: decision.screening.sanctions === "not_checked" ? (before?.last_screened_at ?? null) : now,
+        ...screeningChanges(before, decision.screening, now),
         verification_reasons: JSON.stringify(decision.reasons),
         verified_by: provider.name,
-        risk_score: riskScoreOf(factors),
-        risk_factors: JSON.stringify(factors),
-        edd_required: (before?.edd_required ?? false) || hit,
-        review_reason: hit ? (before?.review_reason ?? "screening_match") : (before?.review_reason ?? null),
-        review_requested_at: hit ? (before?.review_requested_at ?? now) : (before?.review_requested_at ?? null),
         created_at: before?.created_at ?? now,
         updated_at: now,
       });
@@ -104,7 +86,7 @@ export class IdentityVerification {
         complianceRelevant: true,
       });
       if (decision.verified) await lifecycle.moveBySystem(trx, { userId, from: "pending_verification", to: "active", reason: "identity_verified" });
-      log.info({ userId, verificationStatus: status, reasons: decision.reasons }, "identity verification decided");
+      afterCommit(trx, async () => log.info({ userId, verificationStatus: status, reasons: decision.reasons }, "identity verification decided"));
       return status;
     });
   }

@@ -7,3 +7,4 @@ export { IdentityVerification, type VerificationOutcome } from "./identity-verif
 export { ComplianceProfiles, type ComplianceProfile } from "./compliance.service.js";
 export { complianceRpc } from "./compliance.rpc.js";
 export { complianceJobs } from "./compliance.jobs.js";
+export { ScreeningRequests } from "./screening-requests.js";
