@@ -4,15 +4,9 @@
 // BENCH_POSTGRES_URL and BENCH_REDIS_URL where the servers are. The service runs on a database and
 // under a Redis key prefix of the run's own, both removed at the end, so a server started later on
 // the same Redis finds none of the bench's counters.
-import { spawn, type ChildProcess } from "node:child_process";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import net from "node:net";
-import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
-import pg from "pg";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { AuthService } from "../gen/platform/user/v1/auth_service_pb.js";
 import { MfaType, OrgRole } from "../gen/platform/user/v1/common_pb.js";
@@ -25,110 +19,25 @@ import { loadConfig } from "../src/config.js";
 import { PasswordHasher } from "../src/platform/crypto/passwords.js";
 import { drive, driveAlternately, type Caller, type RpcFigures } from "./load.js";
 import { RawConnectClient } from "./raw-client.js";
+import { measureVerifications } from "./jobs.js";
 import { benchSanctionsList, measureScreening } from "./screening.js";
+import { deploy, root, startProcess, stopProcess } from "./services.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://root@127.0.0.1:5432/postgres";
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
-const root = fileURLToPath(new URL("..", import.meta.url));
 const PASSWORD = "violet-harbor-lantern-91";
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-/** freePort asks the OS for a port nobody listens on. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-    probe.once("error", reject);
-  });
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-/**
- * startProcess runs a server script on a free port and resolves once the port accepts connections.
- * Its logs go to a file: a pipe read by this busy process would stall the server's log writes.
- */
-async function startProcess(args: string[], env: Record<string, string>, logFile: string): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const log = await fs.open(logFile, "a");
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env, PORT: String(port) }, stdio: ["ignore", log.fd, "inherit"] });
-  await log.close();
-  let exited = false;
-  child.once("exit", () => (exited = true));
-  for (let attempt = 0; ; attempt++) {
-    if (exited) throw new Error(`${args.join(" ")} exited; see ${logFile}`);
-    if (attempt > 300) {
-      child.kill("SIGKILL");
-      throw new Error(`${args.join(" ")} did not become ready; see ${logFile}`);
-    }
-    if (await accepts(port)) return { child, port };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
-}
 
 const clientFor = (port: number) => new RawConnectClient(`http://127.0.0.1:${port}`);
 
-/** removeKeys deletes every key under prefix and says how many were left once it is done. */
-async function removeKeys(prefix: string): Promise<number> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true });
-  await redis.connect();
-  try {
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) {
-      if (keys.length > 0) await redis.unlink(...keys);
-    }
-    return (await redis.keys(`${prefix}*`)).length;
-  } finally {
-    redis.disconnect();
-  }
-}
-
 /** benchService measures the service's RPCs; argon2PerSecond (the argon2 limit) bounds the sign-ins it prepares users for. */
 async function benchService(argon2PerSecond: number): Promise<Record<string, RpcFigures>> {
-  const run = randomBytes(4).toString("hex");
-  const database = `user_service_bench_${run}`;
-  const redisKeyPrefix = `user-service-bench-${run}:`;
-  const keyDir = await fs.mkdtemp(path.join(os.tmpdir(), "user-service-bench-"));
-  const keyFile = path.join(keyDir, "jwt.pem");
-  await fs.writeFile(keyFile, generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }));
-  await adminQuery(`create database "${database}"`);
-  const databaseUrl = new URL(POSTGRES_ADMIN_URL);
-  databaseUrl.pathname = `/${database}`;
-  const { child, port } = await startProcess(["bin/user-service.js", "serve", "--migrate"], {
-    DATABASE_URL: databaseUrl.toString(),
-    REDIS_URL,
-    REDIS_KEY_PREFIX: redisKeyPrefix,
-    JWT_PRIVATE_KEY_FILE: keyFile,
-    DATA_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-    LOG_LEVEL: "info",
-    REGISTRATIONS_PER_IP_PER_HOUR: "100000000",
-  }, path.join(os.tmpdir(), "user-service-bench-server.log"));
+  const deployment = await deploy();
+  const { child, port } = await startProcess(["bin/user-service.js", "serve", "--migrate"], deployment.env, path.join(os.tmpdir(), "user-service-bench-server.log")).catch(
+    async (error: unknown) => {
+      await deployment.close();
+      throw error;
+    },
+  );
   try {
     const client = clientFor(port);
     const rpcs: Record<string, RpcFigures> = {};
@@ -219,10 +128,7 @@ async function benchService(argon2PerSecond: number): Promise<Record<string, Rpc
     return rpcs;
   } finally {
     await stopProcess(child);
-    await adminQuery(`drop database if exists "${database}" with (force)`);
-    await fs.rm(keyDir, { recursive: true, force: true });
-    const left = await removeKeys(redisKeyPrefix);
-    if (left > 0) throw new Error(`${left} Redis keys under ${redisKeyPrefix} could not be removed`);
+    await deployment.close();
   }
 }
 
@@ -324,6 +230,7 @@ const argon2 = await argon2Limit();
 const rpcs = await benchService(argon2);
 const echo = await echoLimit();
 const screening = await measureScreening(benchSanctionsList());
+const jobs = await measureVerifications(benchSanctionsList(), CONCURRENCY);
 // echo_p99_ms: the latency floor at this concurrency, to read GetProfile's p99 against.
 const limits = { argon2_verify_per_s: argon2, echo_rps: echo.rps, echo_p99_ms: echo.p99_ms };
 const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toFixed(3)) : 0);
@@ -333,6 +240,7 @@ const results = {
   rpcs,
   limits,
   screening,
+  jobs,
   ratios: {
     login_vs_argon2: ratio(rpcs.Login!.rps, limits.argon2_verify_per_s),
     getprofile_vs_echo: ratio(rpcs.GetProfile!.rps, limits.echo_rps),
@@ -361,5 +269,6 @@ console.table({ [`screening against ${screening.list} (${screening.listed_names}
   recall: screening.recall,
   "false positives": screening.false_positive_rate,
 } });
+console.table({ [`${jobs.users} registrations verified by one worker process (concurrency ${jobs.worker_concurrency})`]: { "verifications/s": jobs.verifications_per_s } });
 await fs.writeFile(path.join(root, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log("written to bench/results.json");
