@@ -68,6 +68,8 @@ export class IdentityVerification {
         created_at: before?.created_at ?? now,
         updated_at: now,
       });
+      // Audit rows last: the audit chain's lock is held from the first until the commit.
+      if (decision.verified) await lifecycle.moveBySystem(trx, { userId, from: "pending_verification", to: "active", reason: "identity_verified" });
       await audit.record(trx, {
         actorUserId: null,
         action: "user.identity_verification",
@@ -85,7 +87,6 @@ export class IdentityVerification {
         origin: {},
         complianceRelevant: true,
       });
-      if (decision.verified) await lifecycle.moveBySystem(trx, { userId, from: "pending_verification", to: "active", reason: "identity_verified" });
       afterCommit(trx, async () => log.info({ userId, verificationStatus: status, reasons: decision.reasons }, "identity verification decided"));
       return status;
     });
