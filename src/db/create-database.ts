@@ -28,8 +28,11 @@ export function connectPostgres(databaseUrl: string, maxConnections = 20): Datab
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client's connection dropping must not crash the process; the next query reports it.
+  // A connection dropping (the server restarting, the database dropped) must not crash the process,
+  // whether its client sits idle in the pool or is checked out between two statements: the query
+  // running on it, or the next one, reports it.
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
