@@ -10,6 +10,7 @@ import * as onboarding from "./0008_onboarding.js";
 import * as jobs from "./0009_jobs.js";
 import * as compliance from "./0010_compliance.js";
 import * as screeningRequests from "./0011_screening_requests.js";
+import * as tradingLimits from "./0012_trading_limits.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   "0009_jobs": jobs,
   "0010_compliance": compliance,
   "0011_screening_requests": screeningRequests,
+  "0012_trading_limits": tradingLimits,
 };

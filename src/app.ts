@@ -48,7 +48,7 @@ export function features(services: AppServices): ServiceRegistration[] {
     implement(OrganizationService, organizationsRpc(services.organizations, services.invitations)),
     implement(PreferencesService, preferencesRpc(services.preferences)),
     implement(UserLifecycleService, { ...lifecycleRpc(services.lifecycle), ...onboardingRpc(services.onboarding) }),
-    implement(ComplianceService, complianceRpc(services.compliance, services.screenings)),
+    implement(ComplianceService, complianceRpc({ profiles: services.compliance, kyc: services.kyc, limits: services.tradingLimits, screenings: services.screenings })),
   ];
 }
 

@@ -8,7 +8,7 @@ import { AdminNetworks, RoleAuthorizer, type Authorizer, type MembershipLookup }
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { Invitations, Organizations, StoredMemberships } from "./features/organizations/index.js";
-import { ComplianceProfiles, IdentityVerification, NameScreening, RuleVerification, ScreeningListError, ScreeningRequests, type VerificationProvider } from "./features/compliance/index.js";
+import { ComplianceAccess, ComplianceProfiles, IdentityVerification, KycDecisions, NameScreening, RuleVerification, ScreeningListError, ScreeningRequests, TradingLimitChanges, type VerificationProvider } from "./features/compliance/index.js";
 import { UserLifecycle } from "./features/lifecycle/index.js";
 import { DEFAULT_ONBOARDING_STEPS, loadOnboardingSteps, Onboarding, OnboardingSteps } from "./features/onboarding/index.js";
 import { PlatformRoles } from "./features/platform-roles/index.js";
@@ -68,6 +68,10 @@ export interface AppServices {
   compliance: ComplianceProfiles;
   /** Screenings compliance officers ask for (ScreenUser), and the job that runs them. */
   screenings: ScreeningRequests;
+  /** Compliance officers' KYC decisions. */
+  kyc: KycDecisions;
+  /** Trading limits, with a second officer's approval above the KYC level's defaults. */
+  tradingLimits: TradingLimitChanges;
   /** Decides every permission an RPC declares. */
   authorizer: Authorizer;
   /** Where platform roles count from (ADMIN_IP_ALLOWLIST), and the audit of calls refused for it. */
@@ -338,7 +342,10 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const lifecycle = given.lifecycle ?? new UserLifecycle({ db, clock, audit, profiles, sessions, memberships, members: storedMemberships });
     const verificationProvider = given.verificationProvider ?? new RuleVerification(screening);
     const verification = given.verification ?? new IdentityVerification({ db, clock, audit, profiles, lifecycle, provider: verificationProvider, log });
-    const compliance = given.compliance ?? new ComplianceProfiles(db, profiles);
+    const complianceAccess = new ComplianceAccess(memberships);
+    const compliance = given.compliance ?? new ComplianceProfiles(db, profiles, complianceAccess);
+    const kyc = given.kyc ?? new KycDecisions({ db, clock, audit, profiles, lifecycle, access: complianceAccess, compliance });
+    const tradingLimits = given.tradingLimits ?? new TradingLimitChanges({ db, clock, audit, profiles, access: complianceAccess, compliance });
     const screenings = given.screenings ?? new ScreeningRequests({ db, clock, audit, profiles, screening });
     const platformRoles = given.platformRoles ?? new PlatformRoles({ db, audit, bus, log });
     const authorizer = given.authorizer ?? new RoleAuthorizer(memberships);
@@ -351,6 +358,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
+    return { ...data, audit, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, kyc, tradingLimits, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
   });
 }

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from "kysely";
 import type { AuditTrailTable } from "./tables/audit.js";
-import type { ComplianceProfilesTable } from "./tables/compliance.js";
+import type { ComplianceProfilesTable, TradingLimitRequestsTable } from "./tables/compliance.js";
 import type { MfaBackupCodesTable, MfaChallengesTable, MfaMethodsTable, MfaSmsCodesTable } from "./tables/mfa.js";
 import type { DeadLettersTable, OutboxTable } from "./tables/outbox.js";
 import type { RefreshTokensTable, SessionsTable, TrustedDevicesTable } from "./tables/sessions.js";
@@ -33,6 +33,7 @@ export interface Database {
   user_status_history: UserStatusHistoryTable;
   onboardings: OnboardingsTable;
   compliance_profiles: ComplianceProfilesTable;
+  trading_limit_requests: TradingLimitRequestsTable;
 }
 
 /** Db is the database handle; repository functions accept it or a transaction. */

@@ -75,6 +75,11 @@ async function call(method: DescMethod, organizationId: string, lookup: Membersh
 describe("organization-scoped access rules", () => {
   it("are declared on the organization RPCs that act on one organization", () => {
     expect(ORGANIZATION_SCOPED.map(({ method }) => nameOf(method)).sort()).toEqual([
+      "ComplianceService/ApproveTradingLimits",
+      "ComplianceService/GetComplianceProfile",
+      "ComplianceService/RejectTradingLimits",
+      "ComplianceService/SetTradingLimits",
+      "ComplianceService/UpdateKycStatus",
       "OrganizationService/ApproveMemberRequest",
       "OrganizationService/GetOrganization",
       "OrganizationService/InviteMember",
@@ -105,6 +110,11 @@ describe("organization-scoped access rules", () => {
       "OrganizationService/UpdateMember": ["admin", "manager"],
       "OrganizationService/RemoveMember": ["admin"],
       "UserLifecycleService/UpdateUserStatus": ["admin"],
+      "ComplianceService/GetComplianceProfile": ["admin", "compliance"],
+      "ComplianceService/UpdateKycStatus": ["compliance"],
+      "ComplianceService/SetTradingLimits": ["compliance"],
+      "ComplianceService/ApproveTradingLimits": ["compliance"],
+      "ComplianceService/RejectTradingLimits": ["compliance"],
     });
   });
 

@@ -45,6 +45,7 @@ const TABLE_OWNERS: Record<string, string> = {
   onboardings: "src/features/onboarding/",
   user_status_history: "src/features/lifecycle/",
   compliance_profiles: "src/features/compliance/",
+  trading_limit_requests: "src/features/compliance/",
 };
 
 const TABLE_REFERENCE = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|mergeInto|(?:inner|left|right|full|cross)Join)\(\s*["'`]([a-z_]+)/g;

@@ -1,4 +1,4 @@
-import type { ColumnType } from "kysely";
+import type { ColumnType, Generated } from "kysely";
 
 /** KycStatusValue is where a user's KYC stands, as stored. */
 export type KycStatusValue = "not_started" | "pending" | "approved" | "rejected" | "expired";
@@ -29,6 +29,31 @@ export interface ComplianceProfilesTable {
   /** The screening queued by ScreenUser and not finished yet (its job id). */
   pending_screening_id: ColumnType<string | null, string | null | undefined, string | null>;
   review_requested_at: Date | null;
+  /** The limits set with SetTradingLimits (decimal strings; null: no per-user limit), in force once limits_set_at is set; until then the KYC level's defaults apply. */
+  daily_limit: ColumnType<string | null, string | null | undefined, string | null>;
+  position_size_limit: ColumnType<string | null, string | null | undefined, string | null>;
+  limits_currency: ColumnType<string | null, string | null | undefined, string | null>;
+  limits_set_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  next_review_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: ColumnType<Date, Date, never>;
   updated_at: ColumnType<Date, Date, Date>;
+}
+
+/** TradingLimitRequestStatus is where a request for limits stands. */
+export type TradingLimitRequestStatus = "pending" | "approved" | "rejected" | "superseded";
+
+/** TradingLimitRequestsTable is a change of limits waiting for, or decided by, a second compliance officer. */
+export interface TradingLimitRequestsTable {
+  id: Generated<string>;
+  user_id: string;
+  daily_limit: string | null;
+  position_size_limit: string | null;
+  currency: string;
+  reason: string;
+  requested_by: string;
+  requested_at: Date;
+  status: ColumnType<TradingLimitRequestStatus, TradingLimitRequestStatus | undefined, TradingLimitRequestStatus>;
+  decided_by: string | null;
+  decided_at: Date | null;
+  decision_reason: string | null;
 }

@@ -23,7 +23,8 @@ const PLATFORM_ROLE_PERMISSIONS: Record<Exclude<PlatformRole, "admin">, Readonly
 /**
  * ORGANIZATION_ROLE_PERMISSIONS is what each organization role may do within its own organization,
  * and only there: a rule grants these through a role only when it names the organization
- * (`organization_field`). Managers manage members without removing them; compliance members review.
+ * (`organization_field`). Managers manage members without removing them; compliance members review
+ * their members and decide their KYC and trading limits.
  */
 const ORGANIZATION_ROLE_PERMISSIONS: Record<OrganizationRole, ReadonlySet<string>> = {
   admin: new Set([
@@ -40,7 +41,7 @@ const ORGANIZATION_ROLE_PERMISSIONS: Record<OrganizationRole, ReadonlySet<string
   manager: new Set(["org.read", "org.members.invite", "org.members.approve", "org.members.update", "activity.read"]),
   trader: new Set(["org.read"]),
   viewer: new Set(["org.read"]),
-  compliance: new Set(["org.read", "activity.read", "audit.read", "compliance.read"]),
+  compliance: new Set(["org.read", "activity.read", "audit.read", "compliance.read", "compliance.kyc.update", "compliance.limits.update"]),
 };
 
 /** hasPlatformPermission says whether any of the platform roles grants permission. */

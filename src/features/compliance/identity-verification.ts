@@ -69,7 +69,7 @@ export class IdentityVerification {
         updated_at: now,
       });
       // Audit rows last: the audit chain's lock is held from the first until the commit.
-      if (decision.verified) await lifecycle.moveBySystem(trx, { userId, from: "pending_verification", to: "active", reason: "identity_verified" });
+      if (decision.verified) await lifecycle.moveWithin(trx, { userId, from: "pending_verification", to: "active", reason: "identity_verified", actorUserId: null, origin: {} });
       await audit.record(trx, {
         actorUserId: null,
         action: "user.identity_verification",

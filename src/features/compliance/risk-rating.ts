@@ -18,3 +18,11 @@ export function riskRatingOf(score: number): RiskRatingValue {
   if (score >= 70) return "high";
   return score >= 30 ? "medium" : "low";
 }
+
+/** REVIEW_INTERVAL_DAYS is how long a profile may go between periodic reviews, by risk rating. */
+export const REVIEW_INTERVAL_DAYS: Record<RiskRatingValue, number> = { low: 3 * 365, medium: 2 * 365, high: 365 };
+
+/** reviewDueAfter is when a profile reviewed (or created) at `from` with this score is next due. */
+export function reviewDueAfter(score: number, from: Date): Date {
+  return new Date(from.getTime() + REVIEW_INTERVAL_DAYS[riskRatingOf(score)] * 24 * 3600 * 1000);
+}

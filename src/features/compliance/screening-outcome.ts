@@ -1,5 +1,5 @@
 import type { ComplianceProfileRow } from "./compliance.repository.js";
-import { riskScoreOf, SCREENING_RISK, type RiskFactor } from "./risk-rating.js";
+import { reviewDueAfter, riskScoreOf, SCREENING_RISK, type RiskFactor } from "./risk-rating.js";
 import type { Screening } from "./verification.js";
 
 /** screeningFactors are the risk factors a screening adds. */
@@ -15,19 +15,23 @@ function screeningFactors(screening: Screening): RiskFactor[] {
  * and what matched, the risk factors the screening adds in place of the last screening's, and for a
  * hit enhanced due diligence and a review. Those two stay once set: a compliance officer clears
  * them, not a later screening. A screening that checked nothing keeps the last screening's time.
+ * A higher risk brings the next periodic review forward; a lower one does not put it off.
  */
 export function screeningChanges(before: ComplianceProfileRow | undefined, screening: Screening, now: Date) {
   const factors = [...(before?.risk_factors ?? []).filter((factor) => !(factor.code in SCREENING_RISK)), ...screeningFactors(screening)];
   const hit = screening.hits.length > 0;
+  const score = riskScoreOf(factors);
+  const dueBy = reviewDueAfter(score, now);
   const inReview = before?.review_requested_at ? { review_reason: before.review_reason, review_requested_at: before.review_requested_at } : undefined;
   return {
     sanctions_status: screening.sanctions,
     pep_status: screening.pep,
     screening_matches: JSON.stringify(screening.hits),
     last_screened_at: screening.sanctions === "not_checked" ? (before?.last_screened_at ?? null) : now,
-    risk_score: riskScoreOf(factors),
+    risk_score: score,
     risk_factors: JSON.stringify(factors),
     edd_required: (before?.edd_required ?? false) || hit,
+    next_review_at: before?.next_review_at && before.next_review_at < dueBy ? before.next_review_at : dueBy,
     ...(inReview ?? (hit ? { review_reason: "screening_match", review_requested_at: now } : { review_reason: null, review_requested_at: null })),
   };
 }

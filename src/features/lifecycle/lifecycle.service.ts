@@ -128,27 +128,27 @@ export class UserLifecycle {
   }
 
   /**
-   * moveBySystem makes a status change the service decides itself (identity verification activating
-   * an account) inside the caller's transaction, if the account is still in `from`; it says whether
-   * it moved. It is recorded like an operator's change, in the history and the audit trail, with no
-   * one as its author.
+   * moveWithin makes a status change another feature decides (identity verification or a KYC
+   * approval activating an account) inside the caller's transaction, if the account is still in
+   * `from`; it says whether it moved. It is recorded like an operator's change, in the history and
+   * the audit trail, by the officer who decided, or by no one for the service itself.
    */
-  async moveBySystem(trx: Tx, change: { userId: string; from: UserStatusValue; to: UserStatusValue; reason: string }): Promise<boolean> {
+  async moveWithin(trx: Tx, change: { userId: string; from: UserStatusValue; to: UserStatusValue; reason: string; actorUserId: string | null; origin: RequestOrigin }): Promise<boolean> {
     const { clock, audit, profiles, sessions } = this.deps;
-    const { userId, from, to, reason } = change;
+    const { userId, from, to, reason, actorUserId, origin } = change;
     if ((await profiles.lockStatus(trx, userId)) !== from) return false;
     await profiles.setStatus(trx, userId, to, null);
-    await insertStatusChange(trx, { user_id: userId, previous_status: from, new_status: to, reason, changed_by: null, locked_until: null, created_at: clock.now() });
+    await insertStatusChange(trx, { user_id: userId, previous_status: from, new_status: to, reason, changed_by: actorUserId, locked_until: null, created_at: clock.now() });
     sessions.standingChanged(trx, userId);
     await audit.record(trx, {
-      actorUserId: null,
+      actorUserId,
       action: "user.status_change",
       resourceType: "user",
       resourceId: userId,
       oldValues: { status: from },
       newValues: { status: to },
       reason,
-      origin: {},
+      origin,
       complianceRelevant: true,
     });
     return true;

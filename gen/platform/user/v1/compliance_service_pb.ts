@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file platform/user/v1/compliance_service.proto.
  */
 export const file_platform_user_v1_compliance_service: GenFile = /*@__PURE__*/
-  fileDesc("CilwbGF0Zm9ybS91c2VyL3YxL2NvbXBsaWFuY2Vfc2VydmljZS5wcm90bxIQcGxhdGZvcm0udXNlci52MSK2AQoNVHJhZGluZ0xpbWl0cxI7CgtkYWlseV9saW1pdBgBIAEoCUImukgj2AEBch4yHF5bMC05XXsxLDE1fShcLlswLTldezEsNH0pPyQSQwoTcG9zaXRpb25fc2l6ZV9saW1pdBgCIAEoCUImukgj2AEBch4yHF5bMC05XXsxLDE1fShcLlswLTldezEsNH0pPyQSIwoIY3VycmVuY3kYAyABKAlCEbpIDnIMMgpeW0EtWl17M30kIjgKG0dldENvbXBsaWFuY2VQcm9maWxlUmVxdWVzdBIZCgd1c2VyX2lkGAEgASgJQgi6SAVyA7ABASKaBAocR2V0Q29tcGxpYW5jZVByb2ZpbGVSZXNwb25zZRIvCgpreWNfc3RhdHVzGAEgASgOMhsucGxhdGZvcm0udXNlci52MS5LeWNTdGF0dXMSLQoJa3ljX2xldmVsGAIgASgOMhoucGxhdGZvcm0udXNlci52MS5LeWNMZXZlbBIxCgtyaXNrX3JhdGluZxgDIAEoDjIcLnBsYXRmb3JtLnVzZXIudjEuUmlza1JhdGluZxISCgpyaXNrX3Njb3JlGAQgASgFEkYKFnNhbmN0aW9uc19jaGVja19zdGF0dXMYBSABKA4yJi5wbGF0Zm9ybS51c2VyLnYxLlNhbmN0aW9uc0NoZWNrU3RhdHVzEi8KCnBlcF9zdGF0dXMYBiABKA4yGy5wbGF0Zm9ybS51c2VyLnYxLlBlcFN0YXR1cxI3Cg50cmFkaW5nX2xpbWl0cxgHIAEoCzIfLnBsYXRmb3JtLnVzZXIudjEuVHJhZGluZ0xpbWl0cxIUCgxlZGRfcmVxdWlyZWQYCCABKAgSFAoMcmlza19mYWN0b3JzGAkgAygJEg8KB3VzZXJfaWQYCiABKAkSNAoQbGFzdF9zY3JlZW5lZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAizAIKFlVwZGF0ZUt5Y1N0YXR1c1JlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQESOwoKa3ljX3N0YXR1cxgCIAEoDjIbLnBsYXRmb3JtLnVzZXIudjEuS3ljU3RhdHVzQgq6SAeCAQQQASAAEjkKCWt5Y19sZXZlbBgDIAEoDjIaLnBsYXRmb3JtLnVzZXIudjEuS3ljTGV2ZWxCCrpIB4IBBBABIAASGgoGcmVhc29uGAQgASgJQgq6SAdyBRABGOgHOoIBukh/Gn0KEmt5Y19hcHByb3ZlZF9sZXZlbBI6S1lDX1NUQVRVU19BUFBST1ZFRCBuZWVkcyBhIGt5Y19sZXZlbCBhYm92ZSBLWUNfTEVWRUxfTk9ORRordGhpcy5reWNfc3RhdHVzICE9IDMgfHwgdGhpcy5reWNfbGV2ZWwgPj0gMiKVBAoXVXBkYXRlS3ljU3RhdHVzUmVzcG9uc2USLwoKa3ljX3N0YXR1cxgBIAEoDjIbLnBsYXRmb3JtLnVzZXIudjEuS3ljU3RhdHVzEi0KCWt5Y19sZXZlbBgCIAEoDjIaLnBsYXRmb3JtLnVzZXIudjEuS3ljTGV2ZWwSMQoLcmlza19yYXRpbmcYAyABKA4yHC5wbGF0Zm9ybS51c2VyLnYxLlJpc2tSYXRpbmcSEgoKcmlza19zY29yZRgEIAEoBRJGChZzYW5jdGlvbnNfY2hlY2tfc3RhdHVzGAUgASgOMiYucGxhdGZvcm0udXNlci52MS5TYW5jdGlvbnNDaGVja1N0YXR1cxIvCgpwZXBfc3RhdHVzGAYgASgOMhsucGxhdGZvcm0udXNlci52MS5QZXBTdGF0dXMSNwoOdHJhZGluZ19saW1pdHMYByABKAsyHy5wbGF0Zm9ybS51c2VyLnYxLlRyYWRpbmdMaW1pdHMSFAoMZWRkX3JlcXVpcmVkGAggASgIEhQKDHJpc2tfZmFjdG9ycxgJIAMoCRIPCgd1c2VyX2lkGAogASgJEjQKEGxhc3Rfc2NyZWVuZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpEBChdTZXRUcmFkaW5nTGltaXRzUmVxdWVzdBIZCgd1c2VyX2lkGAEgASgJQgi6SAVyA7ABARI/Cg50cmFkaW5nX2xpbWl0cxgCIAEoCzIfLnBsYXRmb3JtLnVzZXIudjEuVHJhZGluZ0xpbWl0c0IGukgDyAEBEhoKBnJlYXNvbhgDIAEoCUIKukgHcgUQARjoByKWBAoYU2V0VHJhZGluZ0xpbWl0c1Jlc3BvbnNlEi8KCmt5Y19zdGF0dXMYASABKA4yGy5wbGF0Zm9ybS51c2VyLnYxLkt5Y1N0YXR1cxItCglreWNfbGV2ZWwYAiABKA4yGi5wbGF0Zm9ybS51c2VyLnYxLkt5Y0xldmVsEjEKC3Jpc2tfcmF0aW5nGAMgASgOMhwucGxhdGZvcm0udXNlci52MS5SaXNrUmF0aW5nEhIKCnJpc2tfc2NvcmUYBCABKAUSRgoWc2FuY3Rpb25zX2NoZWNrX3N0YXR1cxgFIAEoDjImLnBsYXRmb3JtLnVzZXIudjEuU2FuY3Rpb25zQ2hlY2tTdGF0dXMSLwoKcGVwX3N0YXR1cxgGIAEoDjIbLnBsYXRmb3JtLnVzZXIudjEuUGVwU3RhdHVzEjcKDnRyYWRpbmdfbGltaXRzGAcgASgLMh8ucGxhdGZvcm0udXNlci52MS5UcmFkaW5nTGltaXRzEhQKDGVkZF9yZXF1aXJlZBgIIAEoCBIUCgxyaXNrX2ZhY3RvcnMYCSADKAkSDwoHdXNlcl9pZBgKIAEoCRI0ChBsYXN0X3NjcmVlbmVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIuChFTY3JlZW5Vc2VyUmVxdWVzdBIZCgd1c2VyX2lkGAEgASgJQgi6SAVyA7ABASKjAQoSU2NyZWVuVXNlclJlc3BvbnNlEhQKDHNjcmVlbmluZ19pZBgBIAEoCRJGChZzYW5jdGlvbnNfY2hlY2tfc3RhdHVzGAIgASgOMiYucGxhdGZvcm0udXNlci52MS5TYW5jdGlvbnNDaGVja1N0YXR1cxIvCgpwZXBfc3RhdHVzGAMgASgOMhsucGxhdGZvcm0udXNlci52MS5QZXBTdGF0dXMqpQEKCUt5Y1N0YXR1cxIaChZLWUNfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWS1lDX1NUQVRVU19OT1RfU1RBUlRFRBABEhYKEktZQ19TVEFUVVNfUEVORElORxACEhcKE0tZQ19TVEFUVVNfQVBQUk9WRUQQAxIXChNLWUNfU1RBVFVTX1JFSkVDVEVEEAQSFgoSS1lDX1NUQVRVU19FWFBJUkVEEAUqfgoIS3ljTGV2ZWwSGQoVS1lDX0xFVkVMX1VOU1BFQ0lGSUVEEAASEgoOS1lDX0xFVkVMX05PTkUQARITCg9LWUNfTEVWRUxfQkFTSUMQAhIWChJLWUNfTEVWRUxfU1RBTkRBUkQQAxIWChJLWUNfTEVWRUxfRU5IQU5DRUQQBCqIAQoKUmlza1JhdGluZxIbChdSSVNLX1JBVElOR19VTlNQRUNJRklFRBAAEhMKD1JJU0tfUkFUSU5HX0xPVxABEhYKElJJU0tfUkFUSU5HX01FRElVTRACEhQKEFJJU0tfUkFUSU5HX0hJR0gQAxIaChZSSVNLX1JBVElOR19QUk9ISUJJVEVEEAQqhAIKFFNhbmN0aW9uc0NoZWNrU3RhdHVzEiYKIlNBTkNUSU9OU19DSEVDS19TVEFUVVNfVU5TUEVDSUZJRUQQABImCiJTQU5DVElPTlNfQ0hFQ0tfU1RBVFVTX05PVF9DSEVDS0VEEAESIgoeU0FOQ1RJT05TX0NIRUNLX1NUQVRVU19QRU5ESU5HEAISIAocU0FOQ1RJT05TX0NIRUNLX1NUQVRVU19DTEVBUhADEioKJlNBTkNUSU9OU19DSEVDS19TVEFUVVNfUE9URU5USUFMX01BVENIEAQSKgomU0FOQ1RJT05TX0NIRUNLX1NUQVRVU19DT05GSVJNRURfTUFUQ0gQBSqfAQoJUGVwU3RhdHVzEhoKFlBFUF9TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZQRVBfU1RBVFVTX05PVF9DSEVDS0VEEAESFgoSUEVQX1NUQVRVU19QRU5ESU5HEAISFgoSUEVQX1NUQVRVU19OT1RfUEVQEAMSEgoOUEVQX1NUQVRVU19QRVAQBBIWChJQRVBfU1RBVFVTX1JFTEFURUQQBTKmBAoRQ29tcGxpYW5jZVNlcnZpY2USjAEKFEdldENvbXBsaWFuY2VQcm9maWxlEi0ucGxhdGZvcm0udXNlci52MS5HZXRDb21wbGlhbmNlUHJvZmlsZVJlcXVlc3QaLi5wbGF0Zm9ybS51c2VyLnYxLkdldENvbXBsaWFuY2VQcm9maWxlUmVzcG9uc2UiFcrzGBEaD2NvbXBsaWFuY2UucmVhZBKDAQoPVXBkYXRlS3ljU3RhdHVzEigucGxhdGZvcm0udXNlci52MS5VcGRhdGVLeWNTdGF0dXNSZXF1ZXN0GikucGxhdGZvcm0udXNlci52MS5VcGRhdGVLeWNTdGF0dXNSZXNwb25zZSIbyvMYFxoVY29tcGxpYW5jZS5reWMudXBkYXRlEokBChBTZXRUcmFkaW5nTGltaXRzEikucGxhdGZvcm0udXNlci52MS5TZXRUcmFkaW5nTGltaXRzUmVxdWVzdBoqLnBsYXRmb3JtLnVzZXIudjEuU2V0VHJhZGluZ0xpbWl0c1Jlc3BvbnNlIh7K8xgaGhhjb21wbGlhbmNlLmxpbWl0cy51cGRhdGUScAoKU2NyZWVuVXNlchIjLnBsYXRmb3JtLnVzZXIudjEuU2NyZWVuVXNlclJlcXVlc3QaJC5wbGF0Zm9ybS51c2VyLnYxLlNjcmVlblVzZXJSZXNwb25zZSIXyvMYExoRY29tcGxpYW5jZS5zY3JlZW5iBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_platform_user_v1_options]);
+  fileDesc("CilwbGF0Zm9ybS91c2VyL3YxL2NvbXBsaWFuY2Vfc2VydmljZS5wcm90bxIQcGxhdGZvcm0udXNlci52MSK2AQoNVHJhZGluZ0xpbWl0cxI7CgtkYWlseV9saW1pdBgBIAEoCUImukgj2AEBch4yHF5bMC05XXsxLDE1fShcLlswLTldezEsNH0pPyQSQwoTcG9zaXRpb25fc2l6ZV9saW1pdBgCIAEoCUImukgj2AEBch4yHF5bMC05XXsxLDE1fShcLlswLTldezEsNH0pPyQSIwoIY3VycmVuY3kYAyABKAlCEbpIDnIMMgpeW0EtWl17M30kIl4KG0dldENvbXBsaWFuY2VQcm9maWxlUmVxdWVzdBIZCgd1c2VyX2lkGAEgASgJQgi6SAVyA7ABARIkCg9vcmdhbml6YXRpb25faWQYAiABKAlCC7pICNgBAXIDsAEBIq0FChxHZXRDb21wbGlhbmNlUHJvZmlsZVJlc3BvbnNlEi8KCmt5Y19zdGF0dXMYASABKA4yGy5wbGF0Zm9ybS51c2VyLnYxLkt5Y1N0YXR1cxItCglreWNfbGV2ZWwYAiABKA4yGi5wbGF0Zm9ybS51c2VyLnYxLkt5Y0xldmVsEjEKC3Jpc2tfcmF0aW5nGAMgASgOMhwucGxhdGZvcm0udXNlci52MS5SaXNrUmF0aW5nEhIKCnJpc2tfc2NvcmUYBCABKAUSRgoWc2FuY3Rpb25zX2NoZWNrX3N0YXR1cxgFIAEoDjImLnBsYXRmb3JtLnVzZXIudjEuU2FuY3Rpb25zQ2hlY2tTdGF0dXMSLwoKcGVwX3N0YXR1cxgGIAEoDjIbLnBsYXRmb3JtLnVzZXIudjEuUGVwU3RhdHVzEjcKDnRyYWRpbmdfbGltaXRzGAcgASgLMh8ucGxhdGZvcm0udXNlci52MS5UcmFkaW5nTGltaXRzEhQKDGVkZF9yZXF1aXJlZBgIIAEoCBIUCgxyaXNrX2ZhY3RvcnMYCSADKAkSDwoHdXNlcl9pZBgKIAEoCRI0ChBsYXN0X3NjcmVlbmVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5uZXh0X3Jldmlld19hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNcmV2aWV3X3JlYXNvbhgOIAEoCRJGChZwZW5kaW5nX3RyYWRpbmdfbGltaXRzGA8gASgLMiYucGxhdGZvcm0udXNlci52MS5UcmFkaW5nTGltaXRzUmVxdWVzdCLyAgoWVXBkYXRlS3ljU3RhdHVzUmVxdWVzdBIZCgd1c2VyX2lkGAEgASgJQgi6SAVyA7ABARI7CgpreWNfc3RhdHVzGAIgASgOMhsucGxhdGZvcm0udXNlci52MS5LeWNTdGF0dXNCCrpIB4IBBBABIAASOQoJa3ljX2xldmVsGAMgASgOMhoucGxhdGZvcm0udXNlci52MS5LeWNMZXZlbEIKukgHggEEEAEgABIaCgZyZWFzb24YBCABKAlCCrpIB3IFEAEY6AcSJAoPb3JnYW5pemF0aW9uX2lkGAUgASgJQgu6SAjYAQFyA7ABATqCAbpIfxp9ChJreWNfYXBwcm92ZWRfbGV2ZWwSOktZQ19TVEFUVVNfQVBQUk9WRUQgbmVlZHMgYSBreWNfbGV2ZWwgYWJvdmUgS1lDX0xFVkVMX05PTkUaK3RoaXMua3ljX3N0YXR1cyAhPSAzIHx8IHRoaXMua3ljX2xldmVsID49IDIiqAUKF1VwZGF0ZUt5Y1N0YXR1c1Jlc3BvbnNlEi8KCmt5Y19zdGF0dXMYASABKA4yGy5wbGF0Zm9ybS51c2VyLnYxLkt5Y1N0YXR1cxItCglreWNfbGV2ZWwYAiABKA4yGi5wbGF0Zm9ybS51c2VyLnYxLkt5Y0xldmVsEjEKC3Jpc2tfcmF0aW5nGAMgASgOMhwucGxhdGZvcm0udXNlci52MS5SaXNrUmF0aW5nEhIKCnJpc2tfc2NvcmUYBCABKAUSRgoWc2FuY3Rpb25zX2NoZWNrX3N0YXR1cxgFIAEoDjImLnBsYXRmb3JtLnVzZXIudjEuU2FuY3Rpb25zQ2hlY2tTdGF0dXMSLwoKcGVwX3N0YXR1cxgGIAEoDjIbLnBsYXRmb3JtLnVzZXIudjEuUGVwU3RhdHVzEjcKDnRyYWRpbmdfbGltaXRzGAcgASgLMh8ucGxhdGZvcm0udXNlci52MS5UcmFkaW5nTGltaXRzEhQKDGVkZF9yZXF1aXJlZBgIIAEoCBIUCgxyaXNrX2ZhY3RvcnMYCSADKAkSDwoHdXNlcl9pZBgKIAEoCRI0ChBsYXN0X3NjcmVlbmVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5uZXh0X3Jldmlld19hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNcmV2aWV3X3JlYXNvbhgOIAEoCRJGChZwZW5kaW5nX3RyYWRpbmdfbGltaXRzGA8gASgLMiYucGxhdGZvcm0udXNlci52MS5UcmFkaW5nTGltaXRzUmVxdWVzdCK3AQoXU2V0VHJhZGluZ0xpbWl0c1JlcXVlc3QSGQoHdXNlcl9pZBgBIAEoCUIIukgFcgOwAQESPwoOdHJhZGluZ19saW1pdHMYAiABKAsyHy5wbGF0Zm9ybS51c2VyLnYxLlRyYWRpbmdMaW1pdHNCBrpIA8gBARIaCgZyZWFzb24YAyABKAlCCrpIB3IFEAEY6AcSJAoPb3JnYW5pemF0aW9uX2lkGAQgASgJQgu6SAjYAQFyA7ABASKpBQoYU2V0VHJhZGluZ0xpbWl0c1Jlc3BvbnNlEi8KCmt5Y19zdGF0dXMYASABKA4yGy5wbGF0Zm9ybS51c2VyLnYxLkt5Y1N0YXR1cxItCglreWNfbGV2ZWwYAiABKA4yGi5wbGF0Zm9ybS51c2VyLnYxLkt5Y0xldmVsEjEKC3Jpc2tfcmF0aW5nGAMgASgOMhwucGxhdGZvcm0udXNlci52MS5SaXNrUmF0aW5nEhIKCnJpc2tfc2NvcmUYBCABKAUSRgoWc2FuY3Rpb25zX2NoZWNrX3N0YXR1cxgFIAEoDjImLnBsYXRmb3JtLnVzZXIudjEuU2FuY3Rpb25zQ2hlY2tTdGF0dXMSLwoKcGVwX3N0YXR1cxgGIAEoDjIbLnBsYXRmb3JtLnVzZXIudjEuUGVwU3RhdHVzEjcKDnRyYWRpbmdfbGltaXRzGAcgASgLMh8ucGxhdGZvcm0udXNlci52MS5UcmFkaW5nTGltaXRzEhQKDGVkZF9yZXF1aXJlZBgIIAEoCBIUCgxyaXNrX2ZhY3RvcnMYCSADKAkSDwoHdXNlcl9pZBgKIAEoCRI0ChBsYXN0X3NjcmVlbmVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5uZXh0X3Jldmlld19hdBgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNcmV2aWV3X3JlYXNvbhgOIAEoCRJGChZwZW5kaW5nX3RyYWRpbmdfbGltaXRzGA8gASgLMiYucGxhdGZvcm0udXNlci52MS5UcmFkaW5nTGltaXRzUmVxdWVzdCIuChFTY3JlZW5Vc2VyUmVxdWVzdBIZCgd1c2VyX2lkGAEgASgJQgi6SAVyA7ABASKjAQoSU2NyZWVuVXNlclJlc3BvbnNlEhQKDHNjcmVlbmluZ19pZBgBIAEoCRJGChZzYW5jdGlvbnNfY2hlY2tfc3RhdHVzGAIgASgOMiYucGxhdGZvcm0udXNlci52MS5TYW5jdGlvbnNDaGVja1N0YXR1cxIvCgpwZXBfc3RhdHVzGAMgASgOMhsucGxhdGZvcm0udXNlci52MS5QZXBTdGF0dXMiwwEKFFRyYWRpbmdMaW1pdHNSZXF1ZXN0EhIKCnJlcXVlc3RfaWQYASABKAkSNwoOdHJhZGluZ19saW1pdHMYAiABKAsyHy5wbGF0Zm9ybS51c2VyLnYxLlRyYWRpbmdMaW1pdHMSHAoUcmVxdWVzdGVkX2J5X3VzZXJfaWQYAyABKAkSDgoGcmVhc29uGAQgASgJEjAKDHJlcXVlc3RlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAifQobQXBwcm92ZVRyYWRpbmdMaW1pdHNSZXF1ZXN0EhwKCnJlcXVlc3RfaWQYASABKAlCCLpIBXIDsAEBEhoKBnJlYXNvbhgCIAEoCUIKukgHcgUQARjoBxIkCg9vcmdhbml6YXRpb25faWQYAyABKAlCC7pICNgBAXIDsAEBIl8KHEFwcHJvdmVUcmFkaW5nTGltaXRzUmVzcG9uc2USPwoHcHJvZmlsZRgBIAEoCzIuLnBsYXRmb3JtLnVzZXIudjEuR2V0Q29tcGxpYW5jZVByb2ZpbGVSZXNwb25zZSJ8ChpSZWplY3RUcmFkaW5nTGltaXRzUmVxdWVzdBIcCgpyZXF1ZXN0X2lkGAEgASgJQgi6SAVyA7ABARIaCgZyZWFzb24YAiABKAlCCrpIB3IFEAEY6AcSJAoPb3JnYW5pemF0aW9uX2lkGAMgASgJQgu6SAjYAQFyA7ABASJeChtSZWplY3RUcmFkaW5nTGltaXRzUmVzcG9uc2USPwoHcHJvZmlsZRgBIAEoCzIuLnBsYXRmb3JtLnVzZXIudjEuR2V0Q29tcGxpYW5jZVByb2ZpbGVSZXNwb25zZSqlAQoJS3ljU3RhdHVzEhoKFktZQ19TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZLWUNfU1RBVFVTX05PVF9TVEFSVEVEEAESFgoSS1lDX1NUQVRVU19QRU5ESU5HEAISFwoTS1lDX1NUQVRVU19BUFBST1ZFRBADEhcKE0tZQ19TVEFUVVNfUkVKRUNURUQQBBIWChJLWUNfU1RBVFVTX0VYUElSRUQQBSp+CghLeWNMZXZlbBIZChVLWUNfTEVWRUxfVU5TUEVDSUZJRUQQABISCg5LWUNfTEVWRUxfTk9ORRABEhMKD0tZQ19MRVZFTF9CQVNJQxACEhYKEktZQ19MRVZFTF9TVEFOREFSRBADEhYKEktZQ19MRVZFTF9FTkhBTkNFRBAEKogBCgpSaXNrUmF0aW5nEhsKF1JJU0tfUkFUSU5HX1VOU1BFQ0lGSUVEEAASEwoPUklTS19SQVRJTkdfTE9XEAESFgoSUklTS19SQVRJTkdfTUVESVVNEAISFAoQUklTS19SQVRJTkdfSElHSBADEhoKFlJJU0tfUkFUSU5HX1BST0hJQklURUQQBCqEAgoUU2FuY3Rpb25zQ2hlY2tTdGF0dXMSJgoiU0FOQ1RJT05TX0NIRUNLX1NUQVRVU19VTlNQRUNJRklFRBAAEiYKIlNBTkNUSU9OU19DSEVDS19TVEFUVVNfTk9UX0NIRUNLRUQQARIiCh5TQU5DVElPTlNfQ0hFQ0tfU1RBVFVTX1BFTkRJTkcQAhIgChxTQU5DVElPTlNfQ0hFQ0tfU1RBVFVTX0NMRUFSEAMSKgomU0FOQ1RJT05TX0NIRUNLX1NUQVRVU19QT1RFTlRJQUxfTUFUQ0gQBBIqCiZTQU5DVElPTlNfQ0hFQ0tfU1RBVFVTX0NPTkZJUk1FRF9NQVRDSBAFKp8BCglQZXBTdGF0dXMSGgoWUEVQX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlBFUF9TVEFUVVNfTk9UX0NIRUNLRUQQARIWChJQRVBfU1RBVFVTX1BFTkRJTkcQAhIWChJQRVBfU1RBVFVTX05PVF9QRVAQAxISCg5QRVBfU1RBVFVTX1BFUBAEEhYKElBFUF9TVEFUVVNfUkVMQVRFRBAFMqgHChFDb21wbGlhbmNlU2VydmljZRKdAQoUR2V0Q29tcGxpYW5jZVByb2ZpbGUSLS5wbGF0Zm9ybS51c2VyLnYxLkdldENvbXBsaWFuY2VQcm9maWxlUmVxdWVzdBouLnBsYXRmb3JtLnVzZXIudjEuR2V0Q29tcGxpYW5jZVByb2ZpbGVSZXNwb25zZSImyvMYIioPb3JnYW5pemF0aW9uX2lkGg9jb21wbGlhbmNlLnJlYWQSlAEKD1VwZGF0ZUt5Y1N0YXR1cxIoLnBsYXRmb3JtLnVzZXIudjEuVXBkYXRlS3ljU3RhdHVzUmVxdWVzdBopLnBsYXRmb3JtLnVzZXIudjEuVXBkYXRlS3ljU3RhdHVzUmVzcG9uc2UiLMrzGCgqD29yZ2FuaXphdGlvbl9pZBoVY29tcGxpYW5jZS5reWMudXBkYXRlEpoBChBTZXRUcmFkaW5nTGltaXRzEikucGxhdGZvcm0udXNlci52MS5TZXRUcmFkaW5nTGltaXRzUmVxdWVzdBoqLnBsYXRmb3JtLnVzZXIudjEuU2V0VHJhZGluZ0xpbWl0c1Jlc3BvbnNlIi/K8xgrKg9vcmdhbml6YXRpb25faWQaGGNvbXBsaWFuY2UubGltaXRzLnVwZGF0ZRKmAQoUQXBwcm92ZVRyYWRpbmdMaW1pdHMSLS5wbGF0Zm9ybS51c2VyLnYxLkFwcHJvdmVUcmFkaW5nTGltaXRzUmVxdWVzdBouLnBsYXRmb3JtLnVzZXIudjEuQXBwcm92ZVRyYWRpbmdMaW1pdHNSZXNwb25zZSIvyvMYKyoPb3JnYW5pemF0aW9uX2lkGhhjb21wbGlhbmNlLmxpbWl0cy51cGRhdGUSowEKE1JlamVjdFRyYWRpbmdMaW1pdHMSLC5wbGF0Zm9ybS51c2VyLnYxLlJlamVjdFRyYWRpbmdMaW1pdHNSZXF1ZXN0Gi0ucGxhdGZvcm0udXNlci52MS5SZWplY3RUcmFkaW5nTGltaXRzUmVzcG9uc2UiL8rzGCsqD29yZ2FuaXphdGlvbl9pZBoYY29tcGxpYW5jZS5saW1pdHMudXBkYXRlEnAKClNjcmVlblVzZXISIy5wbGF0Zm9ybS51c2VyLnYxLlNjcmVlblVzZXJSZXF1ZXN0GiQucGxhdGZvcm0udXNlci52MS5TY3JlZW5Vc2VyUmVzcG9uc2UiF8rzGBMaEWNvbXBsaWFuY2Uuc2NyZWVuYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_platform_user_v1_options]);
 
 /**
  * TradingLimits cap how much a user may trade.
@@ -69,6 +69,14 @@ export type GetComplianceProfileRequest = Message<"platform.user.v1.GetComplianc
    * @generated from field: string user_id = 1;
    */
   userId: string;
+
+  /**
+   * Organization_id is the organization through which its admins and compliance members act on one of its members; empty
+   * for platform compliance officers.
+   *
+   * @generated from field: string organization_id = 2;
+   */
+  organizationId: string;
 };
 
 /**
@@ -127,7 +135,8 @@ export type GetComplianceProfileResponse = Message<"platform.user.v1.GetComplian
   pepStatus: PepStatus;
 
   /**
-   * Trading_limits are the user's limits; unset when none were set.
+   * Trading_limits are the limits in force: those set with SetTradingLimits, else the defaults of
+   * the user's KYC level.
    *
    * @generated from field: platform.user.v1.TradingLimits trading_limits = 7;
    */
@@ -168,6 +177,29 @@ export type GetComplianceProfileResponse = Message<"platform.user.v1.GetComplian
    * @generated from field: google.protobuf.Timestamp updated_at = 12;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * Next_review_at is when the user's profile is next due for a periodic review.
+   *
+   * @generated from field: google.protobuf.Timestamp next_review_at = 13;
+   */
+  nextReviewAt?: Timestamp | undefined;
+
+  /**
+   * Review_reason is why the user waits for a compliance officer's review, such as
+   * "screening_match"; empty when no review is open.
+   *
+   * @generated from field: string review_reason = 14;
+   */
+  reviewReason: string;
+
+  /**
+   * Pending_trading_limits are limits asked for and waiting for a second officer's approval; unset
+   * when none wait.
+   *
+   * @generated from field: platform.user.v1.TradingLimitsRequest pending_trading_limits = 15;
+   */
+  pendingTradingLimits?: TradingLimitsRequest | undefined;
 };
 
 /**
@@ -210,6 +242,14 @@ export type UpdateKycStatusRequest = Message<"platform.user.v1.UpdateKycStatusRe
    * @generated from field: string reason = 4;
    */
   reason: string;
+
+  /**
+   * Organization_id is the organization through which its compliance members act on one of its members; empty
+   * for platform compliance officers.
+   *
+   * @generated from field: string organization_id = 5;
+   */
+  organizationId: string;
 };
 
 /**
@@ -268,7 +308,8 @@ export type UpdateKycStatusResponse = Message<"platform.user.v1.UpdateKycStatusR
   pepStatus: PepStatus;
 
   /**
-   * Trading_limits are the user's limits; unset when none were set.
+   * Trading_limits are the limits in force: those set with SetTradingLimits, else the defaults of
+   * the user's KYC level.
    *
    * @generated from field: platform.user.v1.TradingLimits trading_limits = 7;
    */
@@ -308,6 +349,29 @@ export type UpdateKycStatusResponse = Message<"platform.user.v1.UpdateKycStatusR
    * @generated from field: google.protobuf.Timestamp updated_at = 12;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * Next_review_at is when the user's profile is next due for a periodic review.
+   *
+   * @generated from field: google.protobuf.Timestamp next_review_at = 13;
+   */
+  nextReviewAt?: Timestamp | undefined;
+
+  /**
+   * Review_reason is why the user waits for a compliance officer's review, such as
+   * "screening_match"; empty when no review is open.
+   *
+   * @generated from field: string review_reason = 14;
+   */
+  reviewReason: string;
+
+  /**
+   * Pending_trading_limits are limits asked for and waiting for a second officer's approval; unset
+   * when none wait.
+   *
+   * @generated from field: platform.user.v1.TradingLimitsRequest pending_trading_limits = 15;
+   */
+  pendingTradingLimits?: TradingLimitsRequest | undefined;
 };
 
 /**
@@ -343,6 +407,14 @@ export type SetTradingLimitsRequest = Message<"platform.user.v1.SetTradingLimits
    * @generated from field: string reason = 3;
    */
   reason: string;
+
+  /**
+   * Organization_id is the organization through which its compliance members act on one of its members; empty
+   * for platform compliance officers.
+   *
+   * @generated from field: string organization_id = 4;
+   */
+  organizationId: string;
 };
 
 /**
@@ -401,7 +473,7 @@ export type SetTradingLimitsResponse = Message<"platform.user.v1.SetTradingLimit
   pepStatus: PepStatus;
 
   /**
-   * Trading_limits are the user's new limits.
+   * Trading_limits are the limits in force: the new ones, unless they wait for approval.
    *
    * @generated from field: platform.user.v1.TradingLimits trading_limits = 7;
    */
@@ -441,6 +513,29 @@ export type SetTradingLimitsResponse = Message<"platform.user.v1.SetTradingLimit
    * @generated from field: google.protobuf.Timestamp updated_at = 12;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * Next_review_at is when the user's profile is next due for a periodic review.
+   *
+   * @generated from field: google.protobuf.Timestamp next_review_at = 13;
+   */
+  nextReviewAt?: Timestamp | undefined;
+
+  /**
+   * Review_reason is why the user waits for a compliance officer's review, such as
+   * "screening_match"; empty when no review is open.
+   *
+   * @generated from field: string review_reason = 14;
+   */
+  reviewReason: string;
+
+  /**
+   * Pending_trading_limits are limits asked for and waiting for a second officer's approval; unset
+   * when none wait.
+   *
+   * @generated from field: platform.user.v1.TradingLimitsRequest pending_trading_limits = 15;
+   */
+  pendingTradingLimits?: TradingLimitsRequest | undefined;
 };
 
 /**
@@ -505,6 +600,169 @@ export type ScreenUserResponse = Message<"platform.user.v1.ScreenUserResponse"> 
  */
 export const ScreenUserResponseSchema: GenMessage<ScreenUserResponse> = /*@__PURE__*/
   messageDesc(file_platform_user_v1_compliance_service, 8);
+
+/**
+ * TradingLimitsRequest is a change of limits waiting for a second compliance officer's approval.
+ *
+ * @generated from message platform.user.v1.TradingLimitsRequest
+ */
+export type TradingLimitsRequest = Message<"platform.user.v1.TradingLimitsRequest"> & {
+  /**
+   * Request_id identifies the request, for ApproveTradingLimits and RejectTradingLimits.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * Trading_limits are the limits asked for.
+   *
+   * @generated from field: platform.user.v1.TradingLimits trading_limits = 2;
+   */
+  tradingLimits?: TradingLimits | undefined;
+
+  /**
+   * Requested_by_user_id is the compliance officer who asked.
+   *
+   * @generated from field: string requested_by_user_id = 3;
+   */
+  requestedByUserId: string;
+
+  /**
+   * Reason is why they asked.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+
+  /**
+   * Requested_at is when they asked.
+   *
+   * @generated from field: google.protobuf.Timestamp requested_at = 5;
+   */
+  requestedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message platform.user.v1.TradingLimitsRequest.
+ * Use `create(TradingLimitsRequestSchema)` to create a new message.
+ */
+export const TradingLimitsRequestSchema: GenMessage<TradingLimitsRequest> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_compliance_service, 9);
+
+/**
+ * ApproveTradingLimitsRequest names the request to approve and why.
+ *
+ * @generated from message platform.user.v1.ApproveTradingLimitsRequest
+ */
+export type ApproveTradingLimitsRequest = Message<"platform.user.v1.ApproveTradingLimitsRequest"> & {
+  /**
+   * Request_id is the pending request.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * Reason explains the approval for the audit trail.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * Organization_id is the organization through which its compliance members act on one of its members; empty
+   * for platform compliance officers.
+   *
+   * @generated from field: string organization_id = 3;
+   */
+  organizationId: string;
+};
+
+/**
+ * Describes the message platform.user.v1.ApproveTradingLimitsRequest.
+ * Use `create(ApproveTradingLimitsRequestSchema)` to create a new message.
+ */
+export const ApproveTradingLimitsRequestSchema: GenMessage<ApproveTradingLimitsRequest> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_compliance_service, 10);
+
+/**
+ * ApproveTradingLimitsResponse is the user's profile with the approved limits in force.
+ *
+ * @generated from message platform.user.v1.ApproveTradingLimitsResponse
+ */
+export type ApproveTradingLimitsResponse = Message<"platform.user.v1.ApproveTradingLimitsResponse"> & {
+  /**
+   * Profile is the user's compliance profile after the approval.
+   *
+   * @generated from field: platform.user.v1.GetComplianceProfileResponse profile = 1;
+   */
+  profile?: GetComplianceProfileResponse | undefined;
+};
+
+/**
+ * Describes the message platform.user.v1.ApproveTradingLimitsResponse.
+ * Use `create(ApproveTradingLimitsResponseSchema)` to create a new message.
+ */
+export const ApproveTradingLimitsResponseSchema: GenMessage<ApproveTradingLimitsResponse> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_compliance_service, 11);
+
+/**
+ * RejectTradingLimitsRequest names the request to turn down and why.
+ *
+ * @generated from message platform.user.v1.RejectTradingLimitsRequest
+ */
+export type RejectTradingLimitsRequest = Message<"platform.user.v1.RejectTradingLimitsRequest"> & {
+  /**
+   * Request_id is the pending request.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * Reason explains the rejection for the audit trail.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * Organization_id is the organization through which its compliance members act on one of its members; empty
+   * for platform compliance officers.
+   *
+   * @generated from field: string organization_id = 3;
+   */
+  organizationId: string;
+};
+
+/**
+ * Describes the message platform.user.v1.RejectTradingLimitsRequest.
+ * Use `create(RejectTradingLimitsRequestSchema)` to create a new message.
+ */
+export const RejectTradingLimitsRequestSchema: GenMessage<RejectTradingLimitsRequest> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_compliance_service, 12);
+
+/**
+ * RejectTradingLimitsResponse is the user's profile, its limits unchanged.
+ *
+ * @generated from message platform.user.v1.RejectTradingLimitsResponse
+ */
+export type RejectTradingLimitsResponse = Message<"platform.user.v1.RejectTradingLimitsResponse"> & {
+  /**
+   * Profile is the user's compliance profile.
+   *
+   * @generated from field: platform.user.v1.GetComplianceProfileResponse profile = 1;
+   */
+  profile?: GetComplianceProfileResponse | undefined;
+};
+
+/**
+ * Describes the message platform.user.v1.RejectTradingLimitsResponse.
+ * Use `create(RejectTradingLimitsResponseSchema)` to create a new message.
+ */
+export const RejectTradingLimitsResponseSchema: GenMessage<RejectTradingLimitsResponse> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_compliance_service, 13);
 
 /**
  * KycStatus is where a user's identity verification stands.
@@ -778,10 +1036,11 @@ export const ComplianceService: GenService<{
   /**
    * GetComplianceProfile returns a user's compliance profile.
    *
-   * A user nobody has reviewed yet gets a profile with KYC_STATUS_NOT_STARTED, KYC_LEVEL_NONE,
-   * unchecked screenings and no trading limits.
+   * A user nobody has verified yet gets a profile with KYC_STATUS_NOT_STARTED, KYC_LEVEL_NONE,
+   * unchecked screenings and the trading limits of KYC_LEVEL_NONE (none: "0").
    *
-   * Required permissions: compliance.read (platform compliance officer or admin).
+   * Required permissions: compliance.read — platform compliance officers and admins for anyone;
+   * an organization's admins and compliance members for its members, naming it in organization_id.
    *
    * @generated from rpc platform.user.v1.ComplianceService.GetComplianceProfile
    */
@@ -793,11 +1052,14 @@ export const ComplianceService: GenService<{
   /**
    * UpdateKycStatus records a KYC decision about a user.
    *
-   * The decision and its reason go to the audit trail. It also sets the verification status users
-   * see in their profile: KYC_STATUS_APPROVED makes it VERIFIED, KYC_STATUS_REJECTED makes it
-   * REQUIRES_ADDITIONAL_VERIFICATION, and any other KYC status makes it PENDING.
+   * The decision and its reason go to the audit trail, with the old and new values. It also sets
+   * the verification status users see in their profile: KYC_STATUS_APPROVED makes it VERIFIED (and
+   * activates an account still pending verification), KYC_STATUS_REJECTED makes it
+   * REQUIRES_ADDITIONAL_VERIFICATION, and any other KYC status makes it PENDING. A decision closes
+   * the user's review and sets the next review date from the risk rating.
    *
-   * Required permissions: compliance.kyc.update (platform compliance officer or admin).
+   * Required permissions: compliance.kyc.update — platform compliance officers and admins for
+   * anyone; an organization's compliance members for its members, naming it in organization_id.
    *
    * @generated from rpc platform.user.v1.ComplianceService.UpdateKycStatus
    */
@@ -809,10 +1071,13 @@ export const ComplianceService: GenService<{
   /**
    * SetTradingLimits replaces a user's trading limits.
    *
-   * The trading services enforce the limits; this service only records them. The change and its
-   * reason go to the audit trail.
+   * The trading services enforce the limits; this service only records them. Limits within the
+   * defaults of the user's KYC level (in USD) take effect at once; higher ones, no limit (an empty
+   * amount), or another currency wait for a second compliance officer's ApproveTradingLimits, and
+   * the answer carries the pending request. The change and its reason go to the audit trail.
    *
-   * Required permissions: compliance.limits.update (platform compliance officer or admin).
+   * Required permissions: compliance.limits.update — platform compliance officers and admins for
+   * anyone; an organization's compliance members for its members, naming it in organization_id.
    *
    * @generated from rpc platform.user.v1.ComplianceService.SetTradingLimits
    */
@@ -820,6 +1085,35 @@ export const ComplianceService: GenService<{
     methodKind: "unary";
     input: typeof SetTradingLimitsRequestSchema;
     output: typeof SetTradingLimitsResponseSchema;
+  },
+  /**
+   * ApproveTradingLimits puts limits another compliance officer asked for into effect (four eyes).
+   *
+   * The officer who asked cannot approve (PERMISSION_DENIED); a request already decided, or replaced
+   * by a later SetTradingLimits, is FAILED_PRECONDITION. Both officers and the reasons go to the
+   * audit trail.
+   *
+   * Required permissions: compliance.limits.update, as SetTradingLimits.
+   *
+   * @generated from rpc platform.user.v1.ComplianceService.ApproveTradingLimits
+   */
+  approveTradingLimits: {
+    methodKind: "unary";
+    input: typeof ApproveTradingLimitsRequestSchema;
+    output: typeof ApproveTradingLimitsResponseSchema;
+  },
+  /**
+   * RejectTradingLimits turns down limits another compliance officer asked for; the limits in force
+   * stay. The officer who asked may withdraw their own request this way.
+   *
+   * Required permissions: compliance.limits.update, as SetTradingLimits.
+   *
+   * @generated from rpc platform.user.v1.ComplianceService.RejectTradingLimits
+   */
+  rejectTradingLimits: {
+    methodKind: "unary";
+    input: typeof RejectTradingLimitsRequestSchema;
+    output: typeof RejectTradingLimitsResponseSchema;
   },
   /**
    * ScreenUser queues a sanctions and PEP screening of a user.
