@@ -11,6 +11,7 @@ import * as jobs from "./0009_jobs.js";
 import * as compliance from "./0010_compliance.js";
 import * as screeningRequests from "./0011_screening_requests.js";
 import * as tradingLimits from "./0012_trading_limits.js";
+import * as reviews from "./0013_reviews.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   "0010_compliance": compliance,
   "0011_screening_requests": screeningRequests,
   "0012_trading_limits": tradingLimits,
+  "0013_reviews": reviews,
 };

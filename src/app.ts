@@ -32,7 +32,8 @@ import { createRoutes, implement, implementedRpcs, type ServiceRegistration } fr
 import { startAdminServer, startServer, type RunningServer } from "./rpc/server.js";
 import { createRequestValidator } from "./rpc/validation.js";
 import { startBackgroundJobs, type BackgroundJobs } from "./jobs/background-jobs.js";
-import type { JobProcessors } from "./jobs/queues.js";
+import { queues, type JobProcessors } from "./jobs/queues.js";
+import type { RecurringJob } from "./jobs/recurring-jobs.js";
 import { ADMIN_LISTEN, checkListenAddress, checkTlsFiles, listenFailure } from "./startup.js";
 
 /**
@@ -57,13 +58,28 @@ export function features(services: AppServices): ServiceRegistration[] {
  * a feature's jobs is one line here. A job without a processor fails for good (a dead letter).
  */
 export function jobProcessors(services: AppServices): JobProcessors {
-  return { ...complianceJobs(services.verification, services.screenings) };
+  return { ...complianceJobs(services.verification, services.screenings, services.reviews) };
+}
+
+/** recurringJobs are the jobs queued on a schedule, whichever processes run. */
+export function recurringJobs(config: Config): RecurringJob[] {
+  return [{ queue: queues.maintenance, name: "review-profiles", everyMs: config.jobs.reviewSweepSeconds * 1000 }];
 }
 
 /** startJobs starts this process's part in the background jobs (see startBackgroundJobs). */
 export function startJobs(context: AppContext, runWorkers: boolean): BackgroundJobs {
   const { database, redis, redisNamespace, config, metrics, log } = context;
-  const jobs = startBackgroundJobs({ db: database.db, redis, namespace: redisNamespace, config: config.jobs, processors: jobProcessors(context), metrics, log, runWorkers });
+  const jobs = startBackgroundJobs({
+    db: database.db,
+    redis,
+    namespace: redisNamespace,
+    config: config.jobs,
+    processors: jobProcessors(context),
+    recurring: recurringJobs(config),
+    metrics,
+    log,
+    runWorkers,
+  });
   log.info({ jobs: jobs.mode }, jobs.mode === "relay" ? "relaying jobs to Redis; the workers run them (user-service worker)" : "running background jobs in this process");
   return jobs;
 }

@@ -128,6 +128,8 @@ export interface Config {
     pollIntervalMs: number;
     /** How long a job's worker may go silent before its job is given to another worker (BullMQ's lock). */
     lockDurationMs: number;
+    /** How often the review sweep runs (REVIEW_SWEEP_INTERVAL). */
+    reviewSweepSeconds: number;
   };
   shutdownGraceMs: number;
   /** Browser origins (scheme://host[:port]) allowed to call the API with Connect-Web or gRPC-Web. */
@@ -409,6 +411,7 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: integer(env, "JOB_CONCURRENCY", 8, 1, 256),
       pollIntervalMs: integer(env, "JOB_POLL_INTERVAL_MS", 1_000, 50, 60_000),
       lockDurationMs: integer(env, "JOB_LOCK_DURATION_MS", 30_000, 1_000, 600_000),
+      reviewSweepSeconds: duration(env, "REVIEW_SWEEP_INTERVAL", 3600),
     },
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
     corsOrigins: origins(env),

@@ -8,7 +8,7 @@ import { AdminNetworks, RoleAuthorizer, type Authorizer, type MembershipLookup }
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { Invitations, Organizations, StoredMemberships } from "./features/organizations/index.js";
-import { ComplianceAccess, ComplianceProfiles, IdentityVerification, KycDecisions, NameScreening, RuleVerification, ScreeningListError, ScreeningRequests, TradingLimitChanges, type VerificationProvider } from "./features/compliance/index.js";
+import { ComplianceAccess, ComplianceProfiles, IdentityVerification, KycDecisions, NameScreening, PeriodicReviews, RuleVerification, ScreeningListError, ScreeningRequests, TradingLimitChanges, type VerificationProvider } from "./features/compliance/index.js";
 import { UserLifecycle } from "./features/lifecycle/index.js";
 import { DEFAULT_ONBOARDING_STEPS, loadOnboardingSteps, Onboarding, OnboardingSteps } from "./features/onboarding/index.js";
 import { PlatformRoles } from "./features/platform-roles/index.js";
@@ -72,6 +72,8 @@ export interface AppServices {
   kyc: KycDecisions;
   /** Trading limits, with a second officer's approval above the KYC level's defaults. */
   tradingLimits: TradingLimitChanges;
+  /** The recurring sweep that opens the reviews due. */
+  reviews: PeriodicReviews;
   /** Decides every permission an RPC declares. */
   authorizer: Authorizer;
   /** Where platform roles count from (ADMIN_IP_ALLOWLIST), and the audit of calls refused for it. */
@@ -345,6 +347,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const complianceAccess = new ComplianceAccess(memberships);
     const compliance = given.compliance ?? new ComplianceProfiles(db, profiles, complianceAccess);
     const kyc = given.kyc ?? new KycDecisions({ db, clock, audit, profiles, lifecycle, access: complianceAccess, compliance });
+    const reviews = given.reviews ?? new PeriodicReviews({ db, clock, audit });
     const tradingLimits = given.tradingLimits ?? new TradingLimitChanges({ db, clock, audit, profiles, access: complianceAccess, compliance });
     const screenings = given.screenings ?? new ScreeningRequests({ db, clock, audit, profiles, screening });
     const platformRoles = given.platformRoles ?? new PlatformRoles({ db, audit, bus, log });
@@ -358,6 +361,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, kyc, tradingLimits, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
+    return { ...data, audit, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, kyc, tradingLimits, reviews, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
   });
 }

@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from "kysely";
 import type { AuditTrailTable } from "./tables/audit.js";
 import type { ComplianceProfilesTable, TradingLimitRequestsTable } from "./tables/compliance.js";
 import type { MfaBackupCodesTable, MfaChallengesTable, MfaMethodsTable, MfaSmsCodesTable } from "./tables/mfa.js";
-import type { DeadLettersTable, OutboxTable } from "./tables/outbox.js";
+import type { DeadLettersTable, JobSchedulesTable, OutboxTable } from "./tables/outbox.js";
 import type { RefreshTokensTable, SessionsTable, TrustedDevicesTable } from "./tables/sessions.js";
 import type { OrganizationInvitationsTable, OrganizationMemberRequestsTable, OrganizationMembersTable, OrganizationsTable } from "./tables/organizations.js";
 import type { UserStatusHistoryTable } from "./tables/lifecycle.js";
@@ -20,6 +20,7 @@ export interface Database {
   audit_trail: AuditTrailTable;
   outbox: OutboxTable;
   dead_letters: DeadLettersTable;
+  job_schedules: JobSchedulesTable;
   mfa_methods: MfaMethodsTable;
   mfa_backup_codes: MfaBackupCodesTable;
   mfa_challenges: MfaChallengesTable;

@@ -9,6 +9,7 @@ import { JobMetrics } from "./job-metrics.js";
 import { OutboxStore } from "./outbox-store.js";
 import { QueueWorkers } from "./queue-workers.js";
 import type { JobProcessors } from "./queues.js";
+import { RecurringJobs, type RecurringJob } from "./recurring-jobs.js";
 import { OutboxRelay } from "./relay.js";
 
 /** BackgroundJobsOptions say where jobs live and what runs them. */
@@ -19,6 +20,8 @@ export interface BackgroundJobsOptions {
   namespace: string;
   config: Config["jobs"];
   processors: JobProcessors;
+  /** Jobs queued on a schedule; every process may queue them, each is queued once per period. */
+  recurring: RecurringJob[];
   metrics: Registry;
   log: Logger;
   /** With Redis: also run the BullMQ workers here (`worker`, or `serve --workers`), not only relay. */
@@ -42,11 +45,19 @@ export function startBackgroundJobs(options: BackgroundJobsOptions): BackgroundJ
   const store = new OutboxStore(db);
   const policy = { attempts: config.attempts, backoffMs: config.backoffMs };
   const deadLetters = () => store.deadLettersWaiting();
+  const scheduler = new RecurringJobs(db, options.recurring, log);
+  scheduler.start();
   if (!redis) {
     const metrics = new JobMetrics(options.metrics, () => store.backlog(), deadLetters, log);
     const runner = new InProcessJobRunner({ store, processors, metrics, log, policy, concurrency: config.concurrency, pollIntervalMs: config.pollIntervalMs, leaseMs: config.lockDurationMs });
     runner.start();
-    return { mode: "in-process", close: () => runner.stop() };
+    return {
+      mode: "in-process",
+      async close() {
+        await scheduler.stop();
+        await runner.stop();
+      },
+    };
   }
   const queues = new BullQueues(redis, namespace, policy, log);
   const depth = async () => {
@@ -62,6 +73,7 @@ export function startBackgroundJobs(options: BackgroundJobsOptions): BackgroundJ
   return {
     mode: workers ? "relay+workers" : "relay",
     async close() {
+      await scheduler.stop();
       await relay.stop();
       await workers?.close();
       await queues.close();

@@ -10,6 +10,7 @@ import { bullPrefix } from "../../src/jobs/bull-queues.js";
 import { enqueue, queues } from "../../src/jobs/outbox.js";
 import { OutboxStore } from "../../src/jobs/outbox-store.js";
 import { PermanentJobFailure, type Job, type JobProcessors } from "../../src/jobs/queues.js";
+import { RecurringJobs } from "../../src/jobs/recurring-jobs.js";
 import { createLogger } from "../../src/platform/logger.js";
 import { closeRedis, connectRedis, waitForRedis } from "../../src/platform/redis.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
@@ -72,7 +73,7 @@ describeWithServices.each([
   });
 
   const start = (processors: JobProcessors, metrics = new Registry()) => {
-    running = startBackgroundJobs({ db: handle.db, redis, namespace, config: jobsConfig, processors, metrics, log, runWorkers: true });
+    running = startBackgroundJobs({ db: handle.db, redis, namespace, config: jobsConfig, processors, recurring: [], metrics, log, runWorkers: true });
     return running;
   };
   const write = (payload: Record<string, unknown> = {}) => transaction(handle.db, (trx) => enqueue(trx, queues.maintenance, "record", payload as never));
@@ -175,6 +176,20 @@ describeWithServices.each([
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(started).toEqual([id]);
     expect((await outboxRow(after)).dispatched_at).toBeNull();
+  });
+
+  it("queues a recurring job once per period however many processes schedule it, and runs it", async () => {
+    const ticks: Job[] = [];
+    start({ [queues.maintenance]: { tick: async (job) => void ticks.push(job) } });
+    const every = { queue: queues.maintenance, name: "tick", everyMs: 1_500 };
+    const replicas = [1, 2, 3].map(() => new RecurringJobs(handle.db, [every], log));
+    const first = await Promise.all(replicas.map((replica) => replica.queueDue()));
+    expect(first.flat()).toEqual(["maintenance/tick"]);
+    expect((await Promise.all(replicas.map((replica) => replica.queueDue()))).flat()).toEqual([]);
+    await eventually(async () => ticks.length, (n) => n === 1, 10_000, "the recurring job to run");
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    expect((await Promise.all(replicas.map((replica) => replica.queueDue()))).flat()).toEqual(["maintenance/tick"]);
+    await eventually(async () => ticks.length, (n) => n === 2, 10_000, "the second period's run");
   });
 
   if (withRedis) {

@@ -33,6 +33,7 @@ const TABLE_OWNERS: Record<string, string> = {
   audit_trail: "src/features/audit/",
   outbox: "src/jobs/",
   dead_letters: "src/jobs/",
+  job_schedules: "src/jobs/",
   mfa_methods: "src/features/mfa/",
   mfa_backup_codes: "src/features/mfa/",
   mfa_challenges: "src/features/mfa/",

@@ -35,6 +35,8 @@ export interface ComplianceProfilesTable {
   limits_currency: ColumnType<string | null, string | null | undefined, string | null>;
   limits_set_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   next_review_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The risk score when the profile was last reviewed (or created): a rating risen above it opens a review. */
+  reviewed_risk_score: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: ColumnType<Date, Date, never>;
   updated_at: ColumnType<Date, Date, Date>;
 }

@@ -28,3 +28,9 @@ export interface DeadLettersTable {
   /** The outbox id of the job re-queued in its place. */
   requeued_as: string | null;
 }
+
+/** JobSchedulesTable holds when each recurring job is next due; the process that moves the time on enqueues the job. */
+export interface JobSchedulesTable {
+  name: string;
+  next_run_at: Date;
+}

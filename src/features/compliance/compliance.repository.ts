@@ -1,6 +1,7 @@
-import type { Insertable, Selectable } from "kysely";
+import { sql, type Insertable, type RawBuilder, type Selectable } from "kysely";
 import type { DbOrTx, Tx } from "../../db/database.js";
 import type { ComplianceProfilesTable, TradingLimitRequestsTable } from "../../db/tables/compliance.js";
+import { RISK_BANDS } from "./risk-rating.js";
 
 /** ComplianceProfileRow is a stored compliance profile. */
 export type ComplianceProfileRow = Selectable<ComplianceProfilesTable>;
@@ -67,4 +68,34 @@ export async function decideLimitRequest(trx: Tx, id: string, decision: { status
     .set({ status: decision.status, decided_by: decision.decidedBy, decided_at: decision.now, decision_reason: decision.reason })
     .where("id", "=", id)
     .execute();
+}
+
+/** ratingBand is a score's risk rating as a number (1 low, 2 medium, 3 high), in SQL, from the same bands as riskRatingOf. */
+const ratingBand = (score: RawBuilder<number>) => sql<number>`case when ${score} >= ${RISK_BANDS.high} then 3 when ${score} >= ${RISK_BANDS.medium} then 2 else 1 end`;
+
+/**
+ * lockProfilesDueForReview row-locks up to limit profiles not in review whose next review date has
+ * passed or whose risk rating rose since the last review, skipping those another sweep holds.
+ */
+export function lockProfilesDueForReview(trx: Tx, now: Date, limit: number) {
+  return trx
+    .selectFrom("compliance_profiles")
+    .select(["user_id", "next_review_at", "risk_score", "reviewed_risk_score"])
+    .where("review_requested_at", "is", null)
+    .where((eb) =>
+      eb.or([
+        eb("next_review_at", "<=", now),
+        eb(ratingBand(sql.ref<number>("risk_score")), ">", ratingBand(sql<number>`coalesce(reviewed_risk_score, 0)`)),
+      ]),
+    )
+    .orderBy("next_review_at")
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+/** openReview puts a profile into review for a reason. */
+export async function openReview(trx: Tx, userId: string, reason: string, now: Date): Promise<void> {
+  await trx.updateTable("compliance_profiles").set({ review_reason: reason, review_requested_at: now, updated_at: now }).where("user_id", "=", userId).execute();
 }

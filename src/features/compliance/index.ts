@@ -11,3 +11,4 @@ export { KycDecisions } from "./kyc-decisions.js";
 export { TradingLimitChanges } from "./trading-limit-changes.js";
 export { complianceJobs } from "./compliance.jobs.js";
 export { ScreeningRequests } from "./screening-requests.js";
+export { PeriodicReviews } from "./periodic-reviews.js";

@@ -67,6 +67,7 @@ export class KycDecisions {
         review_reason: null,
         review_requested_at: null,
         next_review_at: reviewDueAfter(before?.risk_score ?? 0, now),
+        reviewed_risk_score: before?.risk_score ?? 0,
         created_at: before?.created_at ?? now,
         updated_at: now,
       });

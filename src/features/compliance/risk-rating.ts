@@ -13,10 +13,13 @@ export const SCREENING_RISK = { sanctions_potential_match: 70, pep_potential_mat
 /** riskScoreOf adds up the factors, capped at 100. */
 export const riskScoreOf = (factors: readonly RiskFactor[]) => Math.min(100, factors.reduce((sum, factor) => sum + factor.weight, 0));
 
+/** RISK_BANDS are the least scores rated medium and high. */
+export const RISK_BANDS = { medium: 30, high: 70 } as const;
+
 /** riskRatingOf is the band of a score: below 30 low, below 70 medium, else high. */
 export function riskRatingOf(score: number): RiskRatingValue {
-  if (score >= 70) return "high";
-  return score >= 30 ? "medium" : "low";
+  if (score >= RISK_BANDS.high) return "high";
+  return score >= RISK_BANDS.medium ? "medium" : "low";
 }
 
 /** REVIEW_INTERVAL_DAYS is how long a profile may go between periodic reviews, by risk rating. */

@@ -32,6 +32,8 @@ export function screeningChanges(before: ComplianceProfileRow | undefined, scree
     risk_factors: JSON.stringify(factors),
     edd_required: (before?.edd_required ?? false) || hit,
     next_review_at: before?.next_review_at && before.next_review_at < dueBy ? before.next_review_at : dueBy,
+    // A new profile's first score is the one later ones are compared with; reviews move it on.
+    ...(before === undefined && { reviewed_risk_score: score }),
     ...(inReview ?? (hit ? { review_reason: "screening_match", review_requested_at: now } : { review_reason: null, review_requested_at: null })),
   };
 }
