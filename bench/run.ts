@@ -19,6 +19,7 @@ import { loadConfig } from "../src/config.js";
 import { PasswordHasher } from "../src/platform/crypto/passwords.js";
 import { drive, driveAlternately, type Caller, type RpcFigures } from "./load.js";
 import { RawConnectClient } from "./raw-client.js";
+import { measureBatches } from "./batch.js";
 import { measureVerifications } from "./jobs.js";
 import { benchSanctionsList, measureScreening } from "./screening.js";
 import { deploy, root, startProcess, stopProcess } from "./services.js";
@@ -231,6 +232,7 @@ const rpcs = await benchService(argon2);
 const echo = await echoLimit();
 const screening = await measureScreening(benchSanctionsList());
 const jobs = await measureVerifications(benchSanctionsList(), CONCURRENCY);
+const batch = await measureBatches(benchSanctionsList(), CONCURRENCY);
 // echo_p99_ms: the latency floor at this concurrency, to read GetProfile's p99 against.
 const limits = { argon2_verify_per_s: argon2, echo_rps: echo.rps, echo_p99_ms: echo.p99_ms };
 const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toFixed(3)) : 0);
@@ -241,6 +243,7 @@ const results = {
   limits,
   screening,
   jobs,
+  batch,
   ratios: {
     login_vs_argon2: ratio(rpcs.Login!.rps, limits.argon2_verify_per_s),
     getprofile_vs_echo: ratio(rpcs.GetProfile!.rps, limits.echo_rps),
@@ -269,6 +272,10 @@ console.table({ [`screening against ${screening.list} (${screening.listed_names}
   recall: screening.recall,
   "false positives": screening.false_positive_rate,
 } });
+console.table({
+  "VerifyUsers, 100 users": { ms: batch.users_100_ms, "decided in the call": batch.users_100_decided },
+  "VerifyUsers, 1,000 users": { ms: batch.users_1000_ms, "decided in the call": batch.users_1000_decided },
+});
 console.table({ [`${jobs.users} registrations verified by one worker process (concurrency ${jobs.worker_concurrency})`]: { "verifications/s": jobs.verifications_per_s } });
 await fs.writeFile(path.join(root, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log("written to bench/results.json");

@@ -49,7 +49,10 @@ export function features(services: AppServices): ServiceRegistration[] {
     implement(OrganizationService, organizationsRpc(services.organizations, services.invitations)),
     implement(PreferencesService, preferencesRpc(services.preferences)),
     implement(UserLifecycleService, { ...lifecycleRpc(services.lifecycle), ...onboardingRpc(services.onboarding) }),
-    implement(ComplianceService, complianceRpc({ profiles: services.compliance, kyc: services.kyc, limits: services.tradingLimits, screenings: services.screenings })),
+    implement(
+      ComplianceService,
+      complianceRpc({ profiles: services.compliance, kyc: services.kyc, limits: services.tradingLimits, screenings: services.screenings, batches: services.batches }),
+    ),
   ];
 }
 

@@ -8,7 +8,7 @@ import { AdminNetworks, RoleAuthorizer, type Authorizer, type MembershipLookup }
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { Invitations, Organizations, StoredMemberships } from "./features/organizations/index.js";
-import { ComplianceAccess, ComplianceProfiles, IdentityVerification, KycDecisions, NameScreening, PeriodicReviews, RuleVerification, ScreeningListError, ScreeningRequests, TradingLimitChanges, type VerificationProvider } from "./features/compliance/index.js";
+import { BatchVerification, ComplianceAccess, ComplianceProfiles, IdentityVerification, KycDecisions, NameScreening, PeriodicReviews, RuleVerification, ScreeningListError, ScreeningRequests, TradingLimitChanges, type VerificationProvider } from "./features/compliance/index.js";
 import { UserLifecycle } from "./features/lifecycle/index.js";
 import { DEFAULT_ONBOARDING_STEPS, loadOnboardingSteps, Onboarding, OnboardingSteps } from "./features/onboarding/index.js";
 import { PlatformRoles } from "./features/platform-roles/index.js";
@@ -74,6 +74,8 @@ export interface AppServices {
   tradingLimits: TradingLimitChanges;
   /** The recurring sweep that opens the reviews due. */
   reviews: PeriodicReviews;
+  /** Verifies many users at once within a budget (VerifyUsers). */
+  batches: BatchVerification;
   /** Decides every permission an RPC declares. */
   authorizer: Authorizer;
   /** Where platform roles count from (ADMIN_IP_ALLOWLIST), and the audit of calls refused for it. */
@@ -347,6 +349,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const complianceAccess = new ComplianceAccess(memberships);
     const compliance = given.compliance ?? new ComplianceProfiles(db, profiles, complianceAccess);
     const kyc = given.kyc ?? new KycDecisions({ db, clock, audit, profiles, lifecycle, access: complianceAccess, compliance });
+    const batches = given.batches ?? new BatchVerification({ verification, profiles, log });
     const reviews = given.reviews ?? new PeriodicReviews({ db, clock, audit });
     const tradingLimits = given.tradingLimits ?? new TradingLimitChanges({ db, clock, audit, profiles, access: complianceAccess, compliance });
     const screenings = given.screenings ?? new ScreeningRequests({ db, clock, audit, profiles, screening });
@@ -361,6 +364,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, kyc, tradingLimits, reviews, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
+    return { ...data, audit, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, kyc, tradingLimits, reviews, batches, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
   });
 }

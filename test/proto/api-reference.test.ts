@@ -96,6 +96,7 @@ const VALID_REQUESTS: Record<string, JsonObject> = {
   "ComplianceService/UpdateKycStatus": { userId: randomUUID(), kycStatus: "KYC_STATUS_PENDING", kycLevel: "KYC_LEVEL_BASIC", reason: "reference check" },
   "ComplianceService/SetTradingLimits": { userId: randomUUID(), tradingLimits: { currency: "USD" }, reason: "reference check" },
   "ComplianceService/ScreenUser": { userId: randomUUID() },
+  "ComplianceService/VerifyUsers": { userIds: [randomUUID()] },
   "ComplianceService/ApproveTradingLimits": { requestId: randomUUID(), reason: "reference check" },
   "ComplianceService/RejectTradingLimits": { requestId: randomUUID(), reason: "reference check" },
 };

@@ -90,7 +90,7 @@ const NESTED: Array<[service: string, rpc: string, side: "input" | "output", fie
 
 /** The RPCs beyond the contract: the approvals of organization membership the contract leaves to us, and finding accounts. */
 const OUR_OWN: Record<string, string[]> = {
-  ComplianceService: ["ApproveTradingLimits", "RejectTradingLimits"],
+  ComplianceService: ["ApproveTradingLimits", "RejectTradingLimits", "VerifyUsers"],
   OrganizationService: ["ListMemberRequests", "ApproveMemberRequest", "RejectMemberRequest"],
   UserLifecycleService: ["ListUsers"],
 };

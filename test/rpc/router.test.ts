@@ -85,6 +85,7 @@ describe("implementedRpcs", () => {
         "ComplianceService/ScreenUser",
         "ComplianceService/SetTradingLimits",
         "ComplianceService/UpdateKycStatus",
+        "ComplianceService/VerifyUsers",
         "MfaService/ListMfaMethods",
         "MfaService/RegenerateBackupCodes",
         "MfaService/RemoveMfaMethod",

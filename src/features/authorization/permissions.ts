@@ -17,6 +17,7 @@ const PLATFORM_ROLE_PERMISSIONS: Record<Exclude<PlatformRole, "admin">, Readonly
     "compliance.kyc.update",
     "compliance.limits.update",
     "compliance.screen",
+    "compliance.verify",
   ]),
 };
 

@@ -1,7 +1,8 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { PepStatus, SanctionsCheckStatus, type ComplianceService as ComplianceApi } from "../../../gen/platform/user/v1/compliance_service_pb.js";
+import { BatchVerificationOutcome, PepStatus, SanctionsCheckStatus, type ComplianceService as ComplianceApi } from "../../../gen/platform/user/v1/compliance_service_pb.js";
 import { originKey, principalKey, requirePrincipal } from "../../rpc/context.js";
 import { complianceProfileToPb, kycLevelFromPb, kycStatusFromPb, tradingLimitsFromPb } from "./compliance.convert.js";
+import type { BatchOutcome, BatchVerification } from "./batch-verification.js";
 import type { ComplianceProfiles } from "./compliance.service.js";
 import type { KycDecisions } from "./kyc-decisions.js";
 import type { ScreeningRequests } from "./screening-requests.js";
@@ -13,10 +14,18 @@ export interface ComplianceFeature {
   kyc: KycDecisions;
   limits: TradingLimitChanges;
   screenings: ScreeningRequests;
+  batches: BatchVerification;
 }
 
+const batchOutcomes: Record<BatchOutcome, BatchVerificationOutcome> = {
+  verified: BatchVerificationOutcome.VERIFIED,
+  requires_additional_verification: BatchVerificationOutcome.REQUIRES_ADDITIONAL_VERIFICATION,
+  timed_out: BatchVerificationOutcome.TIMED_OUT,
+  not_found: BatchVerificationOutcome.NOT_FOUND,
+};
+
 /** complianceRpc adapts the compliance feature to the ComplianceService RPCs. */
-export function complianceRpc({ profiles, kyc, limits, screenings }: ComplianceFeature): Partial<ServiceImpl<typeof ComplianceApi>> {
+export function complianceRpc({ profiles, kyc, limits, screenings, batches }: ComplianceFeature): Partial<ServiceImpl<typeof ComplianceApi>> {
   return {
     async getComplianceProfile(req, ctx) {
       return complianceProfileToPb(await profiles.get(requirePrincipal(ctx.values.get(principalKey)), req.userId, req.organizationId || undefined));
@@ -36,6 +45,10 @@ export function complianceRpc({ profiles, kyc, limits, screenings }: ComplianceF
     async rejectTradingLimits(req, ctx) {
       const act = { reason: req.reason, organizationId: req.organizationId || undefined };
       return { profile: complianceProfileToPb(await limits.reject(requirePrincipal(ctx.values.get(principalKey)), req.requestId, act, ctx.values.get(originKey))) };
+    },
+    async verifyUsers(req) {
+      const results = await batches.verify(req.userIds);
+      return { results: results.map(({ userId, outcome }) => ({ userId, outcome: batchOutcomes[outcome] })) };
     },
     async screenUser(req, ctx) {
       const { screeningId } = await screenings.request(requirePrincipal(ctx.values.get(principalKey)), req.userId, ctx.values.get(originKey));

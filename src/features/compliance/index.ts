@@ -12,3 +12,4 @@ export { TradingLimitChanges } from "./trading-limit-changes.js";
 export { complianceJobs } from "./compliance.jobs.js";
 export { ScreeningRequests } from "./screening-requests.js";
 export { PeriodicReviews } from "./periodic-reviews.js";
+export { BatchVerification } from "./batch-verification.js";
