@@ -88,20 +88,21 @@ describeWithServices("user-service worker", () => {
 
       const worker = await startWorker();
       await eventually(() => verificationOf(user), (status) => status === "verified", 15_000, "the worker's verification");
+      // With nothing left to do it keeps running, waiting for jobs.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(worker.child.exitCode).toBeNull();
       expect(await stopServe(worker)).toBe(0);
     },
     CLI_TIMEOUT_MS * 2,
   );
 
   it(
-    "finishes the job in hand on SIGTERM before exiting, and keeps running while healthy",
+    "finishes the job in hand on SIGTERM before exiting",
     async () => {
-      const worker = await startWorker();
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-      expect(worker.child.exitCode).toBeNull();
-
+      // The user is held before any worker runs, so the job cannot finish before the test holds it mid-way.
       const user = await registerUser(t, { email: deliverable(), fullName: "Oluwaseun Adebayo-Lindqvist" });
       const release = await holdUser(user.userId);
+      const worker = await startWorker();
       const id = await jobOf(user);
       await eventually(() => queue.getJobState(id), (state) => state === "active", 15_000, "the job to be in hand");
       worker.child.kill("SIGTERM");
@@ -119,9 +120,9 @@ describeWithServices("user-service worker", () => {
   it(
     "gives the job of a worker killed mid-job to another worker, which completes it once",
     async () => {
-      const first = await startWorker();
       const user = await registerUser(t, { email: deliverable(), fullName: "Ingrid Solberg-Achebe" });
       const release = await holdUser(user.userId);
+      const first = await startWorker();
       const id = await jobOf(user);
       await eventually(() => queue.getJobState(id), (state) => state === "active", 15_000, "the job to be in hand");
       first.child.kill("SIGKILL");

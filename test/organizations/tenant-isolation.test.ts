@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { OrgRole, UserStatus } from "../../gen/platform/user/v1/common_pb.js";
+import { KycLevel, KycStatus } from "../../gen/platform/user/v1/compliance_service_pb.js";
 import { hasOrganizationPermission, ORGANIZATION_ROLES, type OrganizationRole } from "../../src/features/authorization/index.js";
 import { accessRuleOf } from "../../src/rpc/access-rules.js";
 import { API_SERVICES } from "../../src/rpc/router.js";
@@ -47,6 +48,24 @@ const REQUESTS: Record<string, (tenant: Tenant) => object> = {
   "OrganizationService/ApproveMemberRequest": ({ organizationId }) => ({ organizationId, requestId: "00000000-0000-4000-8000-000000000001" }),
   "UserLifecycleService/UpdateUserStatus": ({ organizationId, target }) => ({ organizationId, userId: target.userId, newStatus: UserStatus.SUSPENDED, reason: "isolation check" }),
   "OrganizationService/RejectMemberRequest": ({ organizationId }) => ({ organizationId, requestId: "00000000-0000-4000-8000-000000000001", reason: "isolation check" }),
+  // About the viewer: the target may be removed by RemoveMember's checks before these run.
+  "ComplianceService/GetComplianceProfile": ({ organizationId, members }) => ({ organizationId, userId: members.viewer.userId }),
+  "ComplianceService/UpdateKycStatus": ({ organizationId, members }) => ({
+    organizationId,
+    userId: members.viewer.userId,
+    kycStatus: KycStatus.PENDING,
+    kycLevel: KycLevel.NONE,
+    reason: "isolation check",
+  }),
+  "ComplianceService/SetTradingLimits": ({ organizationId, members }) => ({
+    organizationId,
+    userId: members.viewer.userId,
+    tradingLimits: { dailyLimit: "0", positionSizeLimit: "0", currency: "USD" },
+    reason: "isolation check",
+  }),
+  // No such request: a caller the rule admits gets NOT_FOUND, past authorization.
+  "ComplianceService/ApproveTradingLimits": ({ organizationId }) => ({ organizationId, requestId: "00000000-0000-4000-8000-000000000001", reason: "isolation check" }),
+  "ComplianceService/RejectTradingLimits": ({ organizationId }) => ({ organizationId, requestId: "00000000-0000-4000-8000-000000000001", reason: "isolation check" }),
 };
 
 async function codeOf(call: Promise<unknown>): Promise<Code | "ok"> {
