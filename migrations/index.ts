@@ -12,6 +12,7 @@ import * as compliance from "./0010_compliance.js";
 import * as screeningRequests from "./0011_screening_requests.js";
 import * as tradingLimits from "./0012_trading_limits.js";
 import * as reviews from "./0013_reviews.js";
+import * as riskScoring from "./0014_risk_scoring.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   "0011_screening_requests": screeningRequests,
   "0012_trading_limits": tradingLimits,
   "0013_reviews": reviews,
+  "0014_risk_scoring": riskScoring,
 };

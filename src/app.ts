@@ -60,8 +60,8 @@ export function features(services: AppServices): ServiceRegistration[] {
  * jobProcessors pairs each background job with the feature's processor that does it: registering
  * a feature's jobs is one line here. A job without a processor fails for good (a dead letter).
  */
-export function jobProcessors(services: AppServices): JobProcessors {
-  return { ...complianceJobs(services.verification, services.screenings, services.reviews) };
+export function jobProcessors(context: AppContext): JobProcessors {
+  return { ...complianceJobs(context) };
 }
 
 /** recurringJobs are the jobs queued on a schedule, whichever processes run. */

@@ -131,6 +131,12 @@ export interface Config {
     /** How often the review sweep runs (REVIEW_SWEEP_INTERVAL). */
     reviewSweepSeconds: number;
   };
+  risk: {
+    /** A user risk score this high runs the security protocols (HIGH_RISK_THRESHOLD). */
+    highRiskThreshold: number;
+    /** How long the security protocols lock an account (HIGH_RISK_LOCK_DURATION). */
+    highRiskLockSeconds: number;
+  };
   shutdownGraceMs: number;
   /** Browser origins (scheme://host[:port]) allowed to call the API with Connect-Web or gRPC-Web. */
   corsOrigins: string[];
@@ -412,6 +418,10 @@ export function loadConfig(env: Env = process.env): Config {
       pollIntervalMs: integer(env, "JOB_POLL_INTERVAL_MS", 1_000, 50, 60_000),
       lockDurationMs: integer(env, "JOB_LOCK_DURATION_MS", 30_000, 1_000, 600_000),
       reviewSweepSeconds: duration(env, "REVIEW_SWEEP_INTERVAL", 3600),
+    },
+    risk: {
+      highRiskThreshold: integer(env, "HIGH_RISK_THRESHOLD", 80, 1, 100),
+      highRiskLockSeconds: duration(env, "HIGH_RISK_LOCK_DURATION", DAY_SECONDS),
     },
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
     corsOrigins: origins(env),

@@ -8,7 +8,7 @@ import { AdminNetworks, RoleAuthorizer, type Authorizer, type MembershipLookup }
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { Invitations, Organizations, StoredMemberships } from "./features/organizations/index.js";
-import { BatchVerification, ComplianceAccess, ComplianceProfiles, IdentityVerification, KycDecisions, NameScreening, PeriodicReviews, RuleVerification, ScreeningListError, ScreeningRequests, TradingLimitChanges, type VerificationProvider } from "./features/compliance/index.js";
+import { BatchVerification, ComplianceAccess, ComplianceProfiles, IdentityVerification, KycDecisions, NameScreening, PeriodicReviews, RiskScoring, StepUpFlags, RuleVerification, ScreeningListError, ScreeningRequests, TradingLimitChanges, type VerificationProvider } from "./features/compliance/index.js";
 import { UserLifecycle } from "./features/lifecycle/index.js";
 import { DEFAULT_ONBOARDING_STEPS, loadOnboardingSteps, Onboarding, OnboardingSteps } from "./features/onboarding/index.js";
 import { PlatformRoles } from "./features/platform-roles/index.js";
@@ -76,6 +76,8 @@ export interface AppServices {
   reviews: PeriodicReviews;
   /** Verifies many users at once within a budget (VerifyUsers). */
   batches: BatchVerification;
+  /** Scores users' risk and runs the security protocols (the risk-scoring job). */
+  riskScoring: RiskScoring;
   /** Decides every permission an RPC declares. */
   authorizer: Authorizer;
   /** Where platform roles count from (ADMIN_IP_ALLOWLIST), and the audit of calls refused for it. */
@@ -339,6 +341,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         secondFactor,
         risk: signInRisk,
         blockRiskAt: mfaLimits.blockRisk,
+        stepUp: new StepUpFlags(db),
         invitations,
         onboarding,
       });
@@ -349,6 +352,9 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const complianceAccess = new ComplianceAccess(memberships);
     const compliance = given.compliance ?? new ComplianceProfiles(db, profiles, complianceAccess);
     const kyc = given.kyc ?? new KycDecisions({ db, clock, audit, profiles, lifecycle, access: complianceAccess, compliance });
+    const riskScoring =
+      given.riskScoring ??
+      new RiskScoring({ db, clock, audit, profiles, sessions, lifecycle, metrics, log, highRiskThreshold: config.risk.highRiskThreshold, lockSeconds: config.risk.highRiskLockSeconds });
     const batches = given.batches ?? new BatchVerification({ verification, profiles, log });
     const reviews = given.reviews ?? new PeriodicReviews({ db, clock, audit });
     const tradingLimits = given.tradingLimits ?? new TradingLimitChanges({ db, clock, audit, profiles, access: complianceAccess, compliance });
@@ -364,6 +370,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, kyc, tradingLimits, reviews, batches, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
+    return { ...data, audit, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, kyc, tradingLimits, reviews, batches, riskScoring, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
   });
 }

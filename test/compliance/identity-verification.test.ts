@@ -52,9 +52,9 @@ describe.each(setups)("identity verification after Register, %s", (_, setup) => 
       sanctionsCheckStatus: SanctionsCheckStatus.CLEAR,
       pepStatus: PepStatus.NOT_PEP,
       riskRating: RiskRating.LOW,
-      riskScore: 0,
       eddRequired: false,
-      riskFactors: [],
+      // The risk-scoring job may have added the new account's own factors; no screening factor.
+      riskFactors: expect.not.arrayContaining(["sanctions_potential_match", "pep_potential_match"]),
       lastScreenedAt: expect.anything(),
     });
     expect(await auditOf(user.userId)).toEqual([
@@ -73,12 +73,13 @@ describe.each(setups)("identity verification after Register, %s", (_, setup) => 
     const profile = await settled(user);
     expect(profile).toMatchObject({ verificationStatus: VerificationStatus.REQUIRES_ADDITIONAL_VERIFICATION, status: UserStatus.PENDING_VERIFICATION });
 
-    await expect(compliance().getComplianceProfile({ userId: user.userId })).resolves.toMatchObject({
+    const screened = await compliance().getComplianceProfile({ userId: user.userId });
+    expect(screened.riskScore).toBeGreaterThanOrEqual(70);
+    expect(screened).toMatchObject({
       sanctionsCheckStatus: SanctionsCheckStatus.POTENTIAL_MATCH,
       riskRating: RiskRating.HIGH,
-      riskScore: 70,
       eddRequired: true,
-      riskFactors: ["sanctions_potential_match"],
+      riskFactors: expect.arrayContaining(["sanctions_potential_match"]),
     });
     const stored = await t.db.selectFrom("compliance_profiles").selectAll().where("user_id", "=", user.userId).executeTakeFirstOrThrow();
     expect(stored).toMatchObject({ review_reason: "screening_match", review_requested_at: expect.any(Date), verification_reasons: ["sanctions_potential_match"] });

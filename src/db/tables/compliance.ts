@@ -37,6 +37,16 @@ export interface ComplianceProfilesTable {
   next_review_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** The risk score when the profile was last reviewed (or created): a rating risen above it opens a review. */
   reviewed_risk_score: ColumnType<number | null, number | null | undefined, number | null>;
+  /** When the risk-scoring job last scored the user. */
+  scored_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** When the current high-risk episode began (the score at or above HIGH_RISK_THRESHOLD); null outside one. */
+  high_risk_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The episode's security alert, temporary lock and step-up, each run once. */
+  alerted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  locked_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  step_up_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The next sign-ins need a second factor, whatever the device, until a KYC decision clears it. */
+  step_up_required: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: ColumnType<Date, Date, never>;
   updated_at: ColumnType<Date, Date, Date>;
 }

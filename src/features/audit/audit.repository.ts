@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { Tx } from "../../db/database.js";
+import type { DbOrTx, Tx } from "../../db/database.js";
 import { auditHash, GENESIS_HASH, type AuditRecord } from "./audit-hash.js";
 
 // One advisory lock orders all writers of the chain; held from here until the transaction ends.
@@ -33,4 +33,16 @@ export async function insertChained(trx: Tx, record: AuditRecord): Promise<void>
       hash: auditHash(prevHash, record),
     })
     .execute();
+}
+
+/** countEventsSince counts the audit entries of these actions about or by a user since a time. */
+export async function countEventsSince(db: DbOrTx, userId: string, actions: readonly string[], since: Date): Promise<number> {
+  const row = await db
+    .selectFrom("audit_trail")
+    .select((eb) => eb.fn.countAll<string>().as("count"))
+    .where("action", "in", actions)
+    .where("created_at", ">=", since)
+    .where((eb) => eb.or([eb("resource_id", "=", userId), eb("actor_user_id", "=", userId)]))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }

@@ -1,9 +1,9 @@
-import type { Tx } from "../../db/database.js";
+import type { DbOrTx, Tx } from "../../db/database.js";
 import type { JsonObject } from "../../shared/json.js";
 import type { Clock } from "../../platform/clock.js";
 import { newId } from "../../platform/crypto/random.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
-import { insertChained } from "./audit.repository.js";
+import { countEventsSince, insertChained } from "./audit.repository.js";
 
 
 /** AuditEvent describes one change for the audit trail. Values must hold no secrets. */
@@ -43,5 +43,10 @@ export class AuditLog {
       complianceRelevant: event.complianceRelevant ?? false,
       createdAt: this.clock.now(),
     });
+  }
+
+  /** countSince counts the entries of these actions about or by a user since a time. */
+  countSince(db: DbOrTx, userId: string, actions: readonly string[], since: Date): Promise<number> {
+    return countEventsSince(db, userId, actions, since);
   }
 }

@@ -61,3 +61,7 @@ export const invalidMfaCode = () => new DomainError("unauthenticated", "invalid_
 /** signInRefusedForRisk refuses a proven sign-in whose risk score reached SIGN_IN_BLOCK_RISK; it says nothing of the factors. */
 export const signInRefusedForRisk = () =>
   new DomainError("failed_precondition", "sign_in_risk", "this sign-in was refused as too risky; try again from a device and network you have used before, or contact support");
+
+/** additionalVerificationRequired refuses a sign-in the user's risk asks a second factor of when they have none to give. */
+export const additionalVerificationRequired = () =>
+  new DomainError("failed_precondition", "additional_verification_required", "this account needs additional verification before it signs in again; contact support");

@@ -56,6 +56,8 @@ export interface AuthDependencies {
   risk: SignInRisk;
   /** A sign-in scoring this much or more is refused (SIGN_IN_BLOCK_RISK). */
   blockRiskAt: number;
+  /** Whether a user's risk asks their next sign-ins for a second factor whatever the device (the security protocols' step-up flag). */
+  stepUp: { required(userId: string): Promise<boolean> };
   /** Accepts the organization invitation a registration presents (organization_invite_token). */
   invitations: InvitationAcceptor;
   /** Starts the new user's onboarding, and hears that an identity provider vouched for the e-mail address. */
@@ -217,8 +219,10 @@ export class AuthService {
       await risk.refused(grant, assessment);
       throw errors.signInRefusedForRisk();
     }
-    const challenge = await secondFactor.challenge(grant);
+    const stepUp = await this.deps.stepUp.required(proven.userId);
+    const challenge = await secondFactor.challenge(grant, stepUp);
     if (challenge) return { kind: "challenge", challenge };
+    if (stepUp) throw errors.additionalVerificationRequired(); // no second factor to give
     return { kind: "tokens", tokens: await sessions.signIn(grant) };
   }
 

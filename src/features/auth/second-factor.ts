@@ -26,8 +26,11 @@ export interface SecondFactorAnswer {
  * judges the answers to the challenges it sets.
  */
 export interface SecondFactor {
-  /** challenge returns the challenge the sign-in must answer, or undefined to open the session now. */
-  challenge(grant: SessionGrant): Promise<SecondFactorChallenge | undefined>;
+  /**
+   * challenge returns the challenge the sign-in must answer, or undefined to open the session now.
+   * With stepUp (the user's risk asked for additional verification) no trusted device spares it.
+   */
+  challenge(grant: SessionGrant, stepUp?: boolean): Promise<SecondFactorChallenge | undefined>;
   /**
    * complete judges an answer and, when it is right, opens the session with open inside the same
    * transaction that spends the challenge (both factors in the grant's amr); a wrong one is a DomainError.

@@ -99,3 +99,9 @@ export function lockProfilesDueForReview(trx: Tx, now: Date, limit: number) {
 export async function openReview(trx: Tx, userId: string, reason: string, now: Date): Promise<void> {
   await trx.updateTable("compliance_profiles").set({ review_reason: reason, review_requested_at: now, updated_at: now }).where("user_id", "=", userId).execute();
 }
+
+/** findStepUp reads whether the user's sign-ins need a second factor whatever the device; undefined without a profile. */
+export async function findStepUp(db: DbOrTx, userId: string): Promise<boolean | undefined> {
+  const row = await db.selectFrom("compliance_profiles").select("step_up_required").where("user_id", "=", userId).executeTakeFirst();
+  return row?.step_up_required;
+}

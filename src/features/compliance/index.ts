@@ -13,3 +13,4 @@ export { complianceJobs } from "./compliance.jobs.js";
 export { ScreeningRequests } from "./screening-requests.js";
 export { PeriodicReviews } from "./periodic-reviews.js";
 export { BatchVerification } from "./batch-verification.js";
+export { RiskScoring, StepUpFlags, type ScoreOutcome } from "./risk-scoring.js";

@@ -1,6 +1,7 @@
 import type { Db } from "../../db/database.js";
 import type { KycStatusValue } from "../../db/tables/compliance.js";
 import { transaction } from "../../db/transaction.js";
+import { enqueue, queues } from "../../jobs/outbox.js";
 import type { Clock } from "../../platform/clock.js";
 import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
@@ -68,9 +69,11 @@ export class KycDecisions {
         review_requested_at: null,
         next_review_at: reviewDueAfter(before?.risk_score ?? 0, now),
         reviewed_risk_score: before?.risk_score ?? 0,
+        step_up_required: false, // the review the security protocols asked for is this decision
         created_at: before?.created_at ?? now,
         updated_at: now,
       });
+      await enqueue(trx, queues.riskScoring, "score-user", { userId });
       if (holder.verificationStatus !== verificationStatus) await profiles.setVerificationStatus(trx, userId, verificationStatus);
       if (kycStatus === "approved") {
         await lifecycle.moveWithin(trx, { userId, from: "pending_verification", to: "active", reason: "kyc_approved", actorUserId: caller.userId, origin });

@@ -75,6 +75,7 @@ export class ScreeningRequests {
       const now = clock.now();
       const outcome = screenName(screening, holder.fullName);
       await saveComplianceProfile(trx, { user_id: userId, ...screeningChanges(before, outcome, now), pending_screening_id: null, created_at: before.created_at, updated_at: now });
+      await enqueue(trx, queues.riskScoring, "score-user", { userId });
       await audit.record(trx, {
         actorUserId: null,
         action: "compliance.screening",

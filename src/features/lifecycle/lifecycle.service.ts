@@ -129,16 +129,22 @@ export class UserLifecycle {
 
   /**
    * moveWithin makes a status change another feature decides (identity verification or a KYC
-   * approval activating an account) inside the caller's transaction, if the account is still in
-   * `from`; it says whether it moved. It is recorded like an operator's change, in the history and
-   * the audit trail, by the officer who decided, or by no one for the service itself.
+   * approval activating an account, the security protocols locking one) inside the caller's
+   * transaction, if the account is still in `from`; it says whether it moved. It is recorded like an
+   * operator's change, in the history and the audit trail, by the officer who decided, or by no one
+   * for the service itself; a status that may not use the account ends its sessions.
    */
-  async moveWithin(trx: Tx, change: { userId: string; from: UserStatusValue; to: UserStatusValue; reason: string; actorUserId: string | null; origin: RequestOrigin }): Promise<boolean> {
+  async moveWithin(
+    trx: Tx,
+    change: { userId: string; from: UserStatusValue; to: UserStatusValue; reason: string; actorUserId: string | null; origin: RequestOrigin; lockedUntil?: Date },
+  ): Promise<boolean> {
     const { clock, audit, profiles, sessions } = this.deps;
     const { userId, from, to, reason, actorUserId, origin } = change;
+    const lockedUntil = change.lockedUntil ?? null;
     if ((await profiles.lockStatus(trx, userId)) !== from) return false;
-    await profiles.setStatus(trx, userId, to, null);
-    await insertStatusChange(trx, { user_id: userId, previous_status: from, new_status: to, reason, changed_by: actorUserId, locked_until: null, created_at: clock.now() });
+    await profiles.setStatus(trx, userId, to, lockedUntil);
+    await insertStatusChange(trx, { user_id: userId, previous_status: from, new_status: to, reason, changed_by: actorUserId, locked_until: lockedUntil, created_at: clock.now() });
+    const revokedSessions = mayUseAccount(to) ? 0 : await sessions.revokeAllOf(trx, userId, `account_${to}`);
     sessions.standingChanged(trx, userId);
     await audit.record(trx, {
       actorUserId,
@@ -146,7 +152,7 @@ export class UserLifecycle {
       resourceType: "user",
       resourceId: userId,
       oldValues: { status: from },
-      newValues: { status: to },
+      newValues: { status: to, ...(lockedUntil && { lockedUntil: lockedUntil.toISOString() }), ...(revokedSessions && { revokedSessions }) },
       reason,
       origin,
       complianceRelevant: true,

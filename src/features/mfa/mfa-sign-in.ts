@@ -84,15 +84,15 @@ export class MfaSignIn implements SecondFactor {
   /**
    * challenge holds back a sign-in of a user with an active method, offering their methods and
    * backup codes, unless it comes from a device the user trusts (TrustDevice) and does not look
-   * risky (below MFA_STEP_UP_RISK).
+   * risky (below MFA_STEP_UP_RISK, and the user's risk asks for no step-up).
    */
-  async challenge(grant: SessionGrant): Promise<SecondFactorChallenge | undefined> {
+  async challenge(grant: SessionGrant, stepUp = false): Promise<SecondFactorChallenge | undefined> {
     const { db, clock, sessions, stepUpRisk } = this.deps;
     const { active, unusedBackupCodes } = await findSignInMethods(db, grant.userId);
     const offered: SecondFactorMethod[] = active.map((method) => method.kind);
     if (offered.length === 0) return undefined;
     // Device trust is looked up only for users it could spare a second factor.
-    const risky = (grant.risk?.score ?? 0) >= stepUpRisk;
+    const risky = stepUp || (grant.risk?.score ?? 0) >= stepUpRisk;
     if (!risky && (await sessions.isTrustedDevice(grant.userId, grant.device.deviceId))) return undefined;
     if (unusedBackupCodes > 0) offered.push("backup_code");
     const now = clock.now();

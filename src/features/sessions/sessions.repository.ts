@@ -277,3 +277,24 @@ export async function findSignInHistory(db: DbOrTx, userId: string): Promise<Sig
     lastPlace: last ? { at: last.created_at, latitude: last.latitude!, longitude: last.longitude! } : undefined,
   };
 }
+
+/** SignInRecord is one sign-in as the user's behaviour is read from: when, how risky, from which device and country. */
+export interface SignInRecord {
+  at: Date;
+  riskScore: number;
+  deviceId: string | null;
+  country: string | null;
+}
+
+/** findSignInsSince reads the user's sign-ins (sessions opened) since a time, oldest first, at most limit. */
+export async function findSignInsSince(db: DbOrTx, userId: string, since: Date, limit: number): Promise<SignInRecord[]> {
+  const rows = await db
+    .selectFrom("sessions")
+    .select(["created_at", "risk_score", "device_id", "country"])
+    .where("user_id", "=", userId)
+    .where("created_at", ">=", since)
+    .orderBy("created_at")
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({ at: row.created_at, riskScore: row.risk_score, deviceId: row.device_id, country: row.country }));
+}

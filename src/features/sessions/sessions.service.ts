@@ -1,5 +1,6 @@
 import type { Db, Tx } from "../../db/database.js";
 import { afterCommit, transaction } from "../../db/transaction.js";
+import { enqueue, queues } from "../../jobs/outbox.js";
 import type { Clock } from "../../platform/clock.js";
 import type { AccessTokens } from "../../platform/crypto/access-tokens.js";
 import { randomToken, sha256 } from "../../platform/crypto/random.js";
@@ -22,6 +23,7 @@ import {
   findLiveSessions,
   findSessionAssurance,
   findSessionOf,
+  findSignInsSince,
   isDeviceTrusted,
   trustDevice,
   type SessionRow,
@@ -33,6 +35,7 @@ import {
   revokeSessionsOf,
   touchSession,
   type SessionAssurance,
+  type SignInRecord,
 } from "./sessions.repository.js";
 
 /** ClientDevice is what the client says about itself when a session starts. */
@@ -161,6 +164,8 @@ export class Sessions {
   /** signInWithin opens a session for a proven sign-in inside trx, recorded in the audit trail (the second factor's completion shares its transaction). */
   async signInWithin(trx: Tx, grant: SessionGrant): Promise<IssuedTokens> {
     const tokens = await this.open(trx, grant);
+    // Every sign-in moves the user's risk: their behaviour and the sign-in's own score.
+    await enqueue(trx, queues.riskScoring, "score-user", { userId: grant.userId });
     await this.deps.audit.record(trx, {
       actorUserId: grant.userId,
       action: "auth.login",
@@ -346,6 +351,11 @@ export class Sessions {
   private view(row: SessionRow): SessionView {
     const idleEnd = row.last_seen_at.getTime() + this.deps.idleTimeoutSeconds * 1000;
     return { ...row, idleExpiresAt: new Date(Math.min(idleEnd, row.expires_at.getTime())) };
+  }
+
+  /** signInsSince lists the user's sign-ins since a time, oldest first (at most 1,000): what their behaviour is read from. */
+  signInsSince(userId: string, since: Date): Promise<SignInRecord[]> {
+    return findSignInsSince(this.deps.db, userId, since, 1_000);
   }
 
   /** isTrustedDevice says whether the user trusts the device now (TrustDevice), so its sign-in may skip the second factor. */
