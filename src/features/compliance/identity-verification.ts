@@ -38,7 +38,7 @@ export class IdentityVerification {
   /** verify decides the user's verification status and records it with the screening and its risk. */
   async verify(userId: string): Promise<VerificationOutcome> {
     const { db, profiles, provider } = this.deps;
-    const holder = await transaction(db, (trx) => profiles.lockApplicant(trx, userId));
+    const holder = await profiles.applicant(userId);
     if (!holder) return "no_such_user";
     if (holder.verificationStatus !== "pending") return "already_decided";
     const decision = await provider.verify({

@@ -141,14 +141,16 @@ export async function lockAccountStatus(trx: Tx, userId: string): Promise<UserSt
   return row?.status;
 }
 
+const applicantColumns = ["id", "email", "full_name", "registration_type", "verification_status", effectiveStatus] as const;
+
+/** findApplicant reads what identity verification judges a user by. */
+export function findApplicant(db: DbOrTx, userId: string) {
+  return db.selectFrom("users").select(applicantColumns).where("id", "=", userId).executeTakeFirst();
+}
+
 /** lockApplicant reads what identity verification judges a user by, and row-locks the user until trx ends, so verifications take turns. */
 export function lockApplicant(trx: Tx, userId: string) {
-  return trx
-    .selectFrom("users")
-    .select(["id", "email", "full_name", "registration_type", "verification_status", effectiveStatus])
-    .where("id", "=", userId)
-    .forUpdate()
-    .executeTakeFirst();
+  return trx.selectFrom("users").select(applicantColumns).where("id", "=", userId).forUpdate().executeTakeFirst();
 }
 
 /** updateVerificationStatus sets the outcome of a user's identity verification. */

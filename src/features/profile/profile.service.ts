@@ -15,6 +15,7 @@ import type { AuditLog } from "../audit/index.js";
 import type { ProfileMembership } from "../organizations/index.js";
 import {
   findAccountByEmail,
+  findApplicant,
   findUser,
   findUserForUpdate,
   findUserNames,
@@ -180,11 +181,14 @@ export class ProfileService {
     afterCommit(trx, () => this.forget(userId));
   }
 
+  /** applicant reads what identity verification judges the user by; undefined for no such user. */
+  async applicant(userId: string): Promise<AccountHolder | undefined> {
+    return toAccountHolder(await findApplicant(this.db, userId));
+  }
+
   /** lockApplicant reads what identity verification judges the user by, and locks the user until trx ends; undefined for no such user. */
   async lockApplicant(trx: Tx, userId: string): Promise<AccountHolder | undefined> {
-    const row = await lockApplicant(trx, userId);
-    if (!row) return undefined;
-    return { userId: row.id, email: row.email, fullName: row.full_name, registrationType: row.registration_type, status: row.status, verificationStatus: row.verification_status };
+    return toAccountHolder(await lockApplicant(trx, userId));
   }
 
   /** setVerificationStatus records the outcome of the user's identity verification inside trx and retires the cached profile once committed. */
@@ -197,6 +201,11 @@ export class ProfileService {
   forget(userId: string): Promise<void> {
     return this.cache.bump(generationKey(userId));
   }
+}
+
+function toAccountHolder(row: Awaited<ReturnType<typeof findApplicant>>): AccountHolder | undefined {
+  if (!row) return undefined;
+  return { userId: row.id, email: row.email, fullName: row.full_name, registrationType: row.registration_type, status: row.status, verificationStatus: row.verification_status };
 }
 
 function toProfile(row: NonNullable<Awaited<ReturnType<typeof findUser>>>, organizations: ProfileMembership[]): Profile {
