@@ -28,6 +28,16 @@ const ERROR_TEXT_LIMIT = 2_000;
 const QUEUE_COUNT = ["queue", sql<string>`count(*)`.as("count")] as const;
 const byQueue = (rows: Array<{ queue: string; count: string }>) => new Map(rows.map((row) => [row.queue, Number(row.count)]));
 
+/** waiting selects the chosen dead letters nobody has re-queued, oldest first. */
+const waiting = (db: Db, choice: DeadLetterChoice) =>
+  db
+    .selectFrom("dead_letters")
+    .selectAll()
+    .where("requeued_at", "is", null)
+    .$if(choice.ids !== undefined, (q) => q.where("id", "in", choice.ids!))
+    .$if(choice.queue !== undefined, (q) => q.where("queue", "=", choice.queue!))
+    .orderBy("failed_at");
+
 const later = (ms: number) => sql<Date>`now() + ${ms} * interval '1 millisecond'`;
 
 /**
@@ -106,16 +116,7 @@ export class OutboxStore {
   /** deadLetters lists the dead letters nobody has re-queued, oldest first, at most limit of them. */
   async deadLetters(choice: DeadLetterChoice = {}, limit = 1_000): Promise<DeadLetter[]> {
     if (choice.ids?.length === 0) return [];
-    const rows = await this.db
-      .selectFrom("dead_letters")
-      .selectAll()
-      .where("requeued_at", "is", null)
-      .$if(choice.ids !== undefined, (q) => q.where("id", "in", choice.ids!))
-      .$if(choice.queue !== undefined, (q) => q.where("queue", "=", choice.queue!))
-      .orderBy("failed_at")
-      .orderBy("id")
-      .limit(limit)
-      .execute();
+    const rows = await waiting(this.db, choice).orderBy("id").limit(limit).execute();
     return rows.map((row) => ({ id: row.id, queue: row.queue, jobName: row.job_name, payload: row.payload, attempts: row.attempts, error: row.error, failedAt: row.failed_at }));
   }
 
@@ -127,16 +128,7 @@ export class OutboxStore {
   async requeue(choice: DeadLetterChoice): Promise<Array<{ id: string; requeuedAs: string }>> {
     if (choice.ids?.length === 0) return [];
     const moved = await transaction(this.db, async (trx) => {
-      const letters = await trx
-        .selectFrom("dead_letters")
-        .selectAll()
-        .where("requeued_at", "is", null)
-        .$if(choice.ids !== undefined, (q) => q.where("id", "in", choice.ids!))
-        .$if(choice.queue !== undefined, (q) => q.where("queue", "=", choice.queue!))
-        .orderBy("failed_at")
-        .forUpdate()
-        .skipLocked()
-        .execute();
+      const letters = await waiting(trx, choice).forUpdate().skipLocked().execute();
       const result: Array<{ id: string; requeuedAs: string }> = [];
       for (const letter of letters) {
         const { id: requeuedAs } = await trx

@@ -1,19 +1,16 @@
-import path from "node:path";
-import { randomBytes, randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code, createClient } from "@connectrpc/connect";
 import { BatchVerificationOutcome, ComplianceService } from "../../gen/platform/user/v1/compliance_service_pb.js";
 import { NameScreening, RuleVerification, type Applicant, type VerificationProvider } from "../../src/features/compliance/index.js";
 import { createLogger } from "../../src/platform/logger.js";
+import { deliverableEmail, SCREENING_ENV } from "../support/compliance.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { eventually } from "../support/eventually.js";
 import { registerUser, registerWithRole, type RegisteredUser } from "../support/factories.js";
 import { servicesAvailable } from "../support/services.js";
 
-const FIXTURES = fileURLToPath(new URL("../fixtures/sanctions/", import.meta.url));
-const SCREENING_ENV = { SANCTIONS_LIST_FILE: path.join(FIXTURES, "sdn.csv"), PEP_LIST_FILE: path.join(FIXTURES, "pep.txt"), REGISTRATIONS_PER_IP_PER_HOUR: "10000" };
-const deliverable = () => `batch.${randomBytes(5).toString("hex")}@northbridge-capital.co.uk`;
+const ENV = { ...SCREENING_ENV, REGISTRATIONS_PER_IP_PER_HOUR: "10000" };
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
 
 const statusOf = (t: TestApp, userId: string) =>
@@ -24,7 +21,7 @@ describeWithServices("VerifyUsers on users whose verification waits for a worker
   let officer: RegisteredUser;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: SCREENING_ENV }); // relays only: registrations' jobs wait in Redis
+    t = await startTestApp({ env: ENV }); // relays only: registrations' jobs wait in Redis
     officer = await registerWithRole(t, "compliance_officer");
   });
   afterAll(async () => {
@@ -34,8 +31,8 @@ describeWithServices("VerifyUsers on users whose verification waits for a worker
   const compliance = (caller: RegisteredUser) => createClient(ComplianceService, t.transport({ token: caller.accessToken }));
 
   it("decides each user now and answers their outcomes in the order asked; asked again, it answers the decisions made", async () => {
-    const clean = await Promise.all(Array.from({ length: 20 }, () => registerUser(t, { email: deliverable(), fullName: "Margaret Okonkwo-Hale" })));
-    const listed = await registerUser(t, { email: deliverable(), fullName: "Khalid Omar Hamad Al-Rashidi" });
+    const clean = await Promise.all(Array.from({ length: 20 }, () => registerUser(t, { email: deliverableEmail("batch"), fullName: "Margaret Okonkwo-Hale" })));
+    const listed = await registerUser(t, { email: deliverableEmail("batch"), fullName: "Khalid Omar Hamad Al-Rashidi" });
     const reserved = await registerUser(t, { fullName: "Margaret Okonkwo-Hale" });
     expect(await statusOf(t, listed.userId)).toBe("pending");
     const unknown = randomUUID();
@@ -83,8 +80,8 @@ describe("VerifyUsers within its budget", () => {
   let screening: NameScreening;
 
   beforeAll(async () => {
-    screening = await NameScreening.open({ sanctionsFile: SCREENING_ENV.SANCTIONS_LIST_FILE, pepFile: undefined, threshold: 0.9, log: createLogger("silent") });
-    t = await startTestApp({ embedded: true, env: SCREENING_ENV, services: { verificationProvider: new SlowProvider(new RuleVerification(screening)) } });
+    screening = await NameScreening.open({ sanctionsFile: ENV.SANCTIONS_LIST_FILE, pepFile: undefined, threshold: 0.9, log: createLogger("silent") });
+    t = await startTestApp({ embedded: true, env: ENV, services: { verificationProvider: new SlowProvider(new RuleVerification(screening)) } });
     officer = await registerWithRole(t, "compliance_officer");
   });
   afterAll(async () => {
@@ -93,8 +90,8 @@ describe("VerifyUsers within its budget", () => {
   });
 
   it("answers within 500 ms, the users not decided by then TIMED_OUT, and decides those in the background", async () => {
-    const slow = await Promise.all([1, 2].map(() => registerUser(t, { email: deliverable(), fullName: "Slow Okonkwo-Hale" })));
-    const quick = await registerUser(t, { email: deliverable(), fullName: "Margaret Okonkwo-Hale" });
+    const slow = await Promise.all([1, 2].map(() => registerUser(t, { email: deliverableEmail("batch"), fullName: "Slow Okonkwo-Hale" })));
+    const quick = await registerUser(t, { email: deliverableEmail("batch"), fullName: "Margaret Okonkwo-Hale" });
     const started = performance.now();
     const { results } = await createClient(ComplianceService, t.transport({ token: officer.accessToken })).verifyUsers({ userIds: [...slow.map((user) => user.userId), quick.userId] });
     expect(performance.now() - started).toBeLessThan(1_000);

@@ -1,33 +1,25 @@
 import { randomBytes } from "node:crypto";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code, createClient } from "@connectrpc/connect";
 import { AuthService, UserRegistrationRequest_RegistrationType as RegistrationType, UserRegistrationResponse_VerificationStatus as VerificationStatus } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { UserStatus } from "../../gen/platform/user/v1/common_pb.js";
 import { ComplianceService, KycLevel, KycStatus, PepStatus, RiskRating, SanctionsCheckStatus } from "../../gen/platform/user/v1/compliance_service_pb.js";
+import { deliverableEmail, JOB_SETUPS, SCREENING_ENV } from "../support/compliance.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { eventually } from "../support/eventually.js";
 import { profileClient, registerUser, registerWithRole, type RegisteredUser } from "../support/factories.js";
 import { startIdentityProviders, type LocalIdentityProviders, type ProviderSpec } from "../support/oidc-provider.js";
-import { servicesAvailable } from "../support/services.js";
 
-const FIXTURES = fileURLToPath(new URL("../fixtures/sanctions/", import.meta.url));
-const SCREENING_ENV = { SANCTIONS_LIST_FILE: path.join(FIXTURES, "sdn.csv"), PEP_LIST_FILE: path.join(FIXTURES, "pep.txt"), REGISTRATIONS_PER_IP_PER_HOUR: "10000" };
-const withServices = await servicesAvailable();
+const ENV = { ...SCREENING_ENV, REGISTRATIONS_PER_IP_PER_HOUR: "10000" };
 
-/** deliverable is an address under a domain mail reaches (not reserved for examples, not throwaway). */
-const deliverable = (label = "trader") => `${label}.${randomBytes(5).toString("hex")}@northbridge-capital.co.uk`;
 
-const setups: Array<[string, { embedded?: boolean; runWorkers?: boolean }]> = [["embedded (PGlite, jobs in process)", { embedded: true }]];
-if (withServices) setups.push(["Postgres and Redis (relay and BullMQ workers)", { runWorkers: true }]);
 
-describe.each(setups)("identity verification after Register, %s", (_, setup) => {
+describe.each(JOB_SETUPS)("identity verification after Register, %s", (_, setup) => {
   let t: TestApp;
   let officer: RegisteredUser;
 
   beforeAll(async () => {
-    t = await startTestApp({ ...setup, env: SCREENING_ENV });
+    t = await startTestApp({ ...setup, env: ENV });
     officer = await registerWithRole(t, "compliance_officer");
   });
   afterAll(async () => {
@@ -41,7 +33,7 @@ describe.each(setups)("identity verification after Register, %s", (_, setup) => 
     t.db.selectFrom("audit_trail").select(["actor_user_id", "new_values", "compliance_relevant"]).where("action", "=", "user.identity_verification").where("resource_id", "=", userId).execute();
 
   it("verifies a user whose address reaches them and whose name is on no list, and activates the account", async () => {
-    const user = await registerUser(t, { email: deliverable(), fullName: "Margaret Okonkwo-Hale" });
+    const user = await registerUser(t, { email: deliverableEmail(), fullName: "Margaret Okonkwo-Hale" });
     const profile = await settled(user);
     expect(profile).toMatchObject({ verificationStatus: VerificationStatus.VERIFIED, status: UserStatus.ACTIVE });
 
@@ -69,7 +61,7 @@ describe.each(setups)("identity verification after Register, %s", (_, setup) => 
   });
 
   it("asks for more when the name may be on the sanctions list: potential match, high risk, enhanced due diligence, in review", async () => {
-    const user = await registerUser(t, { email: deliverable(), fullName: "Dmitri Sergeyevich Volkov" });
+    const user = await registerUser(t, { email: deliverableEmail(), fullName: "Dmitri Sergeyevich Volkov" });
     const profile = await settled(user);
     expect(profile).toMatchObject({ verificationStatus: VerificationStatus.REQUIRES_ADDITIONAL_VERIFICATION, status: UserStatus.PENDING_VERIFICATION });
 
@@ -87,7 +79,7 @@ describe.each(setups)("identity verification after Register, %s", (_, setup) => 
   });
 
   it("asks for more for a politically exposed person", async () => {
-    const user = await registerUser(t, { email: deliverable(), fullName: "Isabella Fontaine-Moreau" });
+    const user = await registerUser(t, { email: deliverableEmail(), fullName: "Isabella Fontaine-Moreau" });
     await expect(settled(user)).resolves.toMatchObject({ verificationStatus: VerificationStatus.REQUIRES_ADDITIONAL_VERIFICATION });
     await expect(compliance().getComplianceProfile({ userId: user.userId })).resolves.toMatchObject({
       sanctionsCheckStatus: SanctionsCheckStatus.CLEAR,
@@ -104,7 +96,7 @@ describe.each(setups)("identity verification after Register, %s", (_, setup) => 
   });
 
   it("has its effect once however often the job runs, also at the same time", async () => {
-    const user = await registerUser(t, { email: deliverable(), fullName: "Oluwaseun Adebayo-Lindqvist" });
+    const user = await registerUser(t, { email: deliverableEmail(), fullName: "Oluwaseun Adebayo-Lindqvist" });
     const outcomes = await Promise.all([1, 2, 3, 4].map(() => t.app.context.verification.verify(user.userId)));
     await settled(user);
     expect(outcomes.filter((outcome) => outcome === "verified").length).toBeLessThanOrEqual(1);
@@ -117,7 +109,7 @@ describe.each(setups)("identity verification after Register, %s", (_, setup) => 
 
   it("answers NOT_FOUND for a user nobody has, and refuses callers who are not compliance officers", async () => {
     await expect(compliance().getComplianceProfile({ userId: "7d1c1d0e-5b7e-4f43-9d49-3a1f1e0b8c11" })).rejects.toMatchObject({ code: Code.NotFound });
-    const user = await registerUser(t, { email: deliverable() });
+    const user = await registerUser(t, { email: deliverableEmail() });
     const own = createClient(ComplianceService, t.transport({ token: user.accessToken }));
     await expect(own.getComplianceProfile({ userId: user.userId })).rejects.toMatchObject({ code: Code.PermissionDenied });
   });
@@ -134,7 +126,7 @@ describe("identity verification without a sanctions list", () => {
   });
 
   it("verifies nobody: a user nobody could screen needs more (not_screened), and reads as never screened", async () => {
-    const user = await registerUser(t, { email: deliverable(), fullName: "Margaret Okonkwo-Hale" });
+    const user = await registerUser(t, { email: deliverableEmail(), fullName: "Margaret Okonkwo-Hale" });
     const profile = await eventually(() => profileClient(t, user.accessToken).getProfile({}), (p) => p.verificationStatus !== VerificationStatus.PENDING, 10_000);
     expect(profile.verificationStatus).toBe(VerificationStatus.REQUIRES_ADDITIONAL_VERIFICATION);
     const audit = await t.db.selectFrom("audit_trail").select("new_values").where("action", "=", "user.identity_verification").where("resource_id", "=", user.userId).executeTakeFirstOrThrow();
@@ -159,7 +151,7 @@ describe("identity verification of a federated sign-up", () => {
   });
 
   it("takes the provider's email_verified claim as the address reaching its owner", async () => {
-    const email = deliverable("federated");
+    const email = deliverableEmail("federated");
     const idToken = await idp.providers.GOOGLE!.idToken({ email });
     const res = await createClient(AuthService, t.transport()).register({ registrationType: RegistrationType.GOOGLE, idToken, fullName: "Margaret Okonkwo-Hale" });
     const profile = await eventually(() => profileClient(t, res.accessToken).getProfile({}), (p) => p.verificationStatus !== VerificationStatus.PENDING, 10_000);

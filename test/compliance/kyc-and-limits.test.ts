@@ -4,18 +4,15 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { UserRegistrationResponse_VerificationStatus as VerificationStatus } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { UserStatus } from "../../gen/platform/user/v1/common_pb.js";
 import { ComplianceService, KycLevel, KycStatus } from "../../gen/platform/user/v1/compliance_service_pb.js";
+import { JOB_SETUPS } from "../support/compliance.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { eventually } from "../support/eventually.js";
 import { profileClient, registerUser, registerWithRole, type RegisteredUser } from "../support/factories.js";
 import { addMember, createOrganization } from "../support/organizations.js";
-import { servicesAvailable } from "../support/services.js";
 
-const withServices = await servicesAvailable();
-const setups: Array<[string, { embedded?: boolean; runWorkers?: boolean }]> = [["embedded", { embedded: true }]];
-if (withServices) setups.push(["Postgres and Redis", { runWorkers: true }]);
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 
-describe.each(setups)("KYC decisions and trading limits, %s", (_, setup) => {
+describe.each(JOB_SETUPS)("KYC decisions and trading limits, %s", (_, setup) => {
   let t: TestApp;
   let officer: RegisteredUser;
   let second: RegisteredUser;

@@ -2,25 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createClient } from "@connectrpc/connect";
 import { UserRegistrationResponse_VerificationStatus as VerificationStatus } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { ComplianceService, KycLevel, KycStatus } from "../../gen/platform/user/v1/compliance_service_pb.js";
+import { JOB_SETUPS } from "../support/compliance.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { ManualClock } from "../support/clock.js";
 import { eventually } from "../support/eventually.js";
-import { profileClient, registerUser, registerWithRole, type RegisteredUser } from "../support/factories.js";
-import { servicesAvailable } from "../support/services.js";
+import { authClient, profileClient, registerUser, registerWithRole, type RegisteredUser } from "../support/factories.js";
 
-const withServices = await servicesAvailable();
-const setups: Array<[string, { embedded?: boolean; runWorkers?: boolean }]> = [["embedded", { embedded: true }]];
-if (withServices) setups.push(["Postgres and Redis", { runWorkers: true }]);
 const DAY_MS = 24 * 3600 * 1000;
 
-describe.each(setups)("periodic reviews, %s", (_, setup) => {
+describe.each(JOB_SETUPS)("periodic reviews, %s", (_, setup) => {
   let t: TestApp;
   let clock: ManualClock;
   let officer: RegisteredUser;
 
   beforeAll(async () => {
     clock = new ManualClock();
-    t = await startTestApp({ ...setup, clock, env: { REGISTRATIONS_PER_IP_PER_HOUR: "10000" } });
+    t = await startTestApp({ ...setup, clock, env: { REGISTRATIONS_PER_IP_PER_HOUR: "10000", LOGIN_SLOWDOWN_BASE_MS: "0" } });
     officer = await registerWithRole(t, "compliance_officer");
   });
   afterAll(async () => {
@@ -82,9 +79,12 @@ describe.each(setups)("periodic reviews, %s", (_, setup) => {
 
   it("opens a review when the risk rating rose since the last review, not when the score moved within its band", async () => {
     const [rose, moved] = await Promise.all([approvedUser(), approvedUser()]);
-    // What the risk-scoring job writes: one user's score into the medium band, the other's within the low one.
-    await t.db.updateTable("compliance_profiles").set({ risk_score: 45 }).where("user_id", "=", rose.userId).execute();
-    await t.db.updateTable("compliance_profiles").set({ risk_score: 25 }).where("user_id", "=", moved.userId).execute();
+    // Failed attempts raise the score: five take one user's into the medium band, one keeps the other's low.
+    const fail = (user: RegisteredUser) => authClient(t).login({ email: user.email, password: "wrong-password-1234" }).catch(() => undefined);
+    for (let i = 0; i < 5; i++) await fail(rose);
+    await fail(moved);
+    await expect(t.app.context.riskScoring.score(rose.userId)).resolves.toMatchObject({ score: 30 });
+    await expect(t.app.context.riskScoring.score(moved.userId)).resolves.toMatchObject({ score: 14 });
     await t.app.context.reviews.sweep();
     expect(await reviewsOpened(rose.userId)).toEqual([{ new_values: expect.objectContaining({ reviewReason: "risk_rating_increased", riskRating: "medium", reviewedRiskRating: "low" }) }]);
     expect(await reviewsOpened(moved.userId)).toEqual([]);

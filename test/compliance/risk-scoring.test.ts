@@ -1,24 +1,16 @@
-import path from "node:path";
-import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code, createClient } from "@connectrpc/connect";
 import { MfaType } from "../../gen/platform/user/v1/common_pb.js";
 import { ComplianceService, KycLevel, KycStatus } from "../../gen/platform/user/v1/compliance_service_pb.js";
 import { SessionService } from "../../gen/platform/user/v1/session_service_pb.js";
+import { deliverableEmail, JOB_SETUPS, SCREENING_ENV } from "../support/compliance.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { eventually } from "../support/eventually.js";
 import { authClient, profileClient, registerUser, registerWithRole, type RegisteredUser } from "../support/factories.js";
 import { enrolTotp, startChallenge } from "../support/mfa.js";
-import { servicesAvailable } from "../support/services.js";
 
-const withServices = await servicesAvailable();
-const SANCTIONS_LIST_FILE = path.join(fileURLToPath(new URL("../fixtures/sanctions/", import.meta.url)), "sdn.csv");
-const deliverable = () => `scored.${randomBytes(5).toString("hex")}@northbridge-capital.co.uk`;
-const setups: Array<[string, { embedded?: boolean; runWorkers?: boolean }]> = [["embedded", { embedded: true }]];
-if (withServices) setups.push(["Postgres and Redis", { runWorkers: true }]);
 
-describe.each(setups)("risk scoring and the security protocols, %s", (_, setup) => {
+describe.each(JOB_SETUPS)("risk scoring and the security protocols, %s", (_, setup) => {
   let t: TestApp;
   let officer: RegisteredUser;
 
@@ -26,7 +18,7 @@ describe.each(setups)("risk scoring and the security protocols, %s", (_, setup) 
     t = await startTestApp({
       ...setup,
       // A new account with nothing verified scores 20; three failed attempts (12) take it over 30.
-      env: { HIGH_RISK_THRESHOLD: "30", REGISTRATIONS_PER_IP_PER_HOUR: "10000", LOGIN_SLOWDOWN_BASE_MS: "0", SANCTIONS_LIST_FILE },
+      env: { HIGH_RISK_THRESHOLD: "30", REGISTRATIONS_PER_IP_PER_HOUR: "10000", LOGIN_SLOWDOWN_BASE_MS: "0", SANCTIONS_LIST_FILE: SCREENING_ENV.SANCTIONS_LIST_FILE },
     });
     officer = await registerWithRole(t, "compliance_officer");
   });
@@ -39,7 +31,7 @@ describe.each(setups)("risk scoring and the security protocols, %s", (_, setup) 
     t.db.selectFrom("outbox").select("id").where("queue", "=", "risk-scoring").where("payload", "@>", JSON.stringify({ userId }) as never).execute().then((rows) => rows.length);
   /** activeUser is verified (a clean name at a deliverable address) and active. */
   const activeUser = async () => {
-    const user = await registerUser(t, { email: deliverable(), fullName: "Margaret Okonkwo-Hale" });
+    const user = await registerUser(t, { email: deliverableEmail("scored"), fullName: "Margaret Okonkwo-Hale" });
     await eventually(() => t.db.selectFrom("users").select("status").where("id", "=", user.userId).executeTakeFirstOrThrow(), (row) => row.status === "active", 10_000, "verification");
     return user;
   };

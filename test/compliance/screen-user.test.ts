@@ -1,24 +1,17 @@
-import path from "node:path";
-import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code, createClient } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ComplianceService, PepStatus, RiskRating, SanctionsCheckStatus } from "../../gen/platform/user/v1/compliance_service_pb.js";
+import { deliverableEmail, JOB_SETUPS, SCREENING_ENV } from "../support/compliance.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { eventually } from "../support/eventually.js";
 import { profileClient, registerUser, registerWithRole, type RegisteredUser } from "../support/factories.js";
 import { servicesAvailable } from "../support/services.js";
 
-const FIXTURES = fileURLToPath(new URL("../fixtures/sanctions/", import.meta.url));
-const SCREENING_ENV = { SANCTIONS_LIST_FILE: path.join(FIXTURES, "sdn.csv"), PEP_LIST_FILE: path.join(FIXTURES, "pep.txt") };
 const withServices = await servicesAvailable();
-const deliverable = () => `screened.${randomBytes(5).toString("hex")}@northbridge-capital.co.uk`;
 
-const setups: Array<[string, { embedded?: boolean; runWorkers?: boolean }]> = [["embedded", { embedded: true }]];
-if (withServices) setups.push(["Postgres and Redis", { runWorkers: true }]);
 
-describe.each(setups)("ScreenUser, %s", (_, setup) => {
+describe.each(JOB_SETUPS)("ScreenUser, %s", (_, setup) => {
   let t: TestApp;
   let officer: RegisteredUser;
 
@@ -40,7 +33,7 @@ describe.each(setups)("ScreenUser, %s", (_, setup) => {
     );
 
   it("screens the user's current name again: a name changed to a listed one becomes a potential match, high risk, in review", async () => {
-    const user = await registerUser(t, { email: deliverable(), fullName: "Margaret Okonkwo-Hale" });
+    const user = await registerUser(t, { email: deliverableEmail("screened"), fullName: "Margaret Okonkwo-Hale" });
     const first = await screenedAfter(user.userId, new Date(0));
     expect(first).toMatchObject({ sanctionsCheckStatus: SanctionsCheckStatus.CLEAR, riskRating: RiskRating.LOW });
 
@@ -61,7 +54,7 @@ describe.each(setups)("ScreenUser, %s", (_, setup) => {
 
   it("answers NOT_FOUND for a user nobody has, and refuses callers who are not compliance officers", async () => {
     await expect(compliance().screenUser({ userId: "7d1c1d0e-5b7e-4f43-9d49-3a1f1e0b8c11" })).rejects.toMatchObject({ code: Code.NotFound });
-    const user = await registerUser(t, { email: deliverable() });
+    const user = await registerUser(t, { email: deliverableEmail("screened") });
     await expect(compliance(user.accessToken).screenUser({ userId: user.userId })).rejects.toMatchObject({ code: Code.PermissionDenied });
   });
 });
@@ -79,7 +72,7 @@ describe.each(setups)("ScreenUser, %s", (_, setup) => {
   });
 
   it("reuses the screening already queued rather than queue a second one", async () => {
-    const user = await registerUser(t, { email: deliverable() });
+    const user = await registerUser(t, { email: deliverableEmail("screened") });
     const compliance = createClient(ComplianceService, t.transport({ token: officer.accessToken }));
     const answers = await Promise.all([1, 2, 3].map(() => compliance.screenUser({ userId: user.userId })));
     expect(new Set(answers.map((answer) => answer.screeningId)).size).toBe(1);

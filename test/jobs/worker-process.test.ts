@@ -1,6 +1,3 @@
-import path from "node:path";
-import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Queue } from "bullmq";
 import { Redis as IORedis, type Redis } from "ioredis";
@@ -9,6 +6,7 @@ import pg from "pg";
 import { bullPrefix } from "../../src/jobs/bull-queues.js";
 import { queues } from "../../src/jobs/queues.js";
 import { closeRedis } from "../../src/platform/redis.js";
+import { deliverableEmail, SCREENING_ENV } from "../support/compliance.js";
 import { startTestApp, TEST_DATA_KEY, type TestApp } from "../support/app.js";
 import { CLI_TIMEOUT_MS, keyFile, startWorkerProcess, stopServe, useCliWorkspace, type Running } from "../support/cli.js";
 import { eventually } from "../support/eventually.js";
@@ -16,8 +14,6 @@ import { registerUser, type RegisteredUser } from "../support/factories.js";
 import { REDIS_URL, servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
-const FIXTURES = fileURLToPath(new URL("../fixtures/sanctions/", import.meta.url));
-const SCREENING_ENV = { SANCTIONS_LIST_FILE: path.join(FIXTURES, "sdn.csv"), PEP_LIST_FILE: path.join(FIXTURES, "pep.txt") };
 
 useCliWorkspace();
 
@@ -56,7 +52,6 @@ describeWithServices("user-service worker", () => {
     workers.push(worker);
     return worker;
   };
-  const deliverable = () => `worker.${randomBytes(5).toString("hex")}@northbridge-capital.co.uk`;
   const verificationOf = async (user: RegisteredUser) =>
     (await t.db.selectFrom("users").select("verification_status").where("id", "=", user.userId).executeTakeFirstOrThrow()).verification_status;
   const jobOf = async (user: RegisteredUser) => {
@@ -79,7 +74,7 @@ describeWithServices("user-service worker", () => {
   it(
     "runs nothing in serve, and a worker process runs the jobs that waited for it",
     async () => {
-      const user = await registerUser(t, { email: deliverable(), fullName: "Margaret Okonkwo-Hale" });
+      const user = await registerUser(t, { email: deliverableEmail("worker"), fullName: "Margaret Okonkwo-Hale" });
       const id = await jobOf(user);
       await eventually(async () => (await queue.getJob(id))?.id, (found) => found === id, 10_000, "the job relayed to BullMQ");
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -100,7 +95,7 @@ describeWithServices("user-service worker", () => {
     "finishes the job in hand on SIGTERM before exiting",
     async () => {
       // The user is held before any worker runs, so the job cannot finish before the test holds it mid-way.
-      const user = await registerUser(t, { email: deliverable(), fullName: "Oluwaseun Adebayo-Lindqvist" });
+      const user = await registerUser(t, { email: deliverableEmail("worker"), fullName: "Oluwaseun Adebayo-Lindqvist" });
       const release = await holdUser(user.userId);
       const worker = await startWorker();
       const id = await jobOf(user);
@@ -120,7 +115,7 @@ describeWithServices("user-service worker", () => {
   it(
     "gives the job of a worker killed mid-job to another worker, which completes it once",
     async () => {
-      const user = await registerUser(t, { email: deliverable(), fullName: "Ingrid Solberg-Achebe" });
+      const user = await registerUser(t, { email: deliverableEmail("worker"), fullName: "Ingrid Solberg-Achebe" });
       const release = await holdUser(user.userId);
       const first = await startWorker();
       const id = await jobOf(user);

@@ -3,6 +3,7 @@ import { transaction } from "../../db/transaction.js";
 import type { Clock } from "../../platform/clock.js";
 import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
+import { DomainError } from "../../shared/domain-error.js";
 import type { AuditLog } from "../audit/index.js";
 import type { ProfileService } from "../profile/index.js";
 import type { ComplianceAccess } from "./compliance-access.js";
@@ -111,8 +112,9 @@ export class TradingLimitChanges {
     const { db, clock, audit, access, compliance } = this.deps;
     const userId = (await findLimitRequest(db, requestId))?.user_id;
     if (!userId) throw errors.limitRequestNotFound();
-    await access.ensureMayActOn(caller, userId, act.organizationId, PERMISSION).catch(() => {
-      throw errors.limitRequestNotFound(); // a request about someone outside the caller's organization is not theirs to see
+    await access.ensureMayActOn(caller, userId, act.organizationId, PERMISSION).catch((error: unknown) => {
+      // A request about someone outside the caller's organization is not theirs to see.
+      throw error instanceof DomainError && error.reason === "not_organization_member" ? errors.limitRequestNotFound() : error;
     });
     return transaction(db, async (trx) => {
       const before = await this.lockUser(trx, userId);
