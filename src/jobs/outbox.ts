@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { Tx } from "../db/database.js";
 import { afterCommit } from "../db/transaction.js";
 import type { JsonObject } from "../shared/json.js";
-import type { QueueName } from "./queues.js";
+import { queues, type QueueName } from "./queues.js";
 
 export { queues, type QueueName } from "./queues.js";
 
@@ -24,4 +24,12 @@ export async function enqueue(trx: Tx, queue: QueueName, jobName: string, payloa
     .executeTakeFirstOrThrow();
   afterCommit(trx, async () => void outboxWrites.emit("written"));
   return row.id;
+}
+
+/** SCORE_USER is the risk-scoring job: it scores one user ({userId}) after anything that moves their risk. */
+export const SCORE_USER = "score-user";
+
+/** queueRiskScoring queues the user's risk scoring inside the transaction of the change that moves their risk. */
+export function queueRiskScoring(trx: Tx, userId: string): Promise<string> {
+  return enqueue(trx, queues.riskScoring, SCORE_USER, { userId });
 }

@@ -1,3 +1,4 @@
+import { SCORE_USER } from "../../jobs/outbox.js";
 import { PermanentJobFailure, queues, type Job, type JobProcessors } from "../../jobs/queues.js";
 import type { IdentityVerification } from "./identity-verification.js";
 import type { Logger } from "../../platform/logger.js";
@@ -35,7 +36,7 @@ export function complianceJobs(services: {
       "review-profiles": async () => void (await reviews.sweep()),
     },
     [queues.riskScoring]: {
-      "score-user": async (job) => void (await riskScoring.score(userIdOf(job))),
+      [SCORE_USER]: async (job) => void (await riskScoring.score(userIdOf(job))),
     },
     [queues.notifications]: {
       // The service has no channel to the security team of its own: the alert is a log line at

@@ -1,6 +1,6 @@
 import type { Db } from "../../db/database.js";
 import { afterCommit, transaction } from "../../db/transaction.js";
-import { enqueue, queues } from "../../jobs/outbox.js";
+import { queueRiskScoring } from "../../jobs/outbox.js";
 import type { Clock } from "../../platform/clock.js";
 import type { VerificationStatusValue } from "../../shared/user-status.js";
 import type { Logger } from "../../platform/logger.js";
@@ -69,7 +69,7 @@ export class IdentityVerification {
         created_at: before?.created_at ?? now,
         updated_at: now,
       });
-      await enqueue(trx, queues.riskScoring, "score-user", { userId });
+      await queueRiskScoring(trx, userId);
       // Audit rows last: the audit chain's lock is held from the first until the commit.
       if (decision.verified) await lifecycle.moveWithin(trx, { userId, from: "pending_verification", to: "active", reason: "identity_verified", actorUserId: null, origin: {} });
       await audit.record(trx, {

@@ -1,7 +1,7 @@
 import type { Db } from "../../db/database.js";
 import type { KycStatusValue } from "../../db/tables/compliance.js";
 import { transaction } from "../../db/transaction.js";
-import { enqueue, queues } from "../../jobs/outbox.js";
+import { queueRiskScoring } from "../../jobs/outbox.js";
 import type { Clock } from "../../platform/clock.js";
 import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
@@ -73,7 +73,7 @@ export class KycDecisions {
         created_at: before?.created_at ?? now,
         updated_at: now,
       });
-      await enqueue(trx, queues.riskScoring, "score-user", { userId });
+      await queueRiskScoring(trx, userId);
       if (holder.verificationStatus !== verificationStatus) await profiles.setVerificationStatus(trx, userId, verificationStatus);
       if (kycStatus === "approved") {
         await lifecycle.moveWithin(trx, { userId, from: "pending_verification", to: "active", reason: "kyc_approved", actorUserId: caller.userId, origin });

@@ -1,6 +1,6 @@
 import type { Db } from "../../db/database.js";
 import { transaction } from "../../db/transaction.js";
-import { enqueue, queues } from "../../jobs/outbox.js";
+import { enqueue, queueRiskScoring, queues } from "../../jobs/outbox.js";
 import type { Clock } from "../../platform/clock.js";
 import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
@@ -75,7 +75,7 @@ export class ScreeningRequests {
       const now = clock.now();
       const outcome = screenName(screening, holder.fullName);
       await saveComplianceProfile(trx, { user_id: userId, ...screeningChanges(before, outcome, now), pending_screening_id: null, created_at: before.created_at, updated_at: now });
-      await enqueue(trx, queues.riskScoring, "score-user", { userId });
+      await queueRiskScoring(trx, userId);
       await audit.record(trx, {
         actorUserId: null,
         action: "compliance.screening",

@@ -1,7 +1,7 @@
 import type { Db, Tx } from "../../db/database.js";
 import type { InvestmentProfileValue, RiskToleranceValue } from "../../db/tables/users.js";
 import { afterCommit, transaction } from "../../db/transaction.js";
-import { enqueue, queues } from "../../jobs/outbox.js";
+import { queueRiskScoring } from "../../jobs/outbox.js";
 import type { Cache } from "../../platform/cache.js";
 import type { Clock } from "../../platform/clock.js";
 import { DomainError } from "../../shared/domain-error.js";
@@ -149,7 +149,7 @@ export class ProfileService {
       if (Object.keys(newValues).length === 0) return;
       await updateUser(trx, userId, changes, this.clock.now());
       afterCommit(trx, () => this.forget(userId));
-      await enqueue(trx, queues.riskScoring, "score-user", { userId });
+      await queueRiskScoring(trx, userId);
       await this.audit.record(trx, {
         actorUserId: userId,
         action: "profile.update",

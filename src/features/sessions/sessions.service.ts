@@ -1,6 +1,6 @@
 import type { Db, Tx } from "../../db/database.js";
 import { afterCommit, transaction } from "../../db/transaction.js";
-import { enqueue, queues } from "../../jobs/outbox.js";
+import { queueRiskScoring } from "../../jobs/outbox.js";
 import type { Clock } from "../../platform/clock.js";
 import type { AccessTokens } from "../../platform/crypto/access-tokens.js";
 import { randomToken, sha256 } from "../../platform/crypto/random.js";
@@ -165,7 +165,7 @@ export class Sessions {
   async signInWithin(trx: Tx, grant: SessionGrant): Promise<IssuedTokens> {
     const tokens = await this.open(trx, grant);
     // Every sign-in moves the user's risk: their behaviour and the sign-in's own score.
-    await enqueue(trx, queues.riskScoring, "score-user", { userId: grant.userId });
+    await queueRiskScoring(trx, grant.userId);
     await this.deps.audit.record(trx, {
       actorUserId: grant.userId,
       action: "auth.login",
