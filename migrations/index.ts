@@ -13,6 +13,7 @@ import * as screeningRequests from "./0011_screening_requests.js";
 import * as tradingLimits from "./0012_trading_limits.js";
 import * as reviews from "./0013_reviews.js";
 import * as riskScoring from "./0014_risk_scoring.js";
+import * as auditLanes from "./0015_audit_lanes.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   "0012_trading_limits": tradingLimits,
   "0013_reviews": reviews,
   "0014_risk_scoring": riskScoring,
+  "0015_audit_lanes": auditLanes,
 };

@@ -1,5 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
+import { AuditService } from "../gen/platform/user/v1/audit_service_pb.js";
 import { AuthService } from "../gen/platform/user/v1/auth_service_pb.js";
 import { ComplianceService } from "../gen/platform/user/v1/compliance_service_pb.js";
 import { ProfileService } from "../gen/platform/user/v1/profile_service_pb.js";
@@ -10,6 +11,7 @@ import { UserLifecycleService } from "../gen/platform/user/v1/user_lifecycle_ser
 import { SessionService } from "../gen/platform/user/v1/session_service_pb.js";
 import { ConfigError, type Config } from "./config.js";
 import { buildAppContext, type AppContext, type AppOverrides, type AppServices } from "./context.js";
+import { auditJobs, auditRpc, CHECKPOINT_AUDIT } from "./features/audit/index.js";
 import { authRpc } from "./features/auth/index.js";
 import { complianceJobs, complianceRpc } from "./features/compliance/index.js";
 import { mfaRpc } from "./features/mfa/index.js";
@@ -32,7 +34,7 @@ import { createRoutes, implement, implementedRpcs, type ServiceRegistration } fr
 import { startAdminServer, startServer, type RunningServer } from "./rpc/server.js";
 import { createRequestValidator } from "./rpc/validation.js";
 import { startBackgroundJobs, type BackgroundJobs } from "./jobs/background-jobs.js";
-import { queues, type JobProcessors } from "./jobs/queues.js";
+import { mergeJobProcessors, queues, type JobProcessors } from "./jobs/queues.js";
 import type { RecurringJob } from "./jobs/recurring-jobs.js";
 import { ADMIN_LISTEN, checkListenAddress, checkTlsFiles, listenFailure } from "./startup.js";
 
@@ -43,6 +45,7 @@ import { ADMIN_LISTEN, checkListenAddress, checkTlsFiles, listenFailure } from "
 export function features(services: AppServices): ServiceRegistration[] {
   return [
     implement(AuthService, authRpc(services.auth)),
+    implement(AuditService, auditRpc(services.auditTrail)),
     implement(ProfileService, profileRpc(services.profiles)),
     implement(MfaService, mfaRpc(services.mfa)),
     implement(SessionService, sessionsRpc(services.sessions)),
@@ -61,12 +64,15 @@ export function features(services: AppServices): ServiceRegistration[] {
  * a feature's jobs is one line here. A job without a processor fails for good (a dead letter).
  */
 export function jobProcessors(context: AppContext): JobProcessors {
-  return { ...complianceJobs(context) };
+  return mergeJobProcessors(complianceJobs(context), auditJobs(context));
 }
 
 /** recurringJobs are the jobs queued on a schedule, whichever processes run. */
 export function recurringJobs(config: Config): RecurringJob[] {
-  return [{ queue: queues.maintenance, name: "review-profiles", everyMs: config.jobs.reviewSweepSeconds * 1000 }];
+  return [
+    { queue: queues.maintenance, name: "review-profiles", everyMs: config.jobs.reviewSweepSeconds * 1000 },
+    { queue: queues.maintenance, name: CHECKPOINT_AUDIT, everyMs: config.audit.checkpointSeconds * 1000 },
+  ];
 }
 
 /** startJobs starts this process's part in the background jobs (see startBackgroundJobs). */

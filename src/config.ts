@@ -137,6 +137,12 @@ export interface Config {
     /** How long the security protocols lock an account (HIGH_RISK_LOCK_DURATION). */
     highRiskLockSeconds: number;
   };
+  audit: {
+    /** How many hash-chain lanes events outside organizations spread over (AUDIT_CHAIN_LANES); each organization has its own. */
+    chainLanes: number;
+    /** How often a signed checkpoint of the lanes' heads is written (AUDIT_CHECKPOINT_INTERVAL). */
+    checkpointSeconds: number;
+  };
   shutdownGraceMs: number;
   /** Browser origins (scheme://host[:port]) allowed to call the API with Connect-Web or gRPC-Web. */
   corsOrigins: string[];
@@ -422,6 +428,10 @@ export function loadConfig(env: Env = process.env): Config {
     risk: {
       highRiskThreshold: integer(env, "HIGH_RISK_THRESHOLD", 80, 1, 100),
       highRiskLockSeconds: duration(env, "HIGH_RISK_LOCK_DURATION", DAY_SECONDS),
+    },
+    audit: {
+      chainLanes: integer(env, "AUDIT_CHAIN_LANES", 64, 1, 4096),
+      checkpointSeconds: duration(env, "AUDIT_CHECKPOINT_INTERVAL", 900),
     },
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
     corsOrigins: origins(env),

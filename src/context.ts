@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { ConfigError, type Config } from "./config.js";
 import type { DatabaseHandle } from "./db/create-database.js";
 import { migrateToLatest } from "./db/migrate.js";
-import { AuditLog } from "./features/audit/index.js";
+import { AuditLog, AuditTrail } from "./features/audit/index.js";
 import { AdminNetworks, RoleAuthorizer, type Authorizer, type MembershipLookup } from "./features/authorization/index.js";
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
@@ -35,6 +35,8 @@ import { connectConfiguredRedis, openDatabase, redactUrl } from "./startup.js";
 /** AppServices are the features' services: what handlers, workers and CLI verbs call. */
 export interface AppServices {
   audit: AuditLog;
+  /** Reads the audit trail, checks its chains and signs checkpoints of them. */
+  auditTrail: AuditTrail;
   profiles: ProfileService;
   sessions: Sessions;
   guard: SessionGuard;
@@ -209,7 +211,7 @@ async function openOnto(closers: Closers, config: Config, overrides: DataOverrid
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) log.info({ migrations: applied }, "migrations applied");
   }
-  return { config, log, clock, database, audit: new AuditLog(clock) };
+  return { config, log, clock, database, audit: new AuditLog(clock, config.audit.chainLanes) };
 }
 
 /** building runs build with a fresh set of closers, closing whatever it opened if it fails. */
@@ -276,6 +278,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
       given.sessions ??
       new Sessions({ db, clock, accessTokens, audit, bus, log, geoip, cache, refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds, ...config.sessions });
     const guard = given.guard ?? new SessionGuard(db, accessTokens, bus, clock);
+    const auditTrail = given.auditTrail ?? new AuditTrail({ db, clock, key: signingKey, jwks: () => accessTokens.jwks(), issuer: config.jwt.issuer });
     await guard.start();
     const storedMemberships = new StoredMemberships(db);
     const profiles = given.profiles ?? new ProfileService(db, cache, audit, clock, config.profileCacheTtlSeconds, storedMemberships);
@@ -370,6 +373,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, kyc, tradingLimits, reviews, batches, riskScoring, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
+    return { ...data, audit, auditTrail, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, kyc, tradingLimits, reviews, batches, riskScoring, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
   });
 }

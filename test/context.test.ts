@@ -86,7 +86,7 @@ describe("buildAppContext", () => {
       }
     }
     database = await memoryDatabase();
-    const profiles = new StandInProfiles(database.db, new MemoryCache(), new AuditLog(systemClock), systemClock, 60, { of: async () => [] });
+    const profiles = new StandInProfiles(database.db, new MemoryCache(), new AuditLog(systemClock, 1), systemClock, 60, { of: async () => [] });
     const built = await build({ profiles }, undefined, database);
     const tokens = await built.auth.register(
       { email: uniqueEmail("listen"), password: GOOD_PASSWORD, fullName: "Listen Tester", registrationType: "email", investmentProfile: "moderate", riskTolerance: "medium", idToken: "", organizationInviteToken: "", device: {} },

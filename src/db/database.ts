@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
-import type { AuditTrailTable } from "./tables/audit.js";
+import type { AuditCheckpointsTable, AuditLaneHeadsTable, AuditTrailTable } from "./tables/audit.js";
 import type { ComplianceProfilesTable, TradingLimitRequestsTable } from "./tables/compliance.js";
 import type { MfaBackupCodesTable, MfaChallengesTable, MfaMethodsTable, MfaSmsCodesTable } from "./tables/mfa.js";
 import type { DeadLettersTable, JobSchedulesTable, OutboxTable } from "./tables/outbox.js";
@@ -18,6 +18,8 @@ export interface Database {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   audit_trail: AuditTrailTable;
+  audit_lane_heads: AuditLaneHeadsTable;
+  audit_checkpoints: AuditCheckpointsTable;
   outbox: OutboxTable;
   dead_letters: DeadLettersTable;
   job_schedules: JobSchedulesTable;

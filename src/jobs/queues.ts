@@ -31,6 +31,21 @@ export type JobProcessor = (job: Job) => Promise<void>;
 /** JobProcessors maps each queue's job names to their processors, as the features register them. */
 export type JobProcessors = Partial<Record<QueueName, Record<string, JobProcessor>>>;
 
+/** mergeJobProcessors combines features' processors queue by queue; two processors for one job is a wiring error. */
+export function mergeJobProcessors(...sets: JobProcessors[]): JobProcessors {
+  const merged: JobProcessors = {};
+  for (const set of sets) {
+    for (const [queue, processors] of Object.entries(set) as Array<[QueueName, Record<string, JobProcessor>]>) {
+      const into = (merged[queue] ??= {});
+      for (const [name, processor] of Object.entries(processors)) {
+        if (into[name]) throw new Error(`two processors for the job ${queue}/${name}`);
+        into[name] = processor;
+      }
+    }
+  }
+  return merged;
+}
+
 /**
  * PermanentJobFailure is a failure no retry can mend (the job's subject is gone, its payload is
  * malformed): the job goes to the dead letters at once. It is BullMQ's UnrecoverableError, so BullMQ

@@ -75,6 +75,7 @@ async function call(method: DescMethod, organizationId: string, lookup: Membersh
 describe("organization-scoped access rules", () => {
   it("are declared on the organization RPCs that act on one organization", () => {
     expect(ORGANIZATION_SCOPED.map(({ method }) => nameOf(method)).sort()).toEqual([
+      "AuditService/ListAuditTrail",
       "ComplianceService/ApproveTradingLimits",
       "ComplianceService/GetComplianceProfile",
       "ComplianceService/RejectTradingLimits",
@@ -115,6 +116,7 @@ describe("organization-scoped access rules", () => {
       "ComplianceService/SetTradingLimits": ["compliance"],
       "ComplianceService/ApproveTradingLimits": ["compliance"],
       "ComplianceService/RejectTradingLimits": ["compliance"],
+      "AuditService/ListAuditTrail": ["admin", "compliance"],
     });
   });
 

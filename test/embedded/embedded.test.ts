@@ -81,6 +81,18 @@ describe("embedded mode (PGlite, no Redis)", () => {
       });
     });
   });
+
+  describe("audit trail", () => {
+    it("chains the lanes, signs a checkpoint and verifies both on PGlite", async () => {
+      await signUp(clients);
+      expect(await t.app.context.auditTrail.checkpoint()).toBeGreaterThan(0);
+
+      const report = await t.app.context.auditTrail.verify();
+
+      expect(report).toMatchObject({ valid: true, checkpoints: 1 });
+      expect(report.checked).toBeGreaterThan(0);
+    });
+  });
 });
 
 describe("embedded mode across restarts", () => {

@@ -178,7 +178,6 @@ describeWithServices("authorization through the running server", () => {
   afterAll(() => t?.close());
 
   type Caller = PlatformRole | "plain user";
-  type Expectation = { who: Caller; expected: "PermissionDenied" | "Unimplemented" };
   const callerOf = (who: Caller) => (who === "plain user" ? plain : staff[who]!);
   const compliance = (token?: string) => createClient(ComplianceService, t.transport({ token }));
   const audit = (token?: string) => createClient(AuditService, t.transport({ token }));
@@ -204,19 +203,30 @@ describeWithServices("authorization through the running server", () => {
     });
   });
 
-  // The audit and activity features arrive later: UNIMPLEMENTED proves the call got past
-  // authentication, authorization and validation.
   describe("AuditService", () => {
     describe("ListAuditTrail", () => {
-      it.each<Expectation>([
-        { who: "plain user", expected: "PermissionDenied" },
-        { who: "support", expected: "PermissionDenied" },
-        { who: "compliance_officer", expected: "Unimplemented" },
-      ])("answers $expected to $who", async ({ who, expected }) => {
-        await expect(audit(callerOf(who).accessToken).listAuditTrail({ limit: 10 })).rejects.toMatchObject({ code: Code[expected] });
+      it.each<Caller>(["plain user", "support"])("refuses %s", async (who) => {
+        await expect(audit(callerOf(who).accessToken).listAuditTrail({ limit: 10 })).rejects.toMatchObject({ code: Code.PermissionDenied });
+      });
+
+      it.each<Caller>(["compliance_officer", "admin"])("answers %s", async (who) => {
+        await expect(audit(callerOf(who).accessToken).listAuditTrail({ limit: 10 })).resolves.toMatchObject({ entries: expect.any(Array) });
+      });
+    });
+
+    describe("VerifyAuditChain", () => {
+      it.each<Caller>(["plain user", "support"])("refuses %s", async (who) => {
+        await expect(audit(callerOf(who).accessToken).verifyAuditChain({})).rejects.toMatchObject({ code: Code.PermissionDenied });
+      });
+
+      it.each<Caller>(["compliance_officer", "admin"])("answers %s", async (who) => {
+        await expect(audit(callerOf(who).accessToken).verifyAuditChain({})).resolves.toMatchObject({ valid: true });
       });
     });
   });
+
+  // The activity feature arrives later: UNIMPLEMENTED proves the call got past authentication,
+  // authorization and validation.
 
   describe("ActivityService", () => {
     describe("ListActivity", () => {

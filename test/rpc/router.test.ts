@@ -74,6 +74,8 @@ describe("implementedRpcs", () => {
   it("lists what features() in the composition root registers, without building a service", () => {
     expect(registeredRpcs().sort()).toEqual(
       [
+        "AuditService/ListAuditTrail",
+        "AuditService/VerifyAuditChain",
         "AuthService/CompleteMfaChallenge",
         "AuthService/Login",
         "AuthService/Logout",

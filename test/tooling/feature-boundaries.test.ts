@@ -31,6 +31,8 @@ const TABLE_OWNERS: Record<string, string> = {
   refresh_tokens: "src/features/sessions/",
   trusted_devices: "src/features/sessions/",
   audit_trail: "src/features/audit/",
+  audit_lane_heads: "src/features/audit/",
+  audit_checkpoints: "src/features/audit/",
   outbox: "src/jobs/",
   dead_letters: "src/jobs/",
   job_schedules: "src/jobs/",

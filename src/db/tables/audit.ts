@@ -5,6 +5,10 @@ import type { JsonObject } from "../../shared/json.js";
 export interface AuditTrailTable {
   seq: ColumnType<string, never, never>;
   id: string;
+  /** The hash chain this row belongs to: "org:<organization id>" or "platform:<n>". */
+  lane: string;
+  /** The row's position in its lane, from 1 without gaps. */
+  lane_seq: ColumnType<string, string | number, never>;
   actor_user_id: string | null;
   action: string;
   resource_type: string;
@@ -19,4 +23,21 @@ export interface AuditTrailTable {
   created_at: Date;
   prev_hash: Buffer;
   hash: Buffer;
+}
+
+/** AuditLaneHeadsTable holds each audit lane's last entry: where its next entry chains on, and what a checkpoint signs. */
+export interface AuditLaneHeadsTable {
+  lane: string;
+  seq: ColumnType<string, string | number, string | number>;
+  hash: Buffer;
+  created_at: Date;
+  /** The head's seq the latest checkpoint signed. */
+  signed_seq: ColumnType<string, string | number | undefined, string | number>;
+}
+
+/** AuditCheckpointsTable holds the signed checkpoints of the lanes' heads, appended, never changed. */
+export interface AuditCheckpointsTable {
+  seq: ColumnType<string, never, never>;
+  created_at: Date;
+  jws: string;
 }

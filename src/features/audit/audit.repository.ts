@@ -1,38 +1,75 @@
-import { sql } from "kysely";
+import { sql, type Selectable } from "kysely";
 import type { DbOrTx, Tx } from "../../db/database.js";
+import type { AuditTrailTable } from "../../db/tables/audit.js";
+import type { PagePosition } from "../../shared/page-token.js";
 import { auditHash, GENESIS_HASH, type AuditRecord } from "./audit-hash.js";
+import { LANE_LOCK_SPACE, laneLockKey } from "./audit-lanes.js";
 
-// One advisory lock orders all writers of the chain; held from here until the transaction ends.
-const AUDIT_CHAIN_LOCK = 0x5a0d17;
+/** AuditRow is a stored audit entry. */
+export type AuditRow = Selectable<AuditTrailTable>;
 
 /**
- * insertChained appends a row to the audit trail, chained to the current last row. Call it as the
- * last statement of the transaction: the chain lock is held until commit.
+ * appendToLane appends a row to a lane of the audit trail, chained to the lane's head. Call it as
+ * the last statement of the transaction: the lane's lock is held until commit, so the next writer
+ * of the lane chains to this row only once it is committed, and a rolled-back row is never a head.
+ * A row is never dated before the head it follows, so each lane is ordered in time too.
  */
-export async function insertChained(trx: Tx, record: AuditRecord): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`.execute(trx);
-  const last = await trx.selectFrom("audit_trail").select("hash").orderBy("seq", "desc").limit(1).executeTakeFirst();
-  const prevHash = last ? Buffer.from(last.hash) : GENESIS_HASH;
+export async function appendToLane(trx: Tx, lane: string, record: AuditRecord): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${LANE_LOCK_SPACE}::int, ${laneLockKey(lane)}::int)`.execute(trx);
+  // A new statement under the lock sees the head the previous writer committed.
+  const head = await trx.selectFrom("audit_lane_heads").select(["seq", "hash", "created_at"]).where("lane", "=", lane).executeTakeFirst();
+  const seq = head ? BigInt(head.seq) + 1n : 1n;
+  const prevHash = head ? Buffer.from(head.hash) : GENESIS_HASH;
+  const chained = head && head.created_at > record.createdAt ? { ...record, createdAt: head.created_at } : record;
+  const hash = auditHash(prevHash, chained);
   await trx
+    .with("head", (db) =>
+      db
+        .insertInto("audit_lane_heads")
+        .values({ lane, seq: seq.toString(), hash, created_at: chained.createdAt })
+        .onConflict((oc) => oc.column("lane").doUpdateSet({ seq: seq.toString(), hash, created_at: chained.createdAt }))
+        .returning("lane"),
+    )
     .insertInto("audit_trail")
     .values({
-      id: record.id,
-      actor_user_id: record.actorUserId,
-      action: record.action,
-      resource_type: record.resourceType,
-      resource_id: record.resourceId,
-      organization_id: record.organizationId,
-      old_values: record.oldValues === null ? null : JSON.stringify(record.oldValues),
-      new_values: record.newValues === null ? null : JSON.stringify(record.newValues),
-      reason: record.reason,
-      ip_address: record.ipAddress,
-      user_agent: record.userAgent,
-      compliance_relevant: record.complianceRelevant,
-      created_at: record.createdAt,
+      id: chained.id,
+      lane,
+      lane_seq: seq.toString(),
+      actor_user_id: chained.actorUserId,
+      action: chained.action,
+      resource_type: chained.resourceType,
+      resource_id: chained.resourceId,
+      organization_id: chained.organizationId,
+      old_values: chained.oldValues === null ? null : JSON.stringify(chained.oldValues),
+      new_values: chained.newValues === null ? null : JSON.stringify(chained.newValues),
+      reason: chained.reason,
+      ip_address: chained.ipAddress,
+      user_agent: chained.userAgent,
+      compliance_relevant: chained.complianceRelevant,
+      created_at: chained.createdAt,
       prev_hash: prevHash,
-      hash: auditHash(prevHash, record),
+      hash,
     })
     .execute();
+}
+
+/** recordOf reads a stored row back into the content its hash covers. */
+export function recordOf(row: AuditRow): AuditRecord {
+  return {
+    id: row.id,
+    actorUserId: row.actor_user_id,
+    action: row.action,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    organizationId: row.organization_id,
+    oldValues: row.old_values,
+    newValues: row.new_values,
+    reason: row.reason,
+    ipAddress: row.ip_address,
+    userAgent: row.user_agent,
+    complianceRelevant: row.compliance_relevant,
+    createdAt: row.created_at,
+  };
 }
 
 /** countEventsSince counts the audit entries of these actions about or by a user since a time. */
@@ -45,4 +82,90 @@ export async function countEventsSince(db: DbOrTx, userId: string, actions: read
     .where((eb) => eb.or([eb("resource_id", "=", userId), eb("actor_user_id", "=", userId)]))
     .executeTakeFirstOrThrow();
   return Number(row.count);
+}
+
+/** AuditFilter selects audit entries; each field left undefined matches all. */
+export interface AuditFilter {
+  resourceType?: string;
+  resourceId?: string;
+  actorUserId?: string;
+  organizationId?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+}
+
+/** findEntries lists the entries matching filter, newest first, after a page position. */
+export function findEntries(db: DbOrTx, filter: AuditFilter, limit: number, after: PagePosition | undefined): Promise<AuditRow[]> {
+  let query = db.selectFrom("audit_trail").selectAll();
+  if (filter.resourceType !== undefined) query = query.where("resource_type", "=", filter.resourceType);
+  if (filter.resourceId !== undefined) query = query.where("resource_id", "=", filter.resourceId);
+  if (filter.actorUserId !== undefined) query = query.where("actor_user_id", "=", filter.actorUserId);
+  if (filter.organizationId !== undefined) query = query.where("organization_id", "=", filter.organizationId);
+  if (filter.createdAfter !== undefined) query = query.where("created_at", ">=", filter.createdAfter);
+  if (filter.createdBefore !== undefined) query = query.where("created_at", "<", filter.createdBefore);
+  if (after) query = query.where((eb) => eb(eb.refTuple("created_at", "id"), "<", eb.tuple(after.at, after.id)));
+  return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).execute();
+}
+
+/** LanePosition is a row's place in the trail's lane order. */
+export interface LanePosition {
+  lane: string;
+  seq: string;
+}
+
+/** findLaneRows reads rows in lane order (lane, then seq within it), after a position. */
+export function findLaneRows(db: DbOrTx, after: LanePosition | undefined, limit: number): Promise<AuditRow[]> {
+  let query = db.selectFrom("audit_trail").selectAll();
+  if (after) query = query.where((eb) => eb(eb.refTuple("lane", "lane_seq"), ">", eb.tuple(after.lane, after.seq)));
+  return query.orderBy("lane").orderBy("lane_seq").limit(limit).execute();
+}
+
+/** LaneHead is a lane's last entry. */
+export interface LaneHead {
+  lane: string;
+  seq: string;
+  hash: Buffer;
+}
+
+/** CHECKPOINT_LOCK orders checkpoint writers, so each chains to the one before it. */
+const CHECKPOINT_LOCK = 0x5a0d18;
+
+/** lockCheckpoints waits until no other checkpoint is being written; held until trx ends. */
+export async function lockCheckpoints(trx: Tx): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${CHECKPOINT_LOCK})`.execute(trx);
+}
+
+/** findUnsignedHeads lists the lanes whose head moved since the last checkpoint. */
+export function findUnsignedHeads(db: DbOrTx): Promise<LaneHead[]> {
+  return db
+    .selectFrom("audit_lane_heads")
+    .select(["lane", "seq", "hash"])
+    .where((eb) => eb("seq", ">", eb.ref("signed_seq")))
+    .orderBy("lane")
+    .execute();
+}
+
+/** markSigned records the heads a checkpoint signed. */
+export async function markSigned(trx: Tx, heads: readonly LaneHead[]): Promise<void> {
+  const signed = JSON.stringify(heads.map(({ lane, seq }) => ({ lane, seq })));
+  await sql`update audit_lane_heads as h set signed_seq = v.seq
+    from jsonb_to_recordset(${signed}::jsonb) as v(lane text, seq bigint)
+    where h.lane = v.lane and h.signed_seq < v.seq`.execute(trx);
+}
+
+/** insertCheckpoint appends a signed checkpoint. */
+export async function insertCheckpoint(trx: Tx, jws: string, createdAt: Date): Promise<void> {
+  await trx.insertInto("audit_checkpoints").values({ jws, created_at: createdAt }).execute();
+}
+
+/** findLastCheckpoint is the latest checkpoint, if any. */
+export async function findLastCheckpoint(db: DbOrTx): Promise<string | undefined> {
+  const row = await db.selectFrom("audit_checkpoints").select("jws").orderBy("seq", "desc").limit(1).executeTakeFirst();
+  return row?.jws;
+}
+
+/** findCheckpoints lists every checkpoint, oldest first. */
+export async function findCheckpoints(db: DbOrTx): Promise<string[]> {
+  const rows = await db.selectFrom("audit_checkpoints").select("jws").orderBy("seq").execute();
+  return rows.map((row) => row.jws);
 }

@@ -1,10 +1,29 @@
-import type { DbOrTx, Tx } from "../../db/database.js";
+import type { Db, DbOrTx, Tx } from "../../db/database.js";
+import { transaction } from "../../db/transaction.js";
 import type { JsonObject } from "../../shared/json.js";
 import type { Clock } from "../../platform/clock.js";
 import { newId } from "../../platform/crypto/random.js";
+import { filterScope, pageOf, readPageToken } from "../../shared/page-token.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
-import { countEventsSince, insertChained } from "./audit.repository.js";
-
+import type { JSONWebKeySet } from "jose";
+import { ChainCheck, type ChainReport } from "./audit-chain.js";
+import { checkpointDigest, readCheckpoints, signCheckpoint, type CheckpointKey } from "./audit-checkpoints.js";
+import { laneOf } from "./audit-lanes.js";
+import {
+  appendToLane,
+  countEventsSince,
+  findCheckpoints,
+  findEntries,
+  findLaneRows,
+  findLastCheckpoint,
+  findUnsignedHeads,
+  insertCheckpoint,
+  lockCheckpoints,
+  markSigned,
+  recordOf,
+  type AuditFilter,
+  type AuditRow,
+} from "./audit.repository.js";
 
 /** AuditEvent describes one change for the audit trail. Values must hold no secrets. */
 export interface AuditEvent {
@@ -22,13 +41,17 @@ export interface AuditEvent {
 
 /** AuditLog records changes in the transaction that makes them. */
 export class AuditLog {
-  constructor(private readonly clock: Clock) {}
+  /** platformLanes is how many lanes events outside organizations spread over (AUDIT_CHAIN_LANES). */
+  constructor(
+    private readonly clock: Clock,
+    private readonly platformLanes: number,
+  ) {}
 
-  /** record appends event to the audit trail inside trx; call it last in the transaction. */
+  /** record appends event to its lane of the audit trail inside trx; call it last in the transaction. */
   async record(trx: Tx, event: AuditEvent): Promise<void> {
     // A JSON round trip drops undefined members, as jsonb will, so the hash matches what is stored.
     const json = (value: JsonObject | undefined) => (value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonObject));
-    await insertChained(trx, {
+    const record = {
       id: newId(),
       actorUserId: event.actorUserId,
       action: event.action,
@@ -42,11 +65,87 @@ export class AuditLog {
       userAgent: event.origin.userAgent ?? null,
       complianceRelevant: event.complianceRelevant ?? false,
       createdAt: this.clock.now(),
-    });
+    };
+    await appendToLane(trx, laneOf(record, this.platformLanes), record);
   }
 
   /** countSince counts the entries of these actions about or by a user since a time. */
   countSince(db: DbOrTx, userId: string, actions: readonly string[], since: Date): Promise<number> {
     return countEventsSince(db, userId, actions, since);
+  }
+}
+
+/** AuditPage is one page of the audit trail. */
+export interface AuditPage {
+  entries: AuditRow[];
+  nextPageToken: string;
+}
+
+/** VERIFY_BATCH is how many entries the chain check reads at a time. */
+const VERIFY_BATCH = 2000;
+
+/** AuditTrailDeps is what the audit trail's reader and checker need. */
+export interface AuditTrailDeps {
+  db: Db;
+  clock: Clock;
+  /** Signs checkpoints: the service's access-token signing key. */
+  key: CheckpointKey;
+  /** The published keys checkpoints verify with (the JWKS, previous keys included). */
+  jwks: () => JSONWebKeySet;
+  /** Who signs: the access tokens' issuer. */
+  issuer: string;
+}
+
+/** AuditTrail reads the trail, checks its chains and signs checkpoints of their heads. */
+export class AuditTrail {
+  constructor(private readonly deps: AuditTrailDeps) {}
+
+  /** list pages through the entries matching filter, newest first; a page token only continues the same filter. */
+  async list(filter: AuditFilter, limit: number, pageToken: string): Promise<AuditPage> {
+    const scope = filterScope({ ...filter });
+    const rows = await findEntries(this.deps.db, filter, limit + 1, pageToken ? readPageToken(pageToken, scope) : undefined);
+    const { page, nextPageToken } = pageOf(rows, limit, (row) => ({ at: row.created_at, id: row.id }), scope);
+    return { entries: page, nextPageToken };
+  }
+
+  /** verify recomputes every lane's chain and checks it against the signed checkpoints. */
+  async verify(): Promise<ChainReport> {
+    const { db, jwks } = this.deps;
+    // Checkpoints first: every head they sign was committed before they were, so the rows read next include it.
+    const check = new ChainCheck(await readCheckpoints(await findCheckpoints(db), jwks()));
+    let after: AuditRow | undefined;
+    for (;;) {
+      const rows = await findLaneRows(db, after && { lane: after.lane, seq: after.lane_seq }, VERIFY_BATCH);
+      for (const row of rows) {
+        check.add({ lane: row.lane, laneSeq: BigInt(row.lane_seq), prevHash: Buffer.from(row.prev_hash), hash: Buffer.from(row.hash), record: recordOf(row) });
+      }
+      if (rows.length < VERIFY_BATCH) break;
+      after = rows.at(-1);
+    }
+    return check.finish();
+  }
+
+  /**
+   * checkpoint signs the heads of the lanes that moved since the last checkpoint, chained to it,
+   * and returns how many it signed (none: no checkpoint is written).
+   */
+  async checkpoint(): Promise<number> {
+    const { db, clock, key, issuer } = this.deps;
+    return transaction(db, async (trx) => {
+      await lockCheckpoints(trx);
+      const heads = await findUnsignedHeads(trx);
+      if (heads.length === 0) return 0;
+      const last = await findLastCheckpoint(trx);
+      const now = clock.now();
+      const jws = await signCheckpoint(key, {
+        iss: issuer,
+        iat: Math.floor(now.getTime() / 1000),
+        prev: last === undefined ? null : checkpointDigest(last),
+        heads: heads.map((head) => [head.lane, head.seq, Buffer.from(head.hash).toString("hex")]),
+      });
+      await insertCheckpoint(trx, jws, now);
+      await markSigned(trx, heads);
+      return heads.length;
+    });
   }
 }

@@ -1,1 +1,3 @@
-export { AuditLog, type AuditEvent } from "./audit.service.js";
+export { AuditLog, AuditTrail, type AuditEvent } from "./audit.service.js";
+export { auditRpc } from "./audit.rpc.js";
+export { auditJobs, CHECKPOINT_AUDIT } from "./audit.jobs.js";

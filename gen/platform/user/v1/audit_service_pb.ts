@@ -2,8 +2,8 @@
 // @generated from file platform/user/v1/audit_service.proto (package platform.user.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file platform/user/v1/audit_service.proto.
  */
 export const file_platform_user_v1_audit_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRwbGF0Zm9ybS91c2VyL3YxL2F1ZGl0X3NlcnZpY2UucHJvdG8SEHBsYXRmb3JtLnVzZXIudjEizwIKCkF1ZGl0RW50cnkSCgoCaWQYASABKAkSFQoNYWN0b3JfdXNlcl9pZBgCIAEoCRIOCgZhY3Rpb24YAyABKAkSFQoNcmVzb3VyY2VfdHlwZRgEIAEoCRITCgtyZXNvdXJjZV9pZBgFIAEoCRIrCgpvbGRfdmFsdWVzGAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIrCgpuZXdfdmFsdWVzGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIOCgZyZWFzb24YCCABKAkSEgoKaXBfYWRkcmVzcxgJIAEoCRIXCg9vcmdhbml6YXRpb25faWQYCiABKAkSGwoTY29tcGxpYW5jZV9yZWxldmFudBgLIAEoCBIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLzAQoVTGlzdEF1ZGl0VHJhaWxSZXF1ZXN0EhkKBWxpbWl0GAEgASgFQgq6SAcaBRjoBygAEjgKDXJlc291cmNlX3R5cGUYAiABKAlCIbpIHtgBAXIZMhdeW2Etel1bYS16MC05Xy5dezAsNjN9JBIdCgtyZXNvdXJjZV9pZBgDIAEoCUIIukgFcgMYgAESIgoNYWN0b3JfdXNlcl9pZBgEIAEoCUILukgI2AEBcgOwAQESJAoPb3JnYW5pemF0aW9uX2lkGAUgASgJQgu6SAjYAQFyA7ABARIcCgpwYWdlX3Rva2VuGAYgASgJQgi6SAVyAxiABCJgChZMaXN0QXVkaXRUcmFpbFJlc3BvbnNlEi0KB2VudHJpZXMYASADKAsyHC5wbGF0Zm9ybS51c2VyLnYxLkF1ZGl0RW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIhkKF1ZlcmlmeUF1ZGl0Q2hhaW5SZXF1ZXN0IlMKGFZlcmlmeUF1ZGl0Q2hhaW5SZXNwb25zZRINCgV2YWxpZBgBIAEoCBIPCgdjaGVja2VkGAIgASgDEhcKD2ZpcnN0X2Jyb2tlbl9pZBgDIAEoCTKEAgoMQXVkaXRTZXJ2aWNlEnUKDkxpc3RBdWRpdFRyYWlsEicucGxhdGZvcm0udXNlci52MS5MaXN0QXVkaXRUcmFpbFJlcXVlc3QaKC5wbGF0Zm9ybS51c2VyLnYxLkxpc3RBdWRpdFRyYWlsUmVzcG9uc2UiEMrzGAwaCmF1ZGl0LnJlYWQSfQoQVmVyaWZ5QXVkaXRDaGFpbhIpLnBsYXRmb3JtLnVzZXIudjEuVmVyaWZ5QXVkaXRDaGFpblJlcXVlc3QaKi5wbGF0Zm9ybS51c2VyLnYxLlZlcmlmeUF1ZGl0Q2hhaW5SZXNwb25zZSISyvMYDhoMYXVkaXQudmVyaWZ5YgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_struct, file_google_protobuf_timestamp, file_platform_user_v1_options]);
+  fileDesc("CiRwbGF0Zm9ybS91c2VyL3YxL2F1ZGl0X3NlcnZpY2UucHJvdG8SEHBsYXRmb3JtLnVzZXIudjEizwIKCkF1ZGl0RW50cnkSCgoCaWQYASABKAkSFQoNYWN0b3JfdXNlcl9pZBgCIAEoCRIOCgZhY3Rpb24YAyABKAkSFQoNcmVzb3VyY2VfdHlwZRgEIAEoCRITCgtyZXNvdXJjZV9pZBgFIAEoCRIrCgpvbGRfdmFsdWVzGAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIrCgpuZXdfdmFsdWVzGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIOCgZyZWFzb24YCCABKAkSEgoKaXBfYWRkcmVzcxgJIAEoCRIXCg9vcmdhbml6YXRpb25faWQYCiABKAkSGwoTY29tcGxpYW5jZV9yZWxldmFudBgLIAEoCBIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLaAgoVTGlzdEF1ZGl0VHJhaWxSZXF1ZXN0EhkKBWxpbWl0GAEgASgFQgq6SAcaBRjoBygAEjgKDXJlc291cmNlX3R5cGUYAiABKAlCIbpIHtgBAXIZMhdeW2Etel1bYS16MC05Xy5dezAsNjN9JBIdCgtyZXNvdXJjZV9pZBgDIAEoCUIIukgFcgMYgAESIgoNYWN0b3JfdXNlcl9pZBgEIAEoCUILukgI2AEBcgOwAQESJAoPb3JnYW5pemF0aW9uX2lkGAUgASgJQgu6SAjYAQFyA7ABARIcCgpwYWdlX3Rva2VuGAYgASgJQgi6SAVyAxiABBIxCg1jcmVhdGVkX2FmdGVyGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVkX2JlZm9yZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYAoWTGlzdEF1ZGl0VHJhaWxSZXNwb25zZRItCgdlbnRyaWVzGAEgAygLMhwucGxhdGZvcm0udXNlci52MS5BdWRpdEVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIZChdWZXJpZnlBdWRpdENoYWluUmVxdWVzdCLCAQoYVmVyaWZ5QXVkaXRDaGFpblJlc3BvbnNlEg0KBXZhbGlkGAEgASgIEg8KB2NoZWNrZWQYAiABKAMSFwoPZmlyc3RfYnJva2VuX2lkGAMgASgJEjQKB3Byb2JsZW0YBCABKA4yIy5wbGF0Zm9ybS51c2VyLnYxLkF1ZGl0Q2hhaW5Qcm9ibGVtEhMKC2Jyb2tlbl9sYW5lGAUgASgJEg0KBWxhbmVzGAYgASgFEhMKC2NoZWNrcG9pbnRzGAcgASgFKv4BChFBdWRpdENoYWluUHJvYmxlbRIjCh9BVURJVF9DSEFJTl9QUk9CTEVNX1VOU1BFQ0lGSUVEEAASJwojQVVESVRfQ0hBSU5fUFJPQkxFTV9DT05URU5UX0NIQU5HRUQQARIjCh9BVURJVF9DSEFJTl9QUk9CTEVNX0xJTktfQlJPS0VOEAISJwojQVVESVRfQ0hBSU5fUFJPQkxFTV9FTlRSSUVTX01JU1NJTkcQAxIhCh1BVURJVF9DSEFJTl9QUk9CTEVNX1RSVU5DQVRFRBAEEioKJkFVRElUX0NIQUlOX1BST0JMRU1fQ0hFQ0tQT0lOVF9JTlZBTElEEAUylgIKDEF1ZGl0U2VydmljZRKGAQoOTGlzdEF1ZGl0VHJhaWwSJy5wbGF0Zm9ybS51c2VyLnYxLkxpc3RBdWRpdFRyYWlsUmVxdWVzdBooLnBsYXRmb3JtLnVzZXIudjEuTGlzdEF1ZGl0VHJhaWxSZXNwb25zZSIhyvMYHSoPb3JnYW5pemF0aW9uX2lkGgphdWRpdC5yZWFkEn0KEFZlcmlmeUF1ZGl0Q2hhaW4SKS5wbGF0Zm9ybS51c2VyLnYxLlZlcmlmeUF1ZGl0Q2hhaW5SZXF1ZXN0GioucGxhdGZvcm0udXNlci52MS5WZXJpZnlBdWRpdENoYWluUmVzcG9uc2UiEsrzGA4aDGF1ZGl0LnZlcmlmeWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_struct, file_google_protobuf_timestamp, file_platform_user_v1_options]);
 
 /**
  * AuditEntry is one recorded change.
@@ -166,6 +166,20 @@ export type ListAuditTrailRequest = Message<"platform.user.v1.ListAuditTrailRequ
    * @generated from field: string page_token = 6;
    */
   pageToken: string;
+
+  /**
+   * Created_after lists only entries made at or after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp created_after = 7;
+   */
+  createdAfter?: Timestamp | undefined;
+
+  /**
+   * Created_before lists only entries made before this time.
+   *
+   * @generated from field: google.protobuf.Timestamp created_before = 8;
+   */
+  createdBefore?: Timestamp | undefined;
 };
 
 /**
@@ -225,25 +239,54 @@ export const VerifyAuditChainRequestSchema: GenMessage<VerifyAuditChainRequest> 
  */
 export type VerifyAuditChainResponse = Message<"platform.user.v1.VerifyAuditChainResponse"> & {
   /**
-   * Valid is true when every entry's hash matches.
+   * Valid is true when every entry's hash matches and every checkpoint holds.
    *
    * @generated from field: bool valid = 1;
    */
   valid: boolean;
 
   /**
-   * Checked is the number of entries checked, up to and including the first broken one.
+   * Checked is the number of entries checked.
    *
    * @generated from field: int64 checked = 2;
    */
   checked: bigint;
 
   /**
-   * First_broken_id is the id of the first entry whose hash does not match; empty when valid.
+   * First_broken_id is the id of the earliest entry where a lane breaks; empty when valid, and for
+   * a lane cut short (no entry is left to name).
    *
    * @generated from field: string first_broken_id = 3;
    */
   firstBrokenId: string;
+
+  /**
+   * Problem is what is wrong where the trail breaks; unspecified when valid.
+   *
+   * @generated from field: platform.user.v1.AuditChainProblem problem = 4;
+   */
+  problem: AuditChainProblem;
+
+  /**
+   * Broken_lane names the lane that breaks, such as "org:<id>" or "platform:7"; empty when valid.
+   *
+   * @generated from field: string broken_lane = 5;
+   */
+  brokenLane: string;
+
+  /**
+   * Lanes is the number of lanes checked.
+   *
+   * @generated from field: int32 lanes = 6;
+   */
+  lanes: number;
+
+  /**
+   * Checkpoints is the number of signed checkpoints checked.
+   *
+   * @generated from field: int32 checkpoints = 7;
+   */
+  checkpoints: number;
 };
 
 /**
@@ -252,6 +295,61 @@ export type VerifyAuditChainResponse = Message<"platform.user.v1.VerifyAuditChai
  */
 export const VerifyAuditChainResponseSchema: GenMessage<VerifyAuditChainResponse> = /*@__PURE__*/
   messageDesc(file_platform_user_v1_audit_service, 4);
+
+/**
+ * AuditChainProblem is what is wrong where the audit trail breaks.
+ *
+ * @generated from enum platform.user.v1.AuditChainProblem
+ */
+export enum AuditChainProblem {
+  /**
+   * Nothing is wrong: the trail is valid.
+   *
+   * @generated from enum value: AUDIT_CHAIN_PROBLEM_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The entry's content does not match its hash: it was edited.
+   *
+   * @generated from enum value: AUDIT_CHAIN_PROBLEM_CONTENT_CHANGED = 1;
+   */
+  CONTENT_CHANGED = 1,
+
+  /**
+   * The entry does not chain to the entry before it in its lane: an entry before it was replaced.
+   *
+   * @generated from enum value: AUDIT_CHAIN_PROBLEM_LINK_BROKEN = 2;
+   */
+  LINK_BROKEN = 2,
+
+  /**
+   * Entries are missing before this one in its lane: they were deleted.
+   *
+   * @generated from enum value: AUDIT_CHAIN_PROBLEM_ENTRIES_MISSING = 3;
+   */
+  ENTRIES_MISSING = 3,
+
+  /**
+   * A lane ends before the head a checkpoint signed, or is gone: its last entries were deleted.
+   *
+   * @generated from enum value: AUDIT_CHAIN_PROBLEM_TRUNCATED = 4;
+   */
+  TRUNCATED = 4,
+
+  /**
+   * A checkpoint's signature does not verify with the service's keys: it was forged or altered.
+   *
+   * @generated from enum value: AUDIT_CHAIN_PROBLEM_CHECKPOINT_INVALID = 5;
+   */
+  CHECKPOINT_INVALID = 5,
+}
+
+/**
+ * Describes the enum platform.user.v1.AuditChainProblem.
+ */
+export const AuditChainProblemSchema: GenEnum<AuditChainProblem> = /*@__PURE__*/
+  enumDesc(file_platform_user_v1_audit_service, 0);
 
 /**
  * AuditService reads the audit trail: the tamper-evident record of every change made through this
@@ -264,11 +362,12 @@ export const AuditService: GenService<{
   /**
    * ListAuditTrail lists audit entries, newest first, filtered by the fields set in the request.
    *
-   * Audit access is granted by platform roles only. Organization_id is a filter, not a scope: the
-   * access rule cannot be both platform-wide and organization-scoped, and an organization role that
-   * could read the whole trail by leaving the filter empty would leak other tenants' data.
+   * Platform admins and compliance officers read the whole trail. An organization's admins and
+   * compliance members read their organization's entries only: they must name it in
+   * organization_id, and the list then holds nothing about any other organization.
    *
-   * Required permissions: audit.read (platform admin or compliance officer).
+   * Required permissions: audit.read (platform admin or compliance officer, or the organization's
+   * admin or compliance member for organization_id).
    *
    * @generated from rpc platform.user.v1.AuditService.ListAuditTrail
    */
@@ -278,10 +377,15 @@ export const AuditService: GenService<{
     output: typeof ListAuditTrailResponseSchema;
   },
   /**
-   * VerifyAuditChain recomputes the audit trail's hash chain from the first entry to the last.
+   * VerifyAuditChain recomputes the audit trail's hash chains and checks them against the signed
+   * checkpoints.
    *
-   * It stops at the first entry whose hash does not match, which is where the trail was tampered
-   * with, and reports it. The check reads every entry, so it can take a while on a long trail.
+   * The trail is kept as lanes, each its own chain: one per organization and a fixed number for
+   * events outside organizations, so writers wait only for writers of their own lane. Every entry's
+   * hash must match its content and the hash of the entry before it in its lane, no lane may miss an
+   * entry, and every lane head a checkpoint signed must still be there with the same hash, which
+   * detects a lane cut short or dropped. It reports the earliest broken entry. The check reads every
+   * entry, so it can take a while on a long trail.
    *
    * Required permissions: audit.verify (platform admin or compliance officer).
    *

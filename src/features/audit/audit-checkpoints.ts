@@ -1,0 +1,77 @@
+import { CompactSign, compactVerify, createLocalJWKSet, type JSONWebKeySet } from "jose";
+import type { SigningKey } from "../../platform/crypto/access-tokens.js";
+import { sha256 } from "../../platform/crypto/random.js";
+
+/** CHECKPOINT_TYPE is the JWS `typ` of an audit checkpoint. */
+export const CHECKPOINT_TYPE = "audit-checkpoint+json";
+
+/** SignedHead is a lane head as a checkpoint signed it: the lane, its entry's seq and hash (hex). */
+export type SignedHead = [lane: string, seq: string, hash: string];
+
+/**
+ * CheckpointPayload is what a checkpoint signs: the heads of the lanes that moved since the
+ * checkpoint before it, and that checkpoint's digest, so the checkpoints form a chain of their own
+ * and none can be removed from the middle unnoticed.
+ */
+export interface CheckpointPayload {
+  iss: string;
+  iat: number;
+  prev: string | null;
+  heads: SignedHead[];
+}
+
+/** checkpointDigest is how the next checkpoint names this one (base64url SHA-256 of the JWS). */
+export function checkpointDigest(jws: string): string {
+  return sha256(jws).toString("base64url");
+}
+
+/** CheckpointKey is the key checkpoints are signed with: the service's access-token signing key. */
+export type CheckpointKey = Pick<SigningKey, "privateKey" | "alg" | "kid">;
+
+/** signCheckpoint signs a checkpoint as a compact JWS that anyone holding the service's JWKS can verify. */
+export function signCheckpoint(key: CheckpointKey, payload: CheckpointPayload): Promise<string> {
+  return new CompactSign(Buffer.from(JSON.stringify(payload), "utf8"))
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: CHECKPOINT_TYPE })
+    .sign(key.privateKey);
+}
+
+/** CheckpointReading is what a sequence of checkpoints vouches for. */
+export interface CheckpointReading {
+  /** The highest signed head of every lane any checkpoint names. */
+  heads: Map<string, { seq: bigint; hash: string }>;
+  /** How many checkpoints verified. */
+  count: number;
+  /** The position (from 0) of the first checkpoint that does not verify or does not chain to the one before; undefined if all do. */
+  invalidAt?: number;
+}
+
+/**
+ * readCheckpoints verifies checkpoints, oldest first, against a JWKS (the service's published keys)
+ * and folds the heads they sign. It stops at the first one forged, altered or out of the chain.
+ */
+export async function readCheckpoints(checkpoints: readonly string[], jwks: JSONWebKeySet): Promise<CheckpointReading> {
+  const keys = createLocalJWKSet(jwks);
+  const heads = new Map<string, { seq: bigint; hash: string }>();
+  let prev: string | null = null;
+  for (const [index, jws] of checkpoints.entries()) {
+    const payload = await verifiedPayload(jws, keys);
+    if (!payload || payload.prev !== prev) return { heads, count: index, invalidAt: index };
+    for (const [lane, seq, hash] of payload.heads) {
+      const known = heads.get(lane);
+      if (!known || BigInt(seq) > known.seq) heads.set(lane, { seq: BigInt(seq), hash });
+    }
+    prev = checkpointDigest(jws);
+  }
+  return { heads, count: checkpoints.length };
+}
+
+async function verifiedPayload(jws: string, keys: ReturnType<typeof createLocalJWKSet>): Promise<CheckpointPayload | undefined> {
+  try {
+    const { payload, protectedHeader } = await compactVerify(jws, keys, { algorithms: ["EdDSA", "ES256"] });
+    if (protectedHeader.typ !== CHECKPOINT_TYPE) return undefined;
+    const parsed = JSON.parse(Buffer.from(payload).toString("utf8")) as CheckpointPayload;
+    return Array.isArray(parsed.heads) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}

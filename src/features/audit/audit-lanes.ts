@@ -1,0 +1,28 @@
+import { sha256 } from "../../platform/crypto/random.js";
+
+/** LaneKey is what decides an event's lane. */
+export interface LaneKey {
+  organizationId: string | null;
+  actorUserId: string | null;
+  resourceId: string;
+}
+
+/**
+ * laneOf is the audit lane an event is chained in: its organization's own lane, so a tenant's trail
+ * stays one chain (and, with the data distributed by organization, on one node), or else one of
+ * platformLanes lanes picked by the actor (the resource for the system's own events), so one user's
+ * actions stay in order in one chain.
+ */
+export function laneOf(key: LaneKey, platformLanes: number): string {
+  if (key.organizationId !== null) return `org:${key.organizationId}`;
+  const bucket = sha256(key.actorUserId ?? key.resourceId).readUInt32BE(0) % platformLanes;
+  return `platform:${bucket}`;
+}
+
+/** LANE_LOCK_SPACE is the first key of the lanes' advisory locks, which keeps them apart from other advisory locks. */
+export const LANE_LOCK_SPACE = 0x5a0d17;
+
+/** laneLockKey is a lane's advisory lock key within LANE_LOCK_SPACE; two lanes sharing one only wait for each other. */
+export function laneLockKey(lane: string): number {
+  return sha256(lane).readInt32BE(0);
+}
