@@ -19,6 +19,7 @@ import { loadConfig } from "../src/config.js";
 import { PasswordHasher } from "../src/platform/crypto/passwords.js";
 import { drive, driveAlternately, type Caller, type RpcFigures } from "./load.js";
 import { RawConnectClient } from "./raw-client.js";
+import { measureAuditWrites } from "./audit.js";
 import { measureBatches } from "./batch.js";
 import { measureVerifications } from "./jobs.js";
 import { benchSanctionsList, measureScreening } from "./screening.js";
@@ -233,6 +234,7 @@ const echo = await echoLimit();
 const screening = await measureScreening(benchSanctionsList());
 const jobs = await measureVerifications(benchSanctionsList(), CONCURRENCY);
 const batch = await measureBatches(benchSanctionsList(), CONCURRENCY);
+const audit = await measureAuditWrites(SECONDS);
 // echo_p99_ms: the latency floor at this concurrency, to read GetProfile's p99 against.
 const limits = { argon2_verify_per_s: argon2, echo_rps: echo.rps, echo_p99_ms: echo.p99_ms };
 const ratio = (a: number, b: number) => (b > 0 ? Number((a / b).toFixed(3)) : 0);
@@ -244,12 +246,14 @@ const results = {
   screening,
   jobs,
   batch,
+  audit,
   ratios: {
     login_vs_argon2: ratio(rpcs.Login!.rps, limits.argon2_verify_per_s),
     getprofile_vs_echo: ratio(rpcs.GetProfile!.rps, limits.echo_rps),
     login_totp_vs_login: ratio(rpcs.LoginWithTotp!.rps, rpcs.Login!.rps),
     listsessions_vs_getprofile: ratio(rpcs.ListSessions!.rps, rpcs.GetProfile!.rps),
     getprofile_member_vs_getprofile: ratio(rpcs.GetProfileMember!.rps, rpcs.GetProfile!.rps),
+    audit_lanes_vs_single_lock: ratio(audit.writes_per_s_lanes, audit.writes_per_s_single_lock),
   },
 };
 
@@ -266,6 +270,7 @@ console.table({
   "LoginWithTotp / Login (target >= 0.9)": { ratio: results.ratios.login_totp_vs_login },
   "ListSessions / GetProfile (target >= 0.5)": { ratio: results.ratios.listsessions_vs_getprofile },
   "GetProfileMember / GetProfile (target >= 0.9)": { ratio: results.ratios.getprofile_member_vs_getprofile },
+  [`audited writes, ${audit.lanes} lanes / one lane (target >= 5)`]: { ratio: results.ratios.audit_lanes_vs_single_lock },
 });
 console.table({ [`screening against ${screening.list} (${screening.listed_names} names, threshold ${screening.threshold})`]: {
   "ms per name (target < 2)": screening.ms_per_name,
@@ -275,6 +280,10 @@ console.table({ [`screening against ${screening.list} (${screening.listed_names}
 console.table({
   "VerifyUsers, 100 users": { ms: batch.users_100_ms, "decided in the call": batch.users_100_decided },
   "VerifyUsers, 1,000 users": { ms: batch.users_1000_ms, "decided in the call": batch.users_1000_decided },
+});
+console.table({
+  [`audited writes/s, one lane (concurrency ${audit.concurrency})`]: { "writes/s": audit.writes_per_s_single_lock, "p99 ms": audit.p99_ms_single_lock },
+  [`audited writes/s, ${audit.lanes} lanes (concurrency ${audit.concurrency})`]: { "writes/s": audit.writes_per_s_lanes, "p99 ms": audit.p99_ms_lanes },
 });
 console.table({ [`${jobs.users} registrations verified by one worker process (concurrency ${jobs.worker_concurrency})`]: { "verifications/s": jobs.verifications_per_s } });
 await fs.writeFile(path.join(root, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);

@@ -5,6 +5,9 @@ import { sql, type Kysely } from "kysely";
 // written so far form one chain and become the lane "platform:0", which later rows continue; their
 // hashes do not change. Each lane's head is kept beside the trail for writers and checkpoints, and
 // signed checkpoints of the heads make a lane cut short or dropped detectable.
+/** LANE_LOCK_SPACE keeps the lanes' advisory locks apart from any other advisory lock. */
+const LANE_LOCK_SPACE = 0x5a0d17;
+
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`create or replace function audit_trail_refuse_change() returns trigger language plpgsql as $$
     begin
@@ -40,6 +43,15 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await sql`insert into audit_lane_heads (lane, seq, hash, created_at)
     select lane, lane_seq, hash, created_at from audit_trail order by seq desc limit 1`.execute(db);
+  // A writer takes its lane's lock (held until its transaction ends) and reads the head in one round
+  // trip: the lock is held for as short a time as the append allows. The read after the lock sees
+  // what the lane's previous writer committed (each statement of a volatile function reads afresh).
+  await sql`create function audit_lane_head(p_lane text) returns table (seq bigint, hash bytea, created_at timestamptz)
+    language plpgsql volatile as $$
+    begin
+      perform pg_advisory_xact_lock(${sql.lit(LANE_LOCK_SPACE)}, hashtext(p_lane));
+      return query select h.seq, h.hash, h.created_at from audit_lane_heads h where h.lane = p_lane;
+    end $$`.execute(db);
 
   await db.schema
     .createTable("audit_checkpoints")
@@ -54,6 +66,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`drop function audit_lane_head(text)`.execute(db);
   await db.schema.dropTable("audit_checkpoints").execute();
   await db.schema.dropTable("audit_lane_heads").execute();
   for (const index of ["audit_trail_time", "audit_trail_resource", "audit_trail_actor", "audit_trail_organization", "audit_trail_lane_seq"]) {

@@ -18,11 +18,3 @@ export function laneOf(key: LaneKey, platformLanes: number): string {
   const bucket = sha256(key.actorUserId ?? key.resourceId).readUInt32BE(0) % platformLanes;
   return `platform:${bucket}`;
 }
-
-/** LANE_LOCK_SPACE is the first key of the lanes' advisory locks, which keeps them apart from other advisory locks. */
-export const LANE_LOCK_SPACE = 0x5a0d17;
-
-/** laneLockKey is a lane's advisory lock key within LANE_LOCK_SPACE; two lanes sharing one only wait for each other. */
-export function laneLockKey(lane: string): number {
-  return sha256(lane).readInt32BE(0);
-}

@@ -3,7 +3,6 @@ import type { DbOrTx, Tx } from "../../db/database.js";
 import type { AuditTrailTable } from "../../db/tables/audit.js";
 import type { PagePosition } from "../../shared/page-token.js";
 import { auditHash, GENESIS_HASH, type AuditRecord } from "./audit-hash.js";
-import { LANE_LOCK_SPACE, laneLockKey } from "./audit-lanes.js";
 
 /** AuditRow is a stored audit entry. */
 export type AuditRow = Selectable<AuditTrailTable>;
@@ -15,9 +14,8 @@ export type AuditRow = Selectable<AuditTrailTable>;
  * A row is never dated before the head it follows, so each lane is ordered in time too.
  */
 export async function appendToLane(trx: Tx, lane: string, record: AuditRecord): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${LANE_LOCK_SPACE}::int, ${laneLockKey(lane)}::int)`.execute(trx);
-  // A new statement under the lock sees the head the previous writer committed.
-  const head = await trx.selectFrom("audit_lane_heads").select(["seq", "hash", "created_at"]).where("lane", "=", lane).executeTakeFirst();
+  const { rows } = await sql<{ seq: string; hash: Buffer; created_at: Date }>`select * from audit_lane_head(${lane})`.execute(trx);
+  const head = rows[0];
   const seq = head ? BigInt(head.seq) + 1n : 1n;
   const prevHash = head ? Buffer.from(head.hash) : GENESIS_HASH;
   const chained = head && head.created_at > record.createdAt ? { ...record, createdAt: head.created_at } : record;
