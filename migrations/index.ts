@@ -14,6 +14,7 @@ import * as tradingLimits from "./0012_trading_limits.js";
 import * as reviews from "./0013_reviews.js";
 import * as riskScoring from "./0014_risk_scoring.js";
 import * as auditLanes from "./0015_audit_lanes.js";
+import * as activity from "./0016_activity.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   "0013_reviews": reviews,
   "0014_risk_scoring": riskScoring,
   "0015_audit_lanes": auditLanes,
+  "0016_activity": activity,
 };

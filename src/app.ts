@@ -1,5 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { createValidateInterceptor } from "@connectrpc/validate";
+import { ActivityService } from "../gen/platform/user/v1/activity_service_pb.js";
 import { AuditService } from "../gen/platform/user/v1/audit_service_pb.js";
 import { AuthService } from "../gen/platform/user/v1/auth_service_pb.js";
 import { ComplianceService } from "../gen/platform/user/v1/compliance_service_pb.js";
@@ -11,6 +12,7 @@ import { UserLifecycleService } from "../gen/platform/user/v1/user_lifecycle_ser
 import { SessionService } from "../gen/platform/user/v1/session_service_pb.js";
 import { ConfigError, type Config } from "./config.js";
 import { buildAppContext, type AppContext, type AppOverrides, type AppServices } from "./context.js";
+import { activityJobs, activityRpc, PREPARE_PARTITIONS, ROLL_UP_ACTIVITY } from "./features/activity/index.js";
 import { auditJobs, auditRpc, CHECKPOINT_AUDIT } from "./features/audit/index.js";
 import { authRpc } from "./features/auth/index.js";
 import { complianceJobs, complianceRpc } from "./features/compliance/index.js";
@@ -26,6 +28,7 @@ import { startControlChannel, type RunningControlChannel } from "./platform/cont
 import { createHandler } from "./rpc/handler.js";
 import { ADMIN_ENDPOINTS, createHttpRoutes, PUBLIC_ENDPOINTS } from "./rpc/http-routes.js";
 import { createAuthenticateInterceptor } from "./rpc/interceptors/authenticate.js";
+import { createActivityInterceptor } from "./rpc/interceptors/activity.js";
 import { createAuthorizeInterceptor } from "./rpc/interceptors/authorize.js";
 import { createErrorInterceptor } from "./rpc/interceptors/errors.js";
 import { createMetricsInterceptor } from "./rpc/interceptors/metrics.js";
@@ -46,6 +49,7 @@ export function features(services: AppServices): ServiceRegistration[] {
   return [
     implement(AuthService, authRpc(services.auth)),
     implement(AuditService, auditRpc(services.auditTrail)),
+    implement(ActivityService, activityRpc(services.activity)),
     implement(ProfileService, profileRpc(services.profiles)),
     implement(MfaService, mfaRpc(services.mfa)),
     implement(SessionService, sessionsRpc(services.sessions)),
@@ -64,14 +68,18 @@ export function features(services: AppServices): ServiceRegistration[] {
  * a feature's jobs is one line here. A job without a processor fails for good (a dead letter).
  */
 export function jobProcessors(context: AppContext): JobProcessors {
-  return mergeJobProcessors(complianceJobs(context), auditJobs(context));
+  return mergeJobProcessors(complianceJobs(context), auditJobs(context), activityJobs(context));
 }
+
+const DAY_MS = 86_400_000;
 
 /** recurringJobs are the jobs queued on a schedule, whichever processes run. */
 export function recurringJobs(config: Config): RecurringJob[] {
   return [
     { queue: queues.maintenance, name: "review-profiles", everyMs: config.jobs.reviewSweepSeconds * 1000 },
     { queue: queues.maintenance, name: CHECKPOINT_AUDIT, everyMs: config.audit.checkpointSeconds * 1000 },
+    { queue: queues.maintenance, name: ROLL_UP_ACTIVITY, everyMs: config.activity.rollupSeconds * 1000 },
+    { queue: queues.maintenance, name: PREPARE_PARTITIONS, everyMs: DAY_MS },
   ];
 }
 
@@ -158,14 +166,16 @@ export interface ListenOptions {
  * jobs in hand finish, and then closes the context.
  */
 export async function listen(context: AppContext, options: ListenOptions = {}): Promise<App> {
-  const { config, log, metrics, guard, authorizer, adminNetworks, accessTokens, ready } = context;
+  const { config, log, metrics, guard, authorizer, adminNetworks, accessTokens, activityRecorder, clock, ready } = context;
   const stopping = new AbortController();
   const interceptors: Interceptor[] = [
     createRequestLogInterceptor(log),
     createMetricsInterceptor(metrics),
+    // Outside authentication and the error mapping: refused calls are recorded, with their codes.
+    createActivityInterceptor(activityRecorder, clock),
     createErrorInterceptor(log),
     createAuthenticateInterceptor((token) => guard.authenticate(token)),
-    createAuthorizeInterceptor(authorizer, adminNetworks),
+    createAuthorizeInterceptor(authorizer, adminNetworks, metrics),
     createValidateInterceptor({ validator: createRequestValidator() }),
   ];
   const httpRoutes = { ready, metrics, jwks: () => accessTokens.jwks() };

@@ -137,6 +137,14 @@ export interface Config {
     /** How long the security protocols lock an account (HIGH_RISK_LOCK_DURATION). */
     highRiskLockSeconds: number;
   };
+  activity: {
+    /** Call records held for writing at most (ACTIVITY_BUFFER_SIZE); more are dropped and counted. */
+    bufferSize: number;
+    /** How often the call records are written (ACTIVITY_FLUSH_INTERVAL_MS). */
+    flushIntervalMs: number;
+    /** How often users' daily figures are rolled up (ACTIVITY_ROLLUP_INTERVAL). */
+    rollupSeconds: number;
+  };
   audit: {
     /** How many hash-chain lanes events outside organizations spread over (AUDIT_CHAIN_LANES); each organization has its own. */
     chainLanes: number;
@@ -428,6 +436,11 @@ export function loadConfig(env: Env = process.env): Config {
     risk: {
       highRiskThreshold: integer(env, "HIGH_RISK_THRESHOLD", 80, 1, 100),
       highRiskLockSeconds: duration(env, "HIGH_RISK_LOCK_DURATION", DAY_SECONDS),
+    },
+    activity: {
+      bufferSize: integer(env, "ACTIVITY_BUFFER_SIZE", 10_000, 100, 1_000_000),
+      flushIntervalMs: integer(env, "ACTIVITY_FLUSH_INTERVAL_MS", 1_000, 10, 60_000),
+      rollupSeconds: duration(env, "ACTIVITY_ROLLUP_INTERVAL", 3600),
     },
     audit: {
       chainLanes: integer(env, "AUDIT_CHAIN_LANES", 64, 1, 4096),

@@ -3,18 +3,19 @@ import { collectDefaultMetrics, Registry } from "prom-client";
 import { ConfigError, type Config } from "./config.js";
 import type { DatabaseHandle } from "./db/create-database.js";
 import { migrateToLatest } from "./db/migrate.js";
+import { ActivityAccess, ActivityRecorder, UserActivity } from "./features/activity/index.js";
 import { AuditLog, AuditTrail } from "./features/audit/index.js";
 import { AdminNetworks, RoleAuthorizer, type Authorizer, type MembershipLookup } from "./features/authorization/index.js";
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
 import { Invitations, Organizations, StoredMemberships } from "./features/organizations/index.js";
-import { BatchVerification, ComplianceAccess, ComplianceProfiles, IdentityVerification, KycDecisions, NameScreening, PeriodicReviews, RiskScoring, StepUpFlags, RuleVerification, ScreeningListError, ScreeningRequests, TradingLimitChanges, type VerificationProvider } from "./features/compliance/index.js";
+import { BatchVerification, ComplianceAccess, ComplianceViolations, ComplianceProfiles, IdentityVerification, KycDecisions, NameScreening, PeriodicReviews, RiskScoring, StepUpFlags, RuleVerification, ScreeningListError, ScreeningRequests, TradingLimitChanges, type VerificationProvider } from "./features/compliance/index.js";
 import { UserLifecycle } from "./features/lifecycle/index.js";
 import { DEFAULT_ONBOARDING_STEPS, loadOnboardingSteps, Onboarding, OnboardingSteps } from "./features/onboarding/index.js";
 import { PlatformRoles } from "./features/platform-roles/index.js";
 import { Preferences } from "./features/preferences/index.js";
 import { ProfileService } from "./features/profile/index.js";
-import { SessionGuard, Sessions, SignInRisk } from "./features/sessions/index.js";
+import { SessionAnomalies, SessionGuard, Sessions, SignInRisk } from "./features/sessions/index.js";
 import { MemoryCache, RedisCache, type Cache } from "./platform/cache.js";
 import { systemClock, type Clock } from "./platform/clock.js";
 import { dataKey, FieldCipher, loadOrCreateDataKey } from "./platform/crypto/field-cipher.js";
@@ -37,6 +38,8 @@ export interface AppServices {
   audit: AuditLog;
   /** Reads the audit trail, checks its chains and signs checkpoints of them. */
   auditTrail: AuditTrail;
+  /** Users' recorded calls and daily figures. */
+  activity: UserActivity;
   profiles: ProfileService;
   sessions: Sessions;
   guard: SessionGuard;
@@ -135,11 +138,16 @@ export interface AppContext extends DataContext, AppServices {
   accessTokens: AccessTokens;
   /** Seals MFA secrets and phone numbers at rest. */
   cipher: FieldCipher;
+  /** Buffers the activity interceptor's call records and writes them in batches. */
+  activityRecorder: ActivityRecorder;
   /** Screens names against the sanctions and PEP lists; undefined without SANCTIONS_LIST_FILE. */
   screening: NameScreening | undefined;
   /** ready says whether the database and Redis answer, within two seconds. */
   ready(): Promise<boolean>;
 }
+
+/** ACTIVITY_BATCH_SIZE is how many call records one statement writes. */
+const ACTIVITY_BATCH_SIZE = 500;
 
 /** asConfig blames a file that cannot be used (as a key, by default) on the variable that named it. */
 function asConfig<T>(variable: string, loading: Promise<T>, usedAs = "a key"): Promise<T> {
@@ -274,9 +282,10 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
       closers.add(async () => screening.close());
       log.info(screening.listedNames(), "screening names against the sanctions and PEP lists");
     }
+    const anomalies = new SessionAnomalies(metrics);
     const sessions =
       given.sessions ??
-      new Sessions({ db, clock, accessTokens, audit, bus, log, geoip, cache, refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds, ...config.sessions });
+      new Sessions({ db, clock, accessTokens, audit, bus, log, geoip, cache, anomalies, refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds, ...config.sessions });
     const guard = given.guard ?? new SessionGuard(db, accessTokens, bus, clock);
     const auditTrail = given.auditTrail ?? new AuditTrail({ db, clock, key: signingKey, jwks: () => accessTokens.jwks(), issuer: config.jwt.issuer });
     await guard.start();
@@ -326,7 +335,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const secondFactor = given.secondFactor ?? new MfaSignIn({ db, clock, cipher, audit, codes, sms, sessions, log, stepUpRisk: mfaLimits.stepUpRisk });
     const { riskyNetworksFile } = mfaLimits;
     const riskyNetworks = riskyNetworksFile ? await asConfig("RISKY_NETWORKS_FILE", loadNetworkList(riskyNetworksFile), "a list of networks") : noNetworks;
-    const signInRisk = given.signInRisk ?? new SignInRisk({ db, clock, audit, profiles, geoip, riskyNetworks, metrics });
+    const signInRisk = given.signInRisk ?? new SignInRisk({ db, clock, audit, profiles, geoip, riskyNetworks, metrics, anomalies });
     const auth =
       given.auth ??
       new AuthService({
@@ -350,21 +359,26 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
       });
     const memberships = given.memberships ?? storedMemberships;
     const lifecycle = given.lifecycle ?? new UserLifecycle({ db, clock, audit, profiles, sessions, memberships, members: storedMemberships });
+    const violations = new ComplianceViolations(metrics);
     const verificationProvider = given.verificationProvider ?? new RuleVerification(screening);
-    const verification = given.verification ?? new IdentityVerification({ db, clock, audit, profiles, lifecycle, provider: verificationProvider, log });
+    const verification = given.verification ?? new IdentityVerification({ db, clock, audit, profiles, lifecycle, provider: verificationProvider, log, violations });
     const complianceAccess = new ComplianceAccess(memberships);
     const compliance = given.compliance ?? new ComplianceProfiles(db, profiles, complianceAccess);
     const kyc = given.kyc ?? new KycDecisions({ db, clock, audit, profiles, lifecycle, access: complianceAccess, compliance });
     const riskScoring =
       given.riskScoring ??
-      new RiskScoring({ db, clock, audit, profiles, sessions, lifecycle, metrics, log, highRiskThreshold: config.risk.highRiskThreshold, lockSeconds: config.risk.highRiskLockSeconds });
+      new RiskScoring({ db, clock, audit, profiles, sessions, lifecycle, metrics, log, violations, highRiskThreshold: config.risk.highRiskThreshold, lockSeconds: config.risk.highRiskLockSeconds });
     const batches = given.batches ?? new BatchVerification({ verification, profiles, log });
-    const reviews = given.reviews ?? new PeriodicReviews({ db, clock, audit });
+    const reviews = given.reviews ?? new PeriodicReviews({ db, clock, audit, metrics });
     const tradingLimits = given.tradingLimits ?? new TradingLimitChanges({ db, clock, audit, profiles, access: complianceAccess, compliance });
-    const screenings = given.screenings ?? new ScreeningRequests({ db, clock, audit, profiles, screening });
+    const screenings = given.screenings ?? new ScreeningRequests({ db, clock, audit, profiles, screening, violations });
     const platformRoles = given.platformRoles ?? new PlatformRoles({ db, audit, bus, log });
     const authorizer = given.authorizer ?? new RoleAuthorizer(memberships);
     const adminNetworks = given.adminNetworks ?? new AdminNetworks(config.adminNetworks, db, audit);
+    const activity = given.activity ?? new UserActivity({ db, clock, audit, sessions, access: new ActivityAccess(storedMemberships) });
+    await activity.preparePartitions();
+    const activityRecorder = new ActivityRecorder(db, { bufferSize: config.activity.bufferSize, flushIntervalMs: config.activity.flushIntervalMs, batchSize: ACTIVITY_BATCH_SIZE }, metrics, log);
+    closers.add(() => activityRecorder.close());
     const ready = async () => {
       try {
         await withTimeout(Promise.all([database.ping(), redis?.ping()]), 2_000);
@@ -373,6 +387,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, auditTrail, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, kyc, tradingLimits, reviews, batches, riskScoring, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
+    return { ...data, audit, auditTrail, activity, activityRecorder, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, kyc, tradingLimits, reviews, batches, riskScoring, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
   });
 }

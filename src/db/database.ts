@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+import type { UserActivitiesTable, UserMetricsTable } from "./tables/activity.js";
 import type { AuditCheckpointsTable, AuditLaneHeadsTable, AuditTrailTable } from "./tables/audit.js";
 import type { ComplianceProfilesTable, TradingLimitRequestsTable } from "./tables/compliance.js";
 import type { MfaBackupCodesTable, MfaChallengesTable, MfaMethodsTable, MfaSmsCodesTable } from "./tables/mfa.js";
@@ -20,6 +21,8 @@ export interface Database {
   audit_trail: AuditTrailTable;
   audit_lane_heads: AuditLaneHeadsTable;
   audit_checkpoints: AuditCheckpointsTable;
+  user_activities: UserActivitiesTable;
+  user_metrics: UserMetricsTable;
   outbox: OutboxTable;
   dead_letters: DeadLettersTable;
   job_schedules: JobSchedulesTable;

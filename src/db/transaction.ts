@@ -3,7 +3,11 @@ import type { Db, Tx } from "./database.js";
 /** AfterCommit is an effect of a change outside the database: evicting a cache entry, telling replicas, waking a relay. */
 export type AfterCommit = () => Promise<void>;
 
+/** BeforeCommit is work that must be the last of its transaction: appending to the audit trail. */
+export type BeforeCommit = () => Promise<void>;
+
 const pending = new WeakMap<Tx, AfterCommit[]>();
+const finishing = new WeakMap<Tx, BeforeCommit[]>();
 
 /**
  * transaction runs work in a database transaction and, once it has committed, the effects work
@@ -14,9 +18,13 @@ const pending = new WeakMap<Tx, AfterCommit[]>();
  */
 export async function transaction<T>(db: Db, work: (trx: Tx) => Promise<T>): Promise<T> {
   const effects: AfterCommit[] = [];
-  const result = await db.transaction().execute((trx) => {
+  const result = await db.transaction().execute(async (trx) => {
+    const last: BeforeCommit[] = [];
     pending.set(trx, effects);
-    return work(trx);
+    finishing.set(trx, last);
+    const value = await work(trx);
+    for (const step of last) await step();
+    return value;
   });
   let failure: { error: unknown } | undefined;
   for (const effect of effects) {
@@ -28,6 +36,16 @@ export async function transaction<T>(db: Db, work: (trx: Tx) => Promise<T>): Pro
   }
   if (failure) throw failure.error;
   return result;
+}
+
+/**
+ * beforeCommit registers work to run in trx once the transaction's own work is done, just before it
+ * commits, in the order registered. trx must come from transaction().
+ */
+export function beforeCommit(trx: Tx, step: BeforeCommit): void {
+  const steps = finishing.get(trx);
+  if (!steps) throw new Error("beforeCommit needs a transaction opened with transaction()");
+  steps.push(step);
 }
 
 /**

@@ -41,7 +41,7 @@ describe.each(JOB_SETUPS)("periodic reviews, %s", (_, setup) => {
   };
 
   it("queues the review sweep through the outbox as the service starts", async () => {
-    const scheduled = await t.db.selectFrom("job_schedules").select("name").execute();
+    const scheduled = await t.db.selectFrom("job_schedules").select("name").where("name", "=", "maintenance/review-profiles").execute();
     expect(scheduled).toEqual([{ name: "maintenance/review-profiles" }]);
     await eventually(
       () => t.db.selectFrom("outbox").select("dispatched_at").where("job_name", "=", "review-profiles").execute(),

@@ -50,6 +50,8 @@ describe.each(JOB_SETUPS)("ScreenUser, %s", (_, setup) => {
     ]);
     // The job run again after it finished finds nothing awaited.
     await expect(t.app.context.screenings.run(user.userId, asked.screeningId)).resolves.toBe("not_awaited");
+    // The match is counted once, for the alerts (the app runs the jobs itself).
+    expect(await t.app.context.metrics.getSingleMetricAsString("compliance_violations_total")).toMatch(/^compliance_violations_total\{kind="sanctions_match"\} 1$/m);
   });
 
   it("answers NOT_FOUND for a user nobody has, and refuses callers who are not compliance officers", async () => {

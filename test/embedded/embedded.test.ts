@@ -82,6 +82,17 @@ describe("embedded mode (PGlite, no Redis)", () => {
     });
   });
 
+  describe("activity", () => {
+    it("records calls in the month's partition and rolls them up on PGlite", async () => {
+      const { userId } = await signUp(clients);
+      await t.app.context.activityRecorder.flush();
+
+      const rows = await t.db.selectFrom("user_activities").select("method").where("user_id", "=", userId).execute();
+      expect(rows.map((row) => row.method)).toEqual(["AuthService/Register"]);
+      expect(await t.app.context.activity.rollUp()).toBeGreaterThan(0);
+    });
+  });
+
   describe("audit trail", () => {
     it("chains the lanes, signs a checkpoint and verifies both on PGlite", async () => {
       await signUp(clients);

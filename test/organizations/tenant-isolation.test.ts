@@ -44,6 +44,7 @@ const REQUESTS: Record<string, (tenant: Tenant) => object> = {
   "OrganizationService/UpdateMember": ({ organizationId, target }) => ({ organizationId, userId: target.userId, department: "risk" }),
   "OrganizationService/RemoveMember": ({ organizationId, target }) => ({ organizationId, userId: target.userId }),
   "OrganizationService/ListMemberRequests": ({ organizationId }) => ({ organizationId }),
+  "AuditService/ListAuditTrail": ({ organizationId }) => ({ organizationId }),
   // No such request: a caller the rule admits gets NOT_FOUND, past authorization.
   "OrganizationService/ApproveMemberRequest": ({ organizationId }) => ({ organizationId, requestId: "00000000-0000-4000-8000-000000000001" }),
   "UserLifecycleService/UpdateUserStatus": ({ organizationId, target }) => ({ organizationId, userId: target.userId, newStatus: UserStatus.SUSPENDED, reason: "isolation check" }),

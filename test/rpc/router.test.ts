@@ -74,6 +74,8 @@ describe("implementedRpcs", () => {
   it("lists what features() in the composition root registers, without building a service", () => {
     expect(registeredRpcs().sort()).toEqual(
       [
+        "ActivityService/GetUserMetrics",
+        "ActivityService/ListActivity",
         "AuditService/ListAuditTrail",
         "AuditService/VerifyAuditChain",
         "AuthService/CompleteMfaChallenge",

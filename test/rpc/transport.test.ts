@@ -12,7 +12,6 @@ import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { AuthService } from "../../gen/platform/user/v1/auth_service_pb.js";
-import { ActivityService } from "../../gen/platform/user/v1/activity_service_pb.js";
 import { ProfileService } from "../../gen/platform/user/v1/profile_service_pb.js";
 import { API_SERVICES } from "../../src/rpc/router.js";
 import { startTestApp, type TestApp } from "../support/app.js";
@@ -347,19 +346,6 @@ describeWithServices("Transport", () => {
       const { code } = JSON.parse(res.text) as { code: string };
       expect(["resource_exhausted", "invalid_argument"]).toContain(code);
       expectNoLeak(res.text);
-    });
-  });
-
-  describe("RPCs not implemented yet", () => {
-    it("answers ActivityService/ListActivity with UNIMPLEMENTED for a signed-in caller", async () => {
-      const user = await registerUser(t);
-      await expect(createClient(ActivityService, t.transport({ token: user.accessToken })).listActivity({ limit: 10 })).rejects.toMatchObject({
-        code: Code.Unimplemented,
-      });
-    });
-
-    it("answers UNAUTHENTICATED before UNIMPLEMENTED without a token", async () => {
-      await expect(createClient(ActivityService, t.transport()).listActivity({ limit: 10 })).rejects.toMatchObject({ code: Code.Unauthenticated });
     });
   });
 

@@ -33,6 +33,8 @@ const TABLE_OWNERS: Record<string, string> = {
   audit_trail: "src/features/audit/",
   audit_lane_heads: "src/features/audit/",
   audit_checkpoints: "src/features/audit/",
+  user_activities: "src/features/activity/",
+  user_metrics: "src/features/activity/",
   outbox: "src/jobs/",
   dead_letters: "src/jobs/",
   job_schedules: "src/jobs/",

@@ -8,10 +8,10 @@ import { auditHash, GENESIS_HASH, type AuditRecord } from "./audit-hash.js";
 export type AuditRow = Selectable<AuditTrailTable>;
 
 /**
- * appendToLane appends a row to a lane of the audit trail, chained to the lane's head. Call it as
- * the last statement of the transaction: the lane's lock is held until commit, so the next writer
- * of the lane chains to this row only once it is committed, and a rolled-back row is never a head.
- * A row is never dated before the head it follows, so each lane is ordered in time too.
+ * appendToLane appends a row to a lane of the audit trail, chained to the lane's head. The lane's
+ * lock is held until the transaction ends, so the next writer of the lane chains to this row only
+ * once it is committed, and a rolled-back row is never a head. A row is never dated before the head
+ * it follows, so each lane is ordered in time too.
  */
 export async function appendToLane(trx: Tx, lane: string, record: AuditRecord): Promise<void> {
   const { rows } = await sql<{ seq: string; hash: Buffer; created_at: Date }>`select * from audit_lane_head(${lane})`.execute(trx);
@@ -80,6 +80,37 @@ export async function countEventsSince(db: DbOrTx, userId: string, actions: read
     .where((eb) => eb.or([eb("resource_id", "=", userId), eb("actor_user_id", "=", userId)]))
     .executeTakeFirstOrThrow();
   return Number(row.count);
+}
+
+/**
+ * countEventsPerUser counts, per user (or for one), the entries of these actions in [from, to): by
+ * the user, or about them when no one acted (a failed sign-in has no actor).
+ */
+export async function countEventsPerUser(db: DbOrTx, actions: readonly string[], from: Date, to: Date, userId?: string): Promise<Map<string, number>> {
+  const subject = sql<string>`coalesce(actor_user_id::text, resource_id)`;
+  let query = db
+    .selectFrom("audit_trail")
+    .select((eb) => [subject.as("user_id"), eb.fn.countAll<string>().as("count")])
+    .where("action", "in", actions)
+    .where("created_at", ">=", from)
+    .where("created_at", "<", to)
+    .groupBy(subject);
+  if (userId !== undefined) query = query.where((eb) => eb.or([eb("actor_user_id", "=", userId), eb.and([eb("actor_user_id", "is", null), eb("resource_id", "=", userId)])]));
+  const rows = await query.execute();
+  return new Map(rows.map((row) => [row.user_id, Number(row.count)]));
+}
+
+/** findLastEventAt is when a user last did one of these actions, if ever. */
+export async function findLastEventAt(db: DbOrTx, userId: string, actions: readonly string[]): Promise<Date | undefined> {
+  const row = await db
+    .selectFrom("audit_trail")
+    .select("created_at")
+    .where("actor_user_id", "=", userId)
+    .where("action", "in", actions)
+    .orderBy("created_at", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  return row?.created_at;
 }
 
 /** AuditFilter selects audit entries; each field left undefined matches all. */

@@ -1,21 +1,24 @@
 import type { Db, DbOrTx, Tx } from "../../db/database.js";
-import { transaction } from "../../db/transaction.js";
+import { beforeCommit, transaction } from "../../db/transaction.js";
 import type { JsonObject } from "../../shared/json.js";
 import type { Clock } from "../../platform/clock.js";
 import { newId } from "../../platform/crypto/random.js";
 import { filterScope, pageOf, readPageToken } from "../../shared/page-token.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { JSONWebKeySet } from "jose";
+import type { AuditRecord } from "./audit-hash.js";
 import { ChainCheck, type ChainReport } from "./audit-chain.js";
 import { checkpointDigest, readCheckpoints, signCheckpoint, type CheckpointKey } from "./audit-checkpoints.js";
 import { laneOf } from "./audit-lanes.js";
 import {
   appendToLane,
+  countEventsPerUser,
   countEventsSince,
   findCheckpoints,
   findEntries,
   findLaneRows,
   findLastCheckpoint,
+  findLastEventAt,
   findUnsignedHeads,
   insertCheckpoint,
   lockCheckpoints,
@@ -39,15 +42,22 @@ export interface AuditEvent {
   complianceRelevant?: boolean;
 }
 
-/** AuditLog records changes in the transaction that makes them. */
+/**
+ * AuditLog records changes in the transaction that makes them. A transaction's entries are appended
+ * as its last work, just before it commits (lanes in name order, each entry in the order recorded):
+ * a lane's lock is then held only from its append to the commit, and two transactions that write
+ * to the same two lanes take their locks in the same order, so neither waits for the other forever.
+ */
 export class AuditLog {
+  private readonly recorded = new WeakMap<Tx, AuditRecord[]>();
+
   /** platformLanes is how many lanes events outside organizations spread over (AUDIT_CHAIN_LANES). */
   constructor(
     private readonly clock: Clock,
     private readonly platformLanes: number,
   ) {}
 
-  /** record appends event to its lane of the audit trail inside trx; call it last in the transaction. */
+  /** record adds event to the audit trail with trx (opened with transaction()), once its work is done. */
   async record(trx: Tx, event: AuditEvent): Promise<void> {
     // A JSON round trip drops undefined members, as jsonb will, so the hash matches what is stored.
     const json = (value: JsonObject | undefined) => (value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonObject));
@@ -66,12 +76,37 @@ export class AuditLog {
       complianceRelevant: event.complianceRelevant ?? false,
       createdAt: this.clock.now(),
     };
-    await appendToLane(trx, laneOf(record, this.platformLanes), record);
+    const queued = this.recorded.get(trx);
+    if (queued) {
+      queued.push(record);
+      return;
+    }
+    this.recorded.set(trx, [record]);
+    beforeCommit(trx, () => this.append(trx));
+  }
+
+  private async append(trx: Tx): Promise<void> {
+    const records = this.recorded.get(trx) ?? [];
+    this.recorded.delete(trx);
+    const laned = records.map((record) => ({ lane: laneOf(record, this.platformLanes), record }));
+    // A stable sort: within a lane, the order recorded.
+    laned.sort((a, b) => (a.lane < b.lane ? -1 : a.lane > b.lane ? 1 : 0));
+    for (const { lane, record } of laned) await appendToLane(trx, lane, record);
   }
 
   /** countSince counts the entries of these actions about or by a user since a time. */
   countSince(db: DbOrTx, userId: string, actions: readonly string[], since: Date): Promise<number> {
     return countEventsSince(db, userId, actions, since);
+  }
+
+  /** countPerUser counts the entries of these actions in [from, to) per user (or for one): by them, or about them when no one acted. */
+  countPerUser(db: DbOrTx, actions: readonly string[], from: Date, to: Date, userId?: string): Promise<Map<string, number>> {
+    return countEventsPerUser(db, actions, from, to, userId);
+  }
+
+  /** lastAt is when a user last did one of these actions, if ever. */
+  lastAt(db: DbOrTx, userId: string, actions: readonly string[]): Promise<Date | undefined> {
+    return findLastEventAt(db, userId, actions);
   }
 }
 

@@ -105,3 +105,20 @@ export async function findStepUp(db: DbOrTx, userId: string): Promise<boolean | 
   const row = await db.selectFrom("compliance_profiles").select("step_up_required").where("user_id", "=", userId).executeTakeFirst();
   return row?.step_up_required;
 }
+
+/** countReviewsDueBy counts the profiles not in review whose periodic review falls due by a time. */
+export async function countReviewsDueBy(db: DbOrTx, by: Date): Promise<number> {
+  const row = await db
+    .selectFrom("compliance_profiles")
+    .select((eb) => eb.fn.countAll<string>().as("count"))
+    .where("review_requested_at", "is", null)
+    .where("next_review_at", "<=", by)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** findOldestOpenReview is when the longest-open review was opened, if any is open. */
+export async function findOldestOpenReview(db: DbOrTx): Promise<Date | undefined> {
+  const row = await db.selectFrom("compliance_profiles").select((eb) => eb.fn.min("review_requested_at").as("oldest")).executeTakeFirstOrThrow();
+  return row.oldest ?? undefined;
+}

@@ -8,6 +8,7 @@ import type { AuditLog } from "../audit/index.js";
 import { findOidcIssuer } from "../auth/index.js";
 import type { UserLifecycle } from "../lifecycle/index.js";
 import type { ProfileService } from "../profile/index.js";
+import type { ComplianceViolations } from "./compliance-violations.js";
 import { lockComplianceProfile, saveComplianceProfile } from "./compliance.repository.js";
 import { screeningChanges } from "./screening-outcome.js";
 import type { VerificationDecision, VerificationProvider } from "./verification.js";
@@ -21,6 +22,8 @@ export interface IdentityVerificationDependencies {
   lifecycle: UserLifecycle;
   provider: VerificationProvider;
   log: Logger;
+  /** Counts the screenings that matched. */
+  violations: ComplianceViolations;
 }
 
 /** VerificationOutcome is what a verification run did: decided, or found the user decided already (or gone). */
@@ -70,7 +73,7 @@ export class IdentityVerification {
         updated_at: now,
       });
       await queueRiskScoring(trx, userId);
-      // Audit rows last: the audit chain's lock is held from the first until the commit.
+      afterCommit(trx, async () => this.deps.violations.screened(decision.screening));
       if (decision.verified) await lifecycle.moveWithin(trx, { userId, from: "pending_verification", to: "active", reason: "identity_verified", actorUserId: null, origin: {} });
       await audit.record(trx, {
         actorUserId: null,

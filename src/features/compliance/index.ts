@@ -14,3 +14,4 @@ export { ScreeningRequests } from "./screening-requests.js";
 export { PeriodicReviews } from "./periodic-reviews.js";
 export { BatchVerification } from "./batch-verification.js";
 export { RiskScoring, StepUpFlags, type ScoreOutcome } from "./risk-scoring.js";
+export { ComplianceViolations } from "./compliance-violations.js";

@@ -8,6 +8,7 @@ import type { AuditLog } from "../audit/index.js";
 import type { UserLifecycle } from "../lifecycle/index.js";
 import type { ProfileService } from "../profile/index.js";
 import type { Sessions } from "../sessions/index.js";
+import type { ComplianceViolations } from "./compliance-violations.js";
 import { behaviourFactors } from "./behaviour-baseline.js";
 import { findStepUp, lockComplianceProfile, saveComplianceProfile, type ComplianceProfileRow } from "./compliance.repository.js";
 import { reviewDueAfter, riskScoreOf, SCREENING_RISK, type RiskFactor } from "./risk-rating.js";
@@ -26,6 +27,8 @@ export interface RiskScoringDependencies {
   highRiskThreshold: number;
   /** HIGH_RISK_LOCK_DURATION, in seconds. */
   lockSeconds: number;
+  /** Counts the users who reached the threshold as compliance violations. */
+  violations: ComplianceViolations;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -79,6 +82,9 @@ export class RiskScoring {
       { code: "new_account", weight: now.getTime() - account.createdAt.getTime() < 7 * DAY_MS ? 10 : 0 },
     ];
     return transaction(db, async (trx) => {
+      // The account first, then its compliance profile, as every compliance change locks them: the
+      // security protocols may change the account's status.
+      if (!(await profiles.lockApplicant(trx, userId))) return undefined;
       const before = await lockComplianceProfile(trx, userId);
       const factors = [
         ...activity,
@@ -126,6 +132,7 @@ export class RiskScoring {
       await enqueue(trx, queues.notifications, "security-alert", { userId });
       afterCommit(trx, async () => {
         this.alerts.inc();
+        this.deps.violations.highRisk();
         log.warn({ userId, riskScore: score }, "security alert: a user's risk score reached HIGH_RISK_THRESHOLD");
       });
       episode.alerted_at = now;

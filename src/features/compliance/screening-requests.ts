@@ -1,11 +1,12 @@
 import type { Db } from "../../db/database.js";
-import { transaction } from "../../db/transaction.js";
+import { afterCommit, transaction } from "../../db/transaction.js";
 import { enqueue, queueRiskScoring, queues } from "../../jobs/outbox.js";
 import type { Clock } from "../../platform/clock.js";
 import type { Principal } from "../../shared/principal.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { AuditLog } from "../audit/index.js";
 import type { ProfileService } from "../profile/index.js";
+import type { ComplianceViolations } from "./compliance-violations.js";
 import * as errors from "./compliance.errors.js";
 import { lockComplianceProfile, saveComplianceProfile } from "./compliance.repository.js";
 import { screeningChanges } from "./screening-outcome.js";
@@ -20,6 +21,8 @@ export interface ScreeningRequestsDependencies {
   profiles: ProfileService;
   /** The lists; undefined without SANCTIONS_LIST_FILE, when a screening checks nothing. */
   screening: NameScreening | undefined;
+  /** Counts the screenings that matched. */
+  violations: ComplianceViolations;
 }
 
 /**
@@ -76,6 +79,7 @@ export class ScreeningRequests {
       const outcome = screenName(screening, holder.fullName);
       await saveComplianceProfile(trx, { user_id: userId, ...screeningChanges(before, outcome, now), pending_screening_id: null, created_at: before.created_at, updated_at: now });
       await queueRiskScoring(trx, userId);
+      afterCommit(trx, async () => this.deps.violations.screened(outcome));
       await audit.record(trx, {
         actorUserId: null,
         action: "compliance.screening",

@@ -1,6 +1,6 @@
 import type { Db } from "../../db/database.js";
 import type { MembershipLookup, OrganizationRole } from "../authorization/index.js";
-import { findMembershipsOf, findRole, memberIdsOf, type MemberIds } from "./organizations.repository.js";
+import { findMember, findMembershipsOf, findRole, memberIdsOf, type MemberIds } from "./organizations.repository.js";
 
 /** ProfileMembership is one organization on a user's profile. */
 export interface ProfileMembership {
@@ -22,6 +22,12 @@ export class StoredMemberships implements MembershipLookup {
 
   roleIn(userId: string, organizationId: string): Promise<OrganizationRole | undefined> {
     return findRole(this.db, userId, organizationId);
+  }
+
+  /** membership is the user's role in the organization and who manages them there; undefined when not a member. */
+  async membership(userId: string, organizationId: string): Promise<{ role: OrganizationRole; managerUserId: string | null } | undefined> {
+    const member = await findMember(this.db, organizationId, userId);
+    return member && { role: member.role, managerUserId: member.manager_user_id };
   }
 
   /** memberIds is a subquery of the ids of the organization's members, to filter other queries by. */

@@ -298,3 +298,31 @@ export async function findSignInsSince(db: DbOrTx, userId: string, since: Date, 
     .execute();
   return rows.map((row) => ({ at: row.created_at, riskScore: row.risk_score, deviceId: row.device_id, country: row.country }));
 }
+
+/** SessionTotals are the sessions a user started in a period and how long they lasted in all. */
+export interface SessionTotals {
+  userId: string;
+  sessions: number;
+  seconds: number;
+}
+
+/**
+ * findSessionTotals sums, per user (or for one), the sessions started in [from, to): how many, and
+ * how long each lasted, from its start to its revocation, its last refresh or its expiry, whichever
+ * came first.
+ */
+export async function findSessionTotals(db: DbOrTx, from: Date, to: Date, userId?: string): Promise<SessionTotals[]> {
+  let query = db
+    .selectFrom("sessions")
+    .select((eb) => [
+      "user_id",
+      eb.fn.countAll<string>().as("sessions"),
+      sql<string>`coalesce(sum(greatest(0, extract(epoch from least(coalesce(revoked_at, last_seen_at), expires_at) - created_at))), 0)`.as("seconds"),
+    ])
+    .where("created_at", ">=", from)
+    .where("created_at", "<", to)
+    .groupBy("user_id");
+  if (userId !== undefined) query = query.where("user_id", "=", userId);
+  const rows = await query.execute();
+  return rows.map((row) => ({ userId: row.user_id, sessions: Number(row.sessions), seconds: Math.round(Number(row.seconds)) }));
+}

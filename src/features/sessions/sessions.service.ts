@@ -17,12 +17,14 @@ import { mayUseAccount } from "../../shared/user-status.js";
 import type { AuditLog } from "../audit/index.js";
 import { findAccountStatus } from "../profile/index.js";
 import * as errors from "./sessions.errors.js";
+import type { SessionAnomalies } from "./session-anomalies.js";
 import {
   claimRefreshToken,
   distrustDevice,
   findLiveSessions,
   findSessionAssurance,
   findSessionOf,
+  findSessionTotals,
   findSignInsSince,
   isDeviceTrusted,
   trustDevice,
@@ -35,6 +37,7 @@ import {
   revokeSessionsOf,
   touchSession,
   type SessionAssurance,
+  type SessionTotals,
   type SignInRecord,
 } from "./sessions.repository.js";
 
@@ -85,6 +88,8 @@ export interface SessionsDependencies {
   maxLifetimeSeconds: number;
   /** How long TrustDevice trusts a device. */
   trustedDeviceSeconds: number;
+  /** Counts refresh tokens presented again. */
+  anomalies: SessionAnomalies;
 }
 
 const orNull = (value: string | undefined) => (value ? value : null);
@@ -121,6 +126,11 @@ const SECOND_FACTOR_METHODS: ReadonlySet<string> = new Set(["otp", "sms"]);
  */
 export class Sessions {
   constructor(private readonly deps: SessionsDependencies) {}
+
+  /** totalsBetween sums the sessions each user (or one) started in [from, to) and how long they lasted. */
+  totalsBetween(from: Date, to: Date, userId?: string): Promise<SessionTotals[]> {
+    return findSessionTotals(this.deps.db, from, to, userId);
+  }
 
   /** open starts a session for a proven sign-in inside trx and issues its token set. */
   async open(trx: Tx, grant: SessionGrant): Promise<IssuedTokens> {
@@ -190,6 +200,7 @@ export class Sessions {
       const claim = await claimRefreshToken(trx, sha256(refreshToken), now);
       if (claim.outcome === "unknown") return undefined;
       if (claim.outcome === "reused") {
+        this.deps.anomalies.seen("refresh_token_reuse");
         if (await this.revoke(trx, claim.sessionId, "refresh_token_reuse")) {
           await audit.record(trx, {
             actorUserId: null,

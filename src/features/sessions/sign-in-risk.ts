@@ -7,6 +7,7 @@ import type { GeoIp, Place } from "../../platform/geoip.js";
 import type { NetworkList } from "../../platform/networks.js";
 import type { AuditLog } from "../audit/index.js";
 import type { ProfileService } from "../profile/index.js";
+import type { SessionAnomalies } from "./session-anomalies.js";
 import { findSignInHistory, hasSessionFromDevice, type SignInHistory } from "./sessions.repository.js";
 import type { SessionGrant } from "./sessions.service.js";
 
@@ -54,6 +55,7 @@ export interface SignInRiskDependencies {
   geoip: GeoIp;
   riskyNetworks: NetworkList;
   metrics: Registry;
+  anomalies: SessionAnomalies;
 }
 
 /**
@@ -92,6 +94,7 @@ export class SignInRisk {
     if (recentFailures > 0) add("recent_failure", Math.min(MAX_FAILURE_POINTS, recentFailures * POINTS.recent_failure));
     if (now.getTime() - profile.createdAt.getTime() < DAY_MS) add("new_account");
     if (riskyNetworks.contains(grant.origin.ipAddress)) add("risky_network");
+    for (const { factor } of factors) if (factor === "new_country" || factor === "impossible_travel") this.deps.anomalies.seen(factor);
     return { score: Math.min(100, factors.reduce((sum, f) => sum + f.points, 0)), factors };
   }
 

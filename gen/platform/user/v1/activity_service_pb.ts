@@ -2,90 +2,111 @@
 // @generated from file platform/user/v1/activity_service.proto (package platform.user.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { ActivityType } from "./common_pb.js";
+import { file_platform_user_v1_common } from "./common_pb.js";
 import { file_platform_user_v1_options } from "./options_pb.js";
-import type { JsonObject, Message } from "@bufbuild/protobuf";
+import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file platform/user/v1/activity_service.proto.
  */
 export const file_platform_user_v1_activity_service: GenFile = /*@__PURE__*/
-  fileDesc("CidwbGF0Zm9ybS91c2VyL3YxL2FjdGl2aXR5X3NlcnZpY2UucHJvdG8SEHBsYXRmb3JtLnVzZXIudjEiigIKCEFjdGl2aXR5EgoKAmlkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSNQoNYWN0aXZpdHlfdHlwZRgDIAEoDjIeLnBsYXRmb3JtLnVzZXIudjEuQWN0aXZpdHlUeXBlEhMKC2Rlc2NyaXB0aW9uGAQgASgJEhIKCmlwX2FkZHJlc3MYBSABKAkSEgoKdXNlcl9hZ2VudBgGIAEoCRISCgpzZXNzaW9uX2lkGAcgASgJEikKCG1ldGFkYXRhGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJVCg1BY3Rpdml0eUNvdW50EjUKDWFjdGl2aXR5X3R5cGUYASABKA4yHi5wbGF0Zm9ybS51c2VyLnYxLkFjdGl2aXR5VHlwZRINCgVjb3VudBgCIAEoBSKtAQoTTGlzdEFjdGl2aXR5UmVxdWVzdBIcCgd1c2VyX2lkGAEgASgJQgu6SAjYAQFyA7ABARIZCgVsaW1pdBgCIAEoBUIKukgHGgUY6AcoABI/Cg1hY3Rpdml0eV90eXBlGAMgASgOMh4ucGxhdGZvcm0udXNlci52MS5BY3Rpdml0eVR5cGVCCLpIBYIBAhABEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIAEIl8KFExpc3RBY3Rpdml0eVJlc3BvbnNlEi4KCmFjdGl2aXRpZXMYASADKAsyGi5wbGF0Zm9ybS51c2VyLnYxLkFjdGl2aXR5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJPChVHZXRVc2VyTWV0cmljc1JlcXVlc3QSHAoHdXNlcl9pZBgBIAEoCUILukgI2AEBcgOwAQESGAoEZGF5cxgCIAEoBUIKukgHGgUY7QIoASLOAgoWR2V0VXNlck1ldHJpY3NSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEgwKBGRheXMYAiABKAUSMAoMd2luZG93X3N0YXJ0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtsb2dpbl9jb3VudBgEIAEoBRIaChJmYWlsZWRfbG9naW5fY291bnQYBSABKAUSEwoLYWN0aXZlX2RheXMYBiABKAUSFQoNc2Vzc2lvbl9jb3VudBgHIAEoBRIZChFkaXN0aW5jdF9pcF9jb3VudBgIIAEoBRIxCg1sYXN0X2xvZ2luX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI4Cg9hY3Rpdml0eV9jb3VudHMYCiADKAsyHy5wbGF0Zm9ybS51c2VyLnYxLkFjdGl2aXR5Q291bnQqnQQKDEFjdGl2aXR5VHlwZRIdChlBQ1RJVklUWV9UWVBFX1VOU1BFQ0lGSUVEEAASGQoVQUNUSVZJVFlfVFlQRV9TSUdOX1VQEAESFwoTQUNUSVZJVFlfVFlQRV9MT0dJThACEh4KGkFDVElWSVRZX1RZUEVfTE9HSU5fRkFJTEVEEAMSGAoUQUNUSVZJVFlfVFlQRV9MT0dPVVQQBBIhCh1BQ1RJVklUWV9UWVBFX1NFU1NJT05fUkVWT0tFRBAFEiYKIkFDVElWSVRZX1RZUEVfREVWSUNFX1RSVVNUX0NIQU5HRUQQBhIdChlBQ1RJVklUWV9UWVBFX01GQV9FTkFCTEVEEAcSHgoaQUNUSVZJVFlfVFlQRV9NRkFfRElTQUJMRUQQCBIqCiZBQ1RJVklUWV9UWVBFX0JBQ0tVUF9DT0RFU19SRUdFTkVSQVRFRBAJEiEKHUFDVElWSVRZX1RZUEVfUFJPRklMRV9VUERBVEVEEAoSJQohQUNUSVZJVFlfVFlQRV9QUkVGRVJFTkNFU19VUERBVEVEEAsSKwonQUNUSVZJVFlfVFlQRV9PTkJPQVJESU5HX1NURVBfQ09NUExFVEVEEAwSMQotQUNUSVZJVFlfVFlQRV9PUkdBTklaQVRJT05fTUVNQkVSU0hJUF9DSEFOR0VEEA0SIAocQUNUSVZJVFlfVFlQRV9TVEFUVVNfQ0hBTkdFRBAOMoMCCg9BY3Rpdml0eVNlcnZpY2USdAoMTGlzdEFjdGl2aXR5EiUucGxhdGZvcm0udXNlci52MS5MaXN0QWN0aXZpdHlSZXF1ZXN0GiYucGxhdGZvcm0udXNlci52MS5MaXN0QWN0aXZpdHlSZXNwb25zZSIVyvMYESINYWN0aXZpdHkucmVhZBABEnoKDkdldFVzZXJNZXRyaWNzEicucGxhdGZvcm0udXNlci52MS5HZXRVc2VyTWV0cmljc1JlcXVlc3QaKC5wbGF0Zm9ybS51c2VyLnYxLkdldFVzZXJNZXRyaWNzUmVzcG9uc2UiFcrzGBEiDWFjdGl2aXR5LnJlYWQQAWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_struct, file_google_protobuf_timestamp, file_platform_user_v1_options]);
+  fileDesc("CidwbGF0Zm9ybS91c2VyL3YxL2FjdGl2aXR5X3NlcnZpY2UucHJvdG8SEHBsYXRmb3JtLnVzZXIudjEi0wIKCEFjdGl2aXR5EgoKAmlkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSNQoNYWN0aXZpdHlfdHlwZRgDIAEoDjIeLnBsYXRmb3JtLnVzZXIudjEuQWN0aXZpdHlUeXBlEhIKCmlwX2FkZHJlc3MYBSABKAkSEgoKdXNlcl9hZ2VudBgGIAEoCRISCgpzZXNzaW9uX2lkGAcgASgJEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBm1ldGhvZBgKIAEoCRITCgtzdGF0dXNfY29kZRgLIAEoCRISCgpsYXRlbmN5X21zGAwgASgBEhcKD29yZ2FuaXphdGlvbl9pZBgNIAEoCRISCgpyZXF1ZXN0X2lkGA4gASgJSgQIBBAFSgQICBAJUgtkZXNjcmlwdGlvblIIbWV0YWRhdGEiVQoNQWN0aXZpdHlDb3VudBI1Cg1hY3Rpdml0eV90eXBlGAEgASgOMh4ucGxhdGZvcm0udXNlci52MS5BY3Rpdml0eVR5cGUSDQoFY291bnQYAiABKAUiugIKE0xpc3RBY3Rpdml0eVJlcXVlc3QSHAoHdXNlcl9pZBgBIAEoCUILukgI2AEBcgOwAQESGQoFbGltaXQYAiABKAVCCrpIBxoFGOgHKAASPwoNYWN0aXZpdHlfdHlwZRgDIAEoDjIeLnBsYXRmb3JtLnVzZXIudjEuQWN0aXZpdHlUeXBlQgi6SAWCAQIQARIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiABBIkCg9vcmdhbml6YXRpb25faWQYBSABKAlCC7pICNgBAXIDsAEBEjEKDWNyZWF0ZWRfYWZ0ZXIYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmNyZWF0ZWRfYmVmb3JlGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJfChRMaXN0QWN0aXZpdHlSZXNwb25zZRIuCgphY3Rpdml0aWVzGAEgAygLMhoucGxhdGZvcm0udXNlci52MS5BY3Rpdml0eRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkidQoVR2V0VXNlck1ldHJpY3NSZXF1ZXN0EhwKB3VzZXJfaWQYASABKAlCC7pICNgBAXIDsAEBEhgKBGRheXMYAiABKAVCCrpIBxoFGO0CKAESJAoPb3JnYW5pemF0aW9uX2lkGAMgASgJQgu6SAjYAQFyA7ABASKBAwoWR2V0VXNlck1ldHJpY3NSZXNwb25zZRIPCgd1c2VyX2lkGAEgASgJEgwKBGRheXMYAiABKAUSMAoMd2luZG93X3N0YXJ0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtsb2dpbl9jb3VudBgEIAEoBRIaChJmYWlsZWRfbG9naW5fY291bnQYBSABKAUSEwoLYWN0aXZlX2RheXMYBiABKAUSFQoNc2Vzc2lvbl9jb3VudBgHIAEoBRIZChFkaXN0aW5jdF9pcF9jb3VudBgIIAEoBRIxCg1sYXN0X2xvZ2luX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI4Cg9hY3Rpdml0eV9jb3VudHMYCiADKAsyHy5wbGF0Zm9ybS51c2VyLnYxLkFjdGl2aXR5Q291bnQSMQoFZGFpbHkYCyADKAsyIi5wbGF0Zm9ybS51c2VyLnYxLkRhaWx5VXNlck1ldHJpY3MijAMKEERhaWx5VXNlck1ldHJpY3MSCwoDZGF5GAEgASgJEhMKC2xvZ2luX2NvdW50GAIgASgFEhoKEmZhaWxlZF9sb2dpbl9jb3VudBgDIAEoBRIVCg1zZXNzaW9uX2NvdW50GAQgASgFEhcKD3Nlc3Npb25fc2Vjb25kcxgFIAEoAxIRCglycGNfY291bnQYBiABKAUSWQoVcnBjX2NvdW50c19ieV9mZWF0dXJlGAcgAygLMjoucGxhdGZvcm0udXNlci52MS5EYWlseVVzZXJNZXRyaWNzLlJwY0NvdW50c0J5RmVhdHVyZUVudHJ5EhMKC2Vycm9yX2NvdW50GAggASgFEhYKDmxhdGVuY3lfcDUwX21zGAkgASgBEhYKDmxhdGVuY3lfcDk1X21zGAogASgBEhwKFHNlY3VyaXR5X2V2ZW50X2NvdW50GAsgASgFGjkKF1JwY0NvdW50c0J5RmVhdHVyZUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoBToCOAEyrQIKD0FjdGl2aXR5U2VydmljZRKIAQoMTGlzdEFjdGl2aXR5EiUucGxhdGZvcm0udXNlci52MS5MaXN0QWN0aXZpdHlSZXF1ZXN0GiYucGxhdGZvcm0udXNlci52MS5MaXN0QWN0aXZpdHlSZXNwb25zZSIpkAIByvMYIiINYWN0aXZpdHkucmVhZCoPb3JnYW5pemF0aW9uX2lkEAESjgEKDkdldFVzZXJNZXRyaWNzEicucGxhdGZvcm0udXNlci52MS5HZXRVc2VyTWV0cmljc1JlcXVlc3QaKC5wbGF0Zm9ybS51c2VyLnYxLkdldFVzZXJNZXRyaWNzUmVzcG9uc2UiKZACAcrzGCIiDWFjdGl2aXR5LnJlYWQqD29yZ2FuaXphdGlvbl9pZBABYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_platform_user_v1_common, file_platform_user_v1_options]);
 
 /**
- * Activity is one event on a user's account.
+ * Activity is one recorded call on a user's account.
  *
  * @generated from message platform.user.v1.Activity
  */
 export type Activity = Message<"platform.user.v1.Activity"> & {
   /**
-   * Id identifies the event.
+   * Id identifies the record.
    *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
-   * User_id is the account the event happened on.
+   * User_id is the account the call was made by or, for a sign-up or sign-in, for.
    *
    * @generated from field: string user_id = 2;
    */
   userId: string;
 
   /**
-   * Activity_type is the kind of event.
+   * Activity_type is the kind of call.
    *
    * @generated from field: platform.user.v1.ActivityType activity_type = 3;
    */
   activityType: ActivityType;
 
   /**
-   * Description is a short English sentence describing the event.
-   *
-   * @generated from field: string description = 4;
-   */
-  description: string;
-
-  /**
-   * Ip_address is the address the event came from; empty for events the server caused.
+   * Ip_address is the address the call came from.
    *
    * @generated from field: string ip_address = 5;
    */
   ipAddress: string;
 
   /**
-   * User_agent is the user agent of the client the event came from; empty for events the server
-   * caused.
+   * User_agent is the user agent of the client the call came from.
    *
    * @generated from field: string user_agent = 6;
    */
   userAgent: string;
 
   /**
-   * Session_id is the session the event happened in; empty outside a session.
+   * Session_id is the session the call was made in; empty outside a session.
    *
    * @generated from field: string session_id = 7;
    */
   sessionId: string;
 
   /**
-   * Metadata holds details that depend on the type, such as the MFA type of ACTIVITY_TYPE_MFA_ENABLED.
-   * It never holds secrets.
-   *
-   * @generated from field: google.protobuf.Struct metadata = 8;
-   */
-  metadata?: JsonObject | undefined;
-
-  /**
-   * Created_at is when the event happened.
+   * Created_at is when the call was received.
    *
    * @generated from field: google.protobuf.Timestamp created_at = 9;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * Method is the RPC called, as "Service/Method", such as "ProfileService/UpdateProfile".
+   *
+   * @generated from field: string method = 10;
+   */
+  method: string;
+
+  /**
+   * Status_code is the call's outcome as a gRPC status code name, such as "OK" or "PERMISSION_DENIED".
+   *
+   * @generated from field: string status_code = 11;
+   */
+  statusCode: string;
+
+  /**
+   * Latency_ms is how long the server took to answer, in milliseconds.
+   *
+   * @generated from field: double latency_ms = 12;
+   */
+  latencyMs: number;
+
+  /**
+   * Organization_id is the organization the call named; empty if none.
+   *
+   * @generated from field: string organization_id = 13;
+   */
+  organizationId: string;
+
+  /**
+   * Request_id is the call's request id, as logged and returned in the x-request-id header.
+   *
+   * @generated from field: string request_id = 14;
+   */
+  requestId: string;
 };
 
 /**
@@ -153,11 +174,32 @@ export type ListActivityRequest = Message<"platform.user.v1.ListActivityRequest"
 
   /**
    * Page_token is the next_page_token of the previous page; empty for the first page. It must come
-   * from a request with the same user_id and activity_type (INVALID_ARGUMENT otherwise).
+   * from a request with the same filters (INVALID_ARGUMENT otherwise).
    *
    * @generated from field: string page_token = 4;
    */
   pageToken: string;
+
+  /**
+   * Organization_id names the organization whose role lets the caller read another user's activity.
+   *
+   * @generated from field: string organization_id = 5;
+   */
+  organizationId: string;
+
+  /**
+   * Created_after lists only calls received at or after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp created_after = 6;
+   */
+  createdAfter?: Timestamp | undefined;
+
+  /**
+   * Created_before lists only calls received before this time.
+   *
+   * @generated from field: google.protobuf.Timestamp created_before = 7;
+   */
+  createdBefore?: Timestamp | undefined;
 };
 
 /**
@@ -209,11 +251,18 @@ export type GetUserMetricsRequest = Message<"platform.user.v1.GetUserMetricsRequ
   userId: string;
 
   /**
-   * Days is the length of the window in days, from 1 to 365.
+   * Days is the length of the window in UTC days, today included, from 1 to 365.
    *
    * @generated from field: int32 days = 2;
    */
   days: number;
+
+  /**
+   * Organization_id names the organization whose role lets the caller read another user's metrics.
+   *
+   * @generated from field: string organization_id = 3;
+   */
+  organizationId: string;
 };
 
 /**
@@ -244,7 +293,8 @@ export type GetUserMetricsResponse = Message<"platform.user.v1.GetUserMetricsRes
   days: number;
 
   /**
-   * Window_start is when the window starts; it ends at the time of the request.
+   * Window_start is the start of the window's first UTC day; the window ends at the time of the
+   * request.
    *
    * @generated from field: google.protobuf.Timestamp window_start = 3;
    */
@@ -258,28 +308,28 @@ export type GetUserMetricsResponse = Message<"platform.user.v1.GetUserMetricsRes
   loginCount: number;
 
   /**
-   * Failed_login_count is the number of failed sign-ins.
+   * Failed_login_count is the number of failed sign-ins: wrong passwords and wrong second factors.
    *
    * @generated from field: int32 failed_login_count = 5;
    */
   failedLoginCount: number;
 
   /**
-   * Active_days is the number of distinct UTC days with at least one event.
+   * Active_days is the number of days with at least one call.
    *
    * @generated from field: int32 active_days = 6;
    */
   activeDays: number;
 
   /**
-   * Session_count is the number of sessions created.
+   * Session_count is the number of sessions started.
    *
    * @generated from field: int32 session_count = 7;
    */
   sessionCount: number;
 
   /**
-   * Distinct_ip_count is the number of distinct IP addresses events came from.
+   * Distinct_ip_count is the number of distinct IP addresses calls came from.
    *
    * @generated from field: int32 distinct_ip_count = 8;
    */
@@ -293,11 +343,19 @@ export type GetUserMetricsResponse = Message<"platform.user.v1.GetUserMetricsRes
   lastLoginAt?: Timestamp | undefined;
 
   /**
-   * Activity_counts are the numbers of events by kind, for kinds that happened in the window.
+   * Activity_counts are the numbers of calls by kind, for kinds that happened in the window.
    *
    * @generated from field: repeated platform.user.v1.ActivityCount activity_counts = 10;
    */
   activityCounts: ActivityCount[];
+
+  /**
+   * Daily are the metrics of each UTC day of the window with any activity, oldest first, today
+   * included.
+   *
+   * @generated from field: repeated platform.user.v1.DailyUserMetrics daily = 11;
+   */
+  daily: DailyUserMetrics[];
 };
 
 /**
@@ -308,122 +366,97 @@ export const GetUserMetricsResponseSchema: GenMessage<GetUserMetricsResponse> = 
   messageDesc(file_platform_user_v1_activity_service, 5);
 
 /**
- * ActivityType is the kind of an account event.
+ * DailyUserMetrics are one user's figures for one UTC day.
  *
- * @generated from enum platform.user.v1.ActivityType
+ * @generated from message platform.user.v1.DailyUserMetrics
  */
-export enum ActivityType {
+export type DailyUserMetrics = Message<"platform.user.v1.DailyUserMetrics"> & {
   /**
-   * The type is not known; as a filter it means every type.
+   * Day is the UTC day, as YYYY-MM-DD.
    *
-   * @generated from enum value: ACTIVITY_TYPE_UNSPECIFIED = 0;
+   * @generated from field: string day = 1;
    */
-  UNSPECIFIED = 0,
+  day: string;
 
   /**
-   * The user created their account.
+   * Login_count is the number of successful sign-ins.
    *
-   * @generated from enum value: ACTIVITY_TYPE_SIGN_UP = 1;
+   * @generated from field: int32 login_count = 2;
    */
-  SIGN_UP = 1,
+  loginCount: number;
 
   /**
-   * The user signed in.
+   * Failed_login_count is the number of failed sign-ins.
    *
-   * @generated from enum value: ACTIVITY_TYPE_LOGIN = 2;
+   * @generated from field: int32 failed_login_count = 3;
    */
-  LOGIN = 2,
+  failedLoginCount: number;
 
   /**
-   * A sign-in failed: a wrong password or a wrong second-factor code.
+   * Session_count is the number of sessions started that day.
    *
-   * @generated from enum value: ACTIVITY_TYPE_LOGIN_FAILED = 3;
+   * @generated from field: int32 session_count = 4;
    */
-  LOGIN_FAILED = 3,
+  sessionCount: number;
 
   /**
-   * The user signed out.
+   * Session_seconds is how long the sessions started that day lasted in all, up to their end or
+   * their last refresh.
    *
-   * @generated from enum value: ACTIVITY_TYPE_LOGOUT = 4;
+   * @generated from field: int64 session_seconds = 5;
    */
-  LOGOUT = 4,
+  sessionSeconds: bigint;
 
   /**
-   * A session was revoked by the user or by the server, for example on refresh token reuse.
+   * Rpc_count is the number of calls.
    *
-   * @generated from enum value: ACTIVITY_TYPE_SESSION_REVOKED = 5;
+   * @generated from field: int32 rpc_count = 6;
    */
-  SESSION_REVOKED = 5,
+  rpcCount: number;
 
   /**
-   * The user trusted or stopped trusting a device.
+   * Rpc_counts_by_feature are the numbers of calls by service, such as "ProfileService".
    *
-   * @generated from enum value: ACTIVITY_TYPE_DEVICE_TRUST_CHANGED = 6;
+   * @generated from field: map<string, int32> rpc_counts_by_feature = 7;
    */
-  DEVICE_TRUST_CHANGED = 6,
+  rpcCountsByFeature: { [key: string]: number };
 
   /**
-   * A second factor was activated.
+   * Error_count is the number of calls that failed.
    *
-   * @generated from enum value: ACTIVITY_TYPE_MFA_ENABLED = 7;
+   * @generated from field: int32 error_count = 8;
    */
-  MFA_ENABLED = 7,
+  errorCount: number;
 
   /**
-   * A second factor was removed.
+   * Latency_p50_ms is the median time the server took to answer.
    *
-   * @generated from enum value: ACTIVITY_TYPE_MFA_DISABLED = 8;
+   * @generated from field: double latency_p50_ms = 9;
    */
-  MFA_DISABLED = 8,
+  latencyP50Ms: number;
 
   /**
-   * The backup codes were regenerated.
+   * Latency_p95_ms is the 95th percentile of the time the server took to answer.
    *
-   * @generated from enum value: ACTIVITY_TYPE_BACKUP_CODES_REGENERATED = 9;
+   * @generated from field: double latency_p95_ms = 10;
    */
-  BACKUP_CODES_REGENERATED = 9,
+  latencyP95Ms: number;
 
   /**
-   * The user changed their profile.
+   * Security_event_count is the number of security events: changes to second factors, sessions and
+   * devices, and refused calls.
    *
-   * @generated from enum value: ACTIVITY_TYPE_PROFILE_UPDATED = 10;
+   * @generated from field: int32 security_event_count = 11;
    */
-  PROFILE_UPDATED = 10,
-
-  /**
-   * The user changed their preferences.
-   *
-   * @generated from enum value: ACTIVITY_TYPE_PREFERENCES_UPDATED = 11;
-   */
-  PREFERENCES_UPDATED = 11,
-
-  /**
-   * The user completed an onboarding step.
-   *
-   * @generated from enum value: ACTIVITY_TYPE_ONBOARDING_STEP_COMPLETED = 12;
-   */
-  ONBOARDING_STEP_COMPLETED = 12,
-
-  /**
-   * The user created or joined an organization, or was removed from one.
-   *
-   * @generated from enum value: ACTIVITY_TYPE_ORGANIZATION_MEMBERSHIP_CHANGED = 13;
-   */
-  ORGANIZATION_MEMBERSHIP_CHANGED = 13,
-
-  /**
-   * An operator or the system changed the account's lifecycle status.
-   *
-   * @generated from enum value: ACTIVITY_TYPE_STATUS_CHANGED = 14;
-   */
-  STATUS_CHANGED = 14,
-}
+  securityEventCount: number;
+};
 
 /**
- * Describes the enum platform.user.v1.ActivityType.
+ * Describes the message platform.user.v1.DailyUserMetrics.
+ * Use `create(DailyUserMetricsSchema)` to create a new message.
  */
-export const ActivityTypeSchema: GenEnum<ActivityType> = /*@__PURE__*/
-  enumDesc(file_platform_user_v1_activity_service, 0);
+export const DailyUserMetricsSchema: GenMessage<DailyUserMetrics> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_activity_service, 6);
 
 /**
  * ActivityService shows what happened on a user's account: sign-ins, security changes and other
@@ -433,12 +466,16 @@ export const ActivityTypeSchema: GenEnum<ActivityType> = /*@__PURE__*/
  */
 export const ActivityService: GenService<{
   /**
-   * ListActivity lists a user's account activity, newest first.
+   * ListActivity lists a user's recorded calls, newest first, optionally of one type and within a
+   * time range.
    *
-   * Without user_id it lists the caller's own activity. Reading another user's activity needs the
-   * activity.read permission (platform admin, compliance officer or support).
+   * Without user_id it lists the caller's own activity. Another user's activity needs the
+   * activity.read permission: platform admins and support read anyone's; an organization's admins
+   * and compliance members read its members' and its managers their subordinates', naming the
+   * organization in organization_id (calls naming another organization are left out).
    *
-   * Required permissions: self; activity.read for another user.
+   * Required permissions: self; activity.read for another user (platform, or the organization's
+   * for its members).
    *
    * @generated from rpc platform.user.v1.ActivityService.ListActivity
    */
@@ -448,12 +485,14 @@ export const ActivityService: GenService<{
     output: typeof ListActivityResponseSchema;
   },
   /**
-   * GetUserMetrics summarises a user's activity over the last days.
+   * GetUserMetrics returns a user's daily figures over the last days, today included: sign-ins and
+   * failed ones, sessions and their duration, calls per feature, errors, latency and security events.
    *
-   * Without user_id it summarises the caller's own activity. The window ends now and starts the
-   * given number of days earlier.
+   * Without user_id it summarises the caller's own activity. The days before today come from the
+   * daily rollup; today is counted at the time of the request.
    *
-   * Required permissions: self; activity.read for another user.
+   * Required permissions: self; activity.read for another user (platform, or the organization's
+   * for its members, as for ListActivity).
    *
    * @generated from rpc platform.user.v1.ActivityService.GetUserMetrics
    */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file platform/user/v1/common.proto.
  */
 export const file_platform_user_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wbGF0Zm9ybS91c2VyL3YxL2NvbW1vbi5wcm90bxIQcGxhdGZvcm0udXNlci52MSKOAQoNRGV2aWNlQ29udGV4dBIbCglkZXZpY2VfaWQYASABKAlCCLpIBXIDGIABEiQKC2RldmljZV9uYW1lGAIgASgJQg+6SAzYAQFyB4jqMAEYgAESHAoKdXNlcl9hZ2VudBgDIAEoCUIIukgFcgMYgAQSHAoLYXBwX3ZlcnNpb24YBCABKAlCB7pIBHICGEAicgoKQXV0aFRva2VucxIPCgd1c2VyX2lkGAEgASgJEhQKDGFjY2Vzc190b2tlbhgCIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAMgASgJEhIKCnNlc3Npb25faWQYBCABKAkSEgoKZXhwaXJlc19pbhgFIAEoBSJoChZPcmdhbml6YXRpb25NZW1iZXJzaGlwEhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEicKBHJvbGUYAyABKA4yGS5wbGF0Zm9ybS51c2VyLnYxLk9yZ1JvbGUqtwEKClVzZXJTdGF0dXMSGwoXVVNFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJVU0VSX1NUQVRVU19BQ1RJVkUQARIZChVVU0VSX1NUQVRVU19TVVNQRU5ERUQQAhIWChJVU0VSX1NUQVRVU19MT0NLRUQQAxIbChdVU0VSX1NUQVRVU19ERUFDVElWQVRFRBAEEiQKIFVTRVJfU1RBVFVTX1BFTkRJTkdfVkVSSUZJQ0FUSU9OEAUqkgEKEElkZW50aXR5UHJvdmlkZXISIQodSURFTlRJVFlfUFJPVklERVJfVU5TUEVDSUZJRUQQABIcChhJREVOVElUWV9QUk9WSURFUl9HT09HTEUQARIbChdJREVOVElUWV9QUk9WSURFUl9BUFBMRRACEiAKHElERU5USVRZX1BST1ZJREVSX0VOVEVSUFJJU0UQAypiCgdNZmFUeXBlEhgKFE1GQV9UWVBFX1VOU1BFQ0lGSUVEEAASEQoNTUZBX1RZUEVfVE9UUBABEhAKDE1GQV9UWVBFX1NNUxACEhgKFE1GQV9UWVBFX0JBQ0tVUF9DT0RFEAMqkAEKB09yZ1JvbGUSGAoUT1JHX1JPTEVfVU5TUEVDSUZJRUQQABISCg5PUkdfUk9MRV9BRE1JThABEhQKEE9SR19ST0xFX01BTkFHRVIQAhITCg9PUkdfUk9MRV9UUkFERVIQAxITCg9PUkdfUk9MRV9WSUVXRVIQBBIXChNPUkdfUk9MRV9DT01QTElBTkNFEAViBnByb3RvMw", [file_buf_validate_validate, file_platform_user_v1_validation]);
+  fileDesc("Ch1wbGF0Zm9ybS91c2VyL3YxL2NvbW1vbi5wcm90bxIQcGxhdGZvcm0udXNlci52MSKOAQoNRGV2aWNlQ29udGV4dBIbCglkZXZpY2VfaWQYASABKAlCCLpIBXIDGIABEiQKC2RldmljZV9uYW1lGAIgASgJQg+6SAzYAQFyB4jqMAEYgAESHAoKdXNlcl9hZ2VudBgDIAEoCUIIukgFcgMYgAQSHAoLYXBwX3ZlcnNpb24YBCABKAlCB7pIBHICGEAicgoKQXV0aFRva2VucxIPCgd1c2VyX2lkGAEgASgJEhQKDGFjY2Vzc190b2tlbhgCIAEoCRIVCg1yZWZyZXNoX3Rva2VuGAMgASgJEhIKCnNlc3Npb25faWQYBCABKAkSEgoKZXhwaXJlc19pbhgFIAEoBSJoChZPcmdhbml6YXRpb25NZW1iZXJzaGlwEhcKD29yZ2FuaXphdGlvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEicKBHJvbGUYAyABKA4yGS5wbGF0Zm9ybS51c2VyLnYxLk9yZ1JvbGUqtwEKClVzZXJTdGF0dXMSGwoXVVNFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJVU0VSX1NUQVRVU19BQ1RJVkUQARIZChVVU0VSX1NUQVRVU19TVVNQRU5ERUQQAhIWChJVU0VSX1NUQVRVU19MT0NLRUQQAxIbChdVU0VSX1NUQVRVU19ERUFDVElWQVRFRBAEEiQKIFVTRVJfU1RBVFVTX1BFTkRJTkdfVkVSSUZJQ0FUSU9OEAUqkgEKEElkZW50aXR5UHJvdmlkZXISIQodSURFTlRJVFlfUFJPVklERVJfVU5TUEVDSUZJRUQQABIcChhJREVOVElUWV9QUk9WSURFUl9HT09HTEUQARIbChdJREVOVElUWV9QUk9WSURFUl9BUFBMRRACEiAKHElERU5USVRZX1BST1ZJREVSX0VOVEVSUFJJU0UQAypiCgdNZmFUeXBlEhgKFE1GQV9UWVBFX1VOU1BFQ0lGSUVEEAASEQoNTUZBX1RZUEVfVE9UUBABEhAKDE1GQV9UWVBFX1NNUxACEhgKFE1GQV9UWVBFX0JBQ0tVUF9DT0RFEAMqkAEKB09yZ1JvbGUSGAoUT1JHX1JPTEVfVU5TUEVDSUZJRUQQABISCg5PUkdfUk9MRV9BRE1JThABEhQKEE9SR19ST0xFX01BTkFHRVIQAhITCg9PUkdfUk9MRV9UUkFERVIQAxITCg9PUkdfUk9MRV9WSUVXRVIQBBIXChNPUkdfUk9MRV9DT01QTElBTkNFEAUq1gEKDEFjdGl2aXR5VHlwZRIdChlBQ1RJVklUWV9UWVBFX1VOU1BFQ0lGSUVEEAASFwoTQUNUSVZJVFlfVFlQRV9MT0dJThABEhgKFEFDVElWSVRZX1RZUEVfTE9HT1VUEAISGgoWQUNUSVZJVFlfVFlQRV9BUElfQ0FMTBADEh0KGUFDVElWSVRZX1RZUEVfRkVBVFVSRV9VU0UQBBIgChxBQ1RJVklUWV9UWVBFX1NFQ1VSSVRZX0VWRU5UEAUSFwoTQUNUSVZJVFlfVFlQRV9FUlJPUhAGYgZwcm90bzM", [file_buf_validate_validate, file_platform_user_v1_validation]);
 
 /**
  * DeviceContext describes the client a request comes from. The server records it with the session;
@@ -325,4 +325,67 @@ export enum OrgRole {
  */
 export const OrgRoleSchema: GenEnum<OrgRole> = /*@__PURE__*/
   enumDesc(file_platform_user_v1_common, 3);
+
+/**
+ * ActivityType is the kind of a recorded call in a user's activity.
+ *
+ * @generated from enum platform.user.v1.ActivityType
+ */
+export enum ActivityType {
+  /**
+   * The type is not known; as a filter it means every type.
+   *
+   * @generated from enum value: ACTIVITY_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A sign-up or sign-in: Register, Login, CompleteMfaChallenge, failed or not.
+   *
+   * @generated from enum value: ACTIVITY_TYPE_LOGIN = 1;
+   */
+  LOGIN = 1,
+
+  /**
+   * A sign-out.
+   *
+   * @generated from enum value: ACTIVITY_TYPE_LOGOUT = 2;
+   */
+  LOGOUT = 2,
+
+  /**
+   * A call that reads and changes nothing.
+   *
+   * @generated from enum value: ACTIVITY_TYPE_API_CALL = 3;
+   */
+  API_CALL = 3,
+
+  /**
+   * A call that changes something: a profile, preferences, an organization, a compliance decision.
+   *
+   * @generated from enum value: ACTIVITY_TYPE_FEATURE_USE = 4;
+   */
+  FEATURE_USE = 4,
+
+  /**
+   * A change to how the account is secured (second factors, sessions, trusted devices, account
+   * status), or a call refused for want of credentials or permission.
+   *
+   * @generated from enum value: ACTIVITY_TYPE_SECURITY_EVENT = 5;
+   */
+  SECURITY_EVENT = 5,
+
+  /**
+   * A call that failed for another reason: a bad request, a missing resource, a server fault.
+   *
+   * @generated from enum value: ACTIVITY_TYPE_ERROR = 6;
+   */
+  ERROR = 6,
+}
+
+/**
+ * Describes the enum platform.user.v1.ActivityType.
+ */
+export const ActivityTypeSchema: GenEnum<ActivityType> = /*@__PURE__*/
+  enumDesc(file_platform_user_v1_common, 4);
 

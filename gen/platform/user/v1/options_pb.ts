@@ -6,13 +6,15 @@ import type { GenExtension, GenFile, GenMessage } from "@bufbuild/protobuf/codeg
 import { extDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { MethodOptions } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_descriptor } from "@bufbuild/protobuf/wkt";
+import type { ActivityType } from "./common_pb.js";
+import { file_platform_user_v1_common } from "./common_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file platform/user/v1/options.proto.
  */
 export const file_platform_user_v1_options: GenFile = /*@__PURE__*/
-  fileDesc("Ch5wbGF0Zm9ybS91c2VyL3YxL29wdGlvbnMucHJvdG8SEHBsYXRmb3JtLnVzZXIudjEiiQEKCkFjY2Vzc1J1bGUSEAoGcHVibGljGAEgASgISAASDgoEc2VsZhgCIAEoCEgAEhQKCnBlcm1pc3Npb24YAyABKAlIABIdChVvdGhlcl91c2VyX3Blcm1pc3Npb24YBCABKAkSGgoSb3JnYW5pemF0aW9uX2ZpZWxkGAUgASgJQggKBmFjY2VzczpSCgRydWxlEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMYuY4DIAEoCzIcLnBsYXRmb3JtLnVzZXIudjEuQWNjZXNzUnVsZVIEcnVsZWIGcHJvdG8z", [file_google_protobuf_descriptor]);
+  fileDesc("Ch5wbGF0Zm9ybS91c2VyL3YxL29wdGlvbnMucHJvdG8SEHBsYXRmb3JtLnVzZXIudjEiiQEKCkFjY2Vzc1J1bGUSEAoGcHVibGljGAEgASgISAASDgoEc2VsZhgCIAEoCEgAEhQKCnBlcm1pc3Npb24YAyABKAlIABIdChVvdGhlcl91c2VyX3Blcm1pc3Npb24YBCABKAkSGgoSb3JnYW5pemF0aW9uX2ZpZWxkGAUgASgJQggKBmFjY2VzczpSCgRydWxlEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMYuY4DIAEoCzIcLnBsYXRmb3JtLnVzZXIudjEuQWNjZXNzUnVsZVIEcnVsZTplCg1hY3Rpdml0eV90eXBlEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMYuo4DIAEoDjIeLnBsYXRmb3JtLnVzZXIudjEuQWN0aXZpdHlUeXBlUgxhY3Rpdml0eVR5cGViBnByb3RvMw", [file_google_protobuf_descriptor, file_platform_user_v1_common]);
 
 /**
  * AccessRule declares who may call an RPC. Every RPC of this package carries one; the server's
@@ -63,7 +65,7 @@ export type AccessRule = Message<"platform.user.v1.AccessRule"> & {
 
   /**
    * Organization_field names the request field holding the organization id whose role grants the
-   * permission. Unset: only platform roles grant it.
+   * permission, or, on a self rule, other_user_permission. Unset: only platform roles grant it.
    *
    * @generated from field: string organization_field = 5;
    */
@@ -84,4 +86,16 @@ export const AccessRuleSchema: GenMessage<AccessRule> = /*@__PURE__*/
  */
 export const rule: GenExtension<MethodOptions, AccessRule> = /*@__PURE__*/
   extDesc(file_platform_user_v1_options, 0);
+
+/**
+ * Activity_type is what a call of the RPC is recorded as in its caller's activity. Unset: an RPC
+ * without side effects (idempotency_level NO_SIDE_EFFECTS) is an ACTIVITY_TYPE_API_CALL, any other
+ * an ACTIVITY_TYPE_FEATURE_USE. A call that fails is recorded as ACTIVITY_TYPE_SECURITY_EVENT when
+ * refused (unauthenticated, permission denied) and as ACTIVITY_TYPE_ERROR otherwise, except sign-in
+ * and sign-out, which stay what they are with the failure's status code.
+ *
+ * @generated from extension: platform.user.v1.ActivityType activity_type = 51002;
+ */
+export const activity_type: GenExtension<MethodOptions, ActivityType> = /*@__PURE__*/
+  extDesc(file_platform_user_v1_options, 1);
 
