@@ -46,6 +46,8 @@ describeWithServices("migration 0015_audit_lanes", () => {
         userAgent: null,
         complianceRelevant: false,
         createdAt: new Date(Date.UTC(2026, 0, 1, 0, i)),
+        requestId: null,
+        onBehalfOfUserId: null,
       };
       const hash = auditHash(prevHash, record);
       await (db as Kysely<any>)

@@ -47,6 +47,8 @@ describeWithServices("AuditService", () => {
         oldValues: { fullName: "Test User" },
         newValues: { fullName: "Renamed User" },
         ipAddress: expect.stringMatching(/127\.0\.0\.1/),
+        userAgent: expect.stringMatching(/connect/i),
+        requestId: expect.stringMatching(/.{8,}/),
         complianceRelevant: false,
       });
       expect(entries[0]!.createdAt!.seconds >= entries[1]!.createdAt!.seconds).toBe(true);

@@ -21,6 +21,10 @@ export interface AuditTrailTable {
   user_agent: string | null;
   compliance_relevant: boolean;
   created_at: Date;
+  /** The request id of the call that made the change; null for the system's own work. */
+  request_id: string | null;
+  /** The user the system acted for (a job an officer asked for); null otherwise. */
+  on_behalf_of_user_id: string | null;
   prev_hash: Buffer;
   hash: Buffer;
 }

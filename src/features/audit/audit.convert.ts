@@ -29,6 +29,9 @@ export function auditEntryToPb(row: AuditRow): MessageInitShape<typeof AuditEntr
     organizationId: row.organization_id ?? "",
     complianceRelevant: row.compliance_relevant,
     createdAt: timestampFromDate(row.created_at),
+    userAgent: row.user_agent ?? "",
+    requestId: row.request_id ?? "",
+    onBehalfOfUserId: row.on_behalf_of_user_id ?? "",
   };
 }
 

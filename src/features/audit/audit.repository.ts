@@ -45,6 +45,8 @@ export async function appendToLane(trx: Tx, lane: string, record: AuditRecord): 
       user_agent: chained.userAgent,
       compliance_relevant: chained.complianceRelevant,
       created_at: chained.createdAt,
+      request_id: chained.requestId,
+      on_behalf_of_user_id: chained.onBehalfOfUserId,
       prev_hash: prevHash,
       hash,
     })
@@ -67,6 +69,8 @@ export function recordOf(row: AuditRow): AuditRecord {
     userAgent: row.user_agent,
     complianceRelevant: row.compliance_relevant,
     createdAt: row.created_at,
+    requestId: row.request_id,
+    onBehalfOfUserId: row.on_behalf_of_user_id,
   };
 }
 

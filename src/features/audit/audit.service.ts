@@ -40,6 +40,8 @@ export interface AuditEvent {
   reason?: string;
   origin: RequestOrigin;
   complianceRelevant?: boolean;
+  /** The user the system acts for, when it acts on someone's request (a verification an officer asked for). */
+  onBehalfOfUserId?: string;
 }
 
 /**
@@ -75,6 +77,8 @@ export class AuditLog {
       userAgent: event.origin.userAgent ?? null,
       complianceRelevant: event.complianceRelevant ?? false,
       createdAt: this.clock.now(),
+      requestId: event.origin.requestId ?? null,
+      onBehalfOfUserId: event.onBehalfOfUserId ?? null,
     };
     const queued = this.recorded.get(trx);
     if (queued) {

@@ -1,7 +1,7 @@
 import type { Logger } from "../../platform/logger.js";
 import type { VerificationStatusValue } from "../../shared/user-status.js";
 import type { ProfileService } from "../profile/index.js";
-import type { IdentityVerification } from "./identity-verification.js";
+import type { IdentityVerification, VerificationRequester } from "./identity-verification.js";
 
 /** BatchOutcome is where one user of a batch stands when the batch answers. */
 export type BatchOutcome = Exclude<VerificationStatusValue, "pending"> | "timed_out" | "not_found";
@@ -22,14 +22,14 @@ const BATCH_CONCURRENCY = 16;
 export class BatchVerification {
   constructor(private readonly deps: { verification: IdentityVerification; profiles: ProfileService; log: Logger; budgetMs?: number }) {}
 
-  /** verify answers each user's outcome, in the order given. */
-  async verify(userIds: readonly string[]): Promise<Array<{ userId: string; outcome: BatchOutcome }>> {
+  /** verify answers each user's outcome, in the order given; the decisions made are recorded as made for askedBy. */
+  async verify(userIds: readonly string[], askedBy: VerificationRequester): Promise<Array<{ userId: string; outcome: BatchOutcome }>> {
     const decided = new Map<string, BatchOutcome>();
     let next = 0;
     const lane = async () => {
       while (next < userIds.length) {
         const userId = userIds[next++]!;
-        const outcome = await this.outcomeOf(userId).catch((error: unknown) => {
+        const outcome = await this.outcomeOf(userId, askedBy).catch((error: unknown) => {
           this.deps.log.warn({ err: error, userId }, "batch verification of a user failed; its verification job decides it");
           return undefined;
         });
@@ -44,8 +44,8 @@ export class BatchVerification {
     return userIds.map((userId) => ({ userId, outcome: decided.get(userId) ?? "timed_out" }));
   }
 
-  private async outcomeOf(userId: string): Promise<BatchOutcome> {
-    const outcome = await this.deps.verification.verify(userId);
+  private async outcomeOf(userId: string, askedBy: VerificationRequester): Promise<BatchOutcome> {
+    const outcome = await this.deps.verification.verify(userId, askedBy);
     if (outcome === "no_such_user") return "not_found";
     if (outcome !== "already_decided") return outcome;
     const { verificationStatus } = await this.deps.profiles.get(userId);

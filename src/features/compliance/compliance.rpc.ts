@@ -46,8 +46,9 @@ export function complianceRpc({ profiles, kyc, limits, screenings, batches }: Co
       const act = { reason: req.reason, organizationId: req.organizationId || undefined };
       return { profile: complianceProfileToPb(await limits.reject(requirePrincipal(ctx.values.get(principalKey)), req.requestId, act, ctx.values.get(originKey))) };
     },
-    async verifyUsers(req) {
-      const results = await batches.verify(req.userIds);
+    async verifyUsers(req, ctx) {
+      const caller = requirePrincipal(ctx.values.get(principalKey));
+      const results = await batches.verify(req.userIds, { userId: caller.userId, origin: ctx.values.get(originKey) });
       return { results: results.map(({ userId, outcome }) => ({ userId, outcome: batchOutcomes[outcome] })) };
     },
     async screenUser(req, ctx) {

@@ -8,6 +8,7 @@ import type { AuditLog } from "../audit/index.js";
 import { findOidcIssuer } from "../auth/index.js";
 import type { UserLifecycle } from "../lifecycle/index.js";
 import type { ProfileService } from "../profile/index.js";
+import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { ComplianceViolations } from "./compliance-violations.js";
 import { lockComplianceProfile, saveComplianceProfile } from "./compliance.repository.js";
 import { screeningChanges } from "./screening-outcome.js";
@@ -29,6 +30,12 @@ export interface IdentityVerificationDependencies {
 /** VerificationOutcome is what a verification run did: decided, or found the user decided already (or gone). */
 export type VerificationOutcome = Exclude<VerificationStatusValue, "pending"> | "already_decided" | "no_such_user";
 
+/** VerificationRequester is who asked for a verification (VerifyUsers), and from where. */
+export interface VerificationRequester {
+  userId: string;
+  origin: RequestOrigin;
+}
+
 /**
  * IdentityVerification decides a new user's verification status (the verify-identity job). The
  * provider decides outside any transaction (a vendor may take seconds); the decision is applied in
@@ -38,8 +45,11 @@ export type VerificationOutcome = Exclude<VerificationStatusValue, "pending"> | 
 export class IdentityVerification {
   constructor(private readonly deps: IdentityVerificationDependencies) {}
 
-  /** verify decides the user's verification status and records it with the screening and its risk. */
-  async verify(userId: string): Promise<VerificationOutcome> {
+  /**
+   * verify decides the user's verification status and records it with the screening and its risk.
+   * Asked by someone (VerifyUsers), the decision is recorded as made on their behalf, with their call.
+   */
+  async verify(userId: string, askedBy?: VerificationRequester): Promise<VerificationOutcome> {
     const { db, profiles, provider } = this.deps;
     const holder = await profiles.applicant(userId);
     if (!holder) return "no_such_user";
@@ -51,10 +61,10 @@ export class IdentityVerification {
       registrationType: holder.registrationType,
       emailVouchedBy: holder.registrationType === "email" ? undefined : await findOidcIssuer(db, userId),
     });
-    return this.apply(userId, decision);
+    return this.apply(userId, decision, askedBy);
   }
 
-  private apply(userId: string, decision: VerificationDecision): Promise<VerificationOutcome> {
+  private apply(userId: string, decision: VerificationDecision, askedBy: VerificationRequester | undefined): Promise<VerificationOutcome> {
     const { db, clock, audit, profiles, lifecycle, provider, log } = this.deps;
     return transaction(db, async (trx) => {
       const holder = await profiles.lockApplicant(trx, userId);
@@ -74,7 +84,8 @@ export class IdentityVerification {
       });
       await queueRiskScoring(trx, userId);
       afterCommit(trx, async () => this.deps.violations.screened(decision.screening));
-      if (decision.verified) await lifecycle.moveWithin(trx, { userId, from: "pending_verification", to: "active", reason: "identity_verified", actorUserId: null, origin: {} });
+      const origin = askedBy?.origin ?? {};
+      if (decision.verified) await lifecycle.moveWithin(trx, { userId, from: "pending_verification", to: "active", reason: "identity_verified", actorUserId: null, origin });
       await audit.record(trx, {
         actorUserId: null,
         action: "user.identity_verification",
@@ -89,7 +100,8 @@ export class IdentityVerification {
           pepStatus: decision.screening.pep,
           screeningHits: decision.screening.hits.length,
         },
-        origin: {},
+        origin,
+        onBehalfOfUserId: askedBy?.userId,
         complianceRelevant: true,
       });
       afterCommit(trx, async () => log.info({ userId, verificationStatus: status, reasons: decision.reasons }, "identity verification decided"));

@@ -226,6 +226,7 @@ export class Sessions {
       const next = await this.mintRefreshToken(trx, claim.sessionId);
       await touchSession(trx, claim.sessionId, now);
       this.listChanged(trx, claim.userId);
+      await audit.record(trx, { actorUserId: claim.userId, action: "auth.token_refresh", resourceType: "session", resourceId: claim.sessionId, origin });
       return { userId: claim.userId, sessionId: claim.sessionId, refreshToken: next, amr: claim.amr };
     });
     if (!rotated) throw errors.invalidRefreshToken();
