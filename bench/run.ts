@@ -8,8 +8,10 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { ActivityService } from "../gen/platform/user/v1/activity_service_pb.js";
+import { AuditService } from "../gen/platform/user/v1/audit_service_pb.js";
 import { AuthService } from "../gen/platform/user/v1/auth_service_pb.js";
-import { MfaType, OrgRole } from "../gen/platform/user/v1/common_pb.js";
+import { ActivityType, MfaType, OrgRole } from "../gen/platform/user/v1/common_pb.js";
 import { MfaService } from "../gen/platform/user/v1/mfa_service_pb.js";
 import { OrganizationService, OrganizationType, SubscriptionTier } from "../gen/platform/user/v1/organization_service_pb.js";
 import { ProfileService } from "../gen/platform/user/v1/profile_service_pb.js";
@@ -21,9 +23,10 @@ import { drive, driveAlternately, type Caller, type RpcFigures } from "./load.js
 import { RawConnectClient } from "./raw-client.js";
 import { measureAuditWrites } from "./audit.js";
 import { measureBatches } from "./batch.js";
+import { seedLargeTables } from "./large-tables.js";
 import { measureVerifications } from "./jobs.js";
 import { benchSanctionsList, measureScreening } from "./screening.js";
-import { deploy, root, startProcess, stopProcess } from "./services.js";
+import { deploy, grantRole, root, startProcess, stopProcess } from "./services.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -52,11 +55,12 @@ async function benchService(argon2PerSecond: number): Promise<Record<string, Rpc
       registered.push({ email, accessToken });
     });
 
-    const loginAs = async (email: string) => {
-      const res = await client.call(AuthService.method.login, { email, password: PASSWORD });
+    const signInWith = async (on: RawConnectClient, email: string) => {
+      const res = await on.call(AuthService.method.login, { email, password: PASSWORD });
       if (res.result.case !== "tokens") throw new Error("expected tokens");
       return res.result.value;
     };
+    const loginAs = (email: string) => signInWith(client, email);
     const login: Caller = (worker) => {
       // Each caller takes every CONCURRENCY-th user, so sign-ins spread evenly over the users.
       let next = worker;
@@ -100,6 +104,21 @@ async function benchService(argon2PerSecond: number): Promise<Record<string, Rpc
     };
     [rpcs.GetProfile, rpcs.GetProfileMember] = await driveAlternately(CONCURRENCY, SECONDS, ROUNDS, readsOwnProfile(sessions), readsOwnProfile(memberSessions));
 
+    // The same calls on a second server of the same deployment that records no activity, in
+    // alternating stretches: what recording every call costs GetProfile.
+    const unrecorded = await startProcess(["bin/user-service.js", "serve"], { ...deployment.env, ACTIVITY_RECORDING: "off" }, path.join(os.tmpdir(), "user-service-bench-server-unrecorded.log"));
+    try {
+      const unrecordedClient = clientFor(unrecorded.port);
+      const readsOn = (on: RawConnectClient): Caller => (worker) => {
+        const headers = { authorization: `Bearer ${sessions[worker]!.accessToken}` };
+        return () => on.call(ProfileService.method.getProfile, {}, headers);
+      };
+      [rpcs.GetProfileActivityOn, rpcs.GetProfileActivityOff] = await driveAlternately(CONCURRENCY, SECONDS, ROUNDS, readsOn(client), readsOn(unrecordedClient));
+      unrecordedClient.close();
+    } finally {
+      await stopProcess(unrecorded.child);
+    }
+
     rpcs.RefreshToken = await drive(CONCURRENCY, SECONDS, (worker) => {
       let refreshToken = sessions[worker]!.refreshToken;
       return async () => {
@@ -126,6 +145,20 @@ async function benchService(argon2PerSecond: number): Promise<Record<string, Rpc
       const headers = { authorization: `Bearer ${sessions[worker]!.accessToken}` };
       return () => client.call(SessionService.method.listSessions, {}, headers);
     });
+
+    // The audit trail and the activity of LARGE_TABLE_ROWS rows each, listed a page of 50 at a time:
+    // the newest entries about users, and one user's own newest calls of a type.
+    const reader = registered[0]!;
+    await grantRole(deployment.env, reader.email, "compliance_officer");
+    await seedLargeTables(deployment.databaseUrl, sessions[0]!.userId);
+    // Seeding takes longer than the server keeps an idle connection: a new one for what follows.
+    client.close();
+    const lists = clientFor(port);
+    const readerHeaders = { authorization: `Bearer ${(await signInWith(lists, reader.email)).accessToken}` };
+    rpcs.ListAuditTrail = await drive(CONCURRENCY, SECONDS, () => () => lists.call(AuditService.method.listAuditTrail, { resourceType: "user", limit: 50 }, readerHeaders));
+    const ownHeaders = { authorization: `Bearer ${sessions[0]!.accessToken}` };
+    rpcs.ListActivity = await drive(CONCURRENCY, SECONDS, () => () => lists.call(ActivityService.method.listActivity, { activityType: ActivityType.API_CALL, limit: 50 }, ownHeaders));
+    lists.close();
     client.close();
     return rpcs;
   } finally {
@@ -254,6 +287,7 @@ const results = {
     listsessions_vs_getprofile: ratio(rpcs.ListSessions!.rps, rpcs.GetProfile!.rps),
     getprofile_member_vs_getprofile: ratio(rpcs.GetProfileMember!.rps, rpcs.GetProfile!.rps),
     audit_lanes_vs_single_lock: ratio(audit.writes_per_s_lanes, audit.writes_per_s_single_lock),
+    getprofile_activity_on_vs_off: ratio(rpcs.GetProfileActivityOn!.rps, rpcs.GetProfileActivityOff!.rps),
   },
 };
 
@@ -271,6 +305,7 @@ console.table({
   "ListSessions / GetProfile (target >= 0.5)": { ratio: results.ratios.listsessions_vs_getprofile },
   "GetProfileMember / GetProfile (target >= 0.9)": { ratio: results.ratios.getprofile_member_vs_getprofile },
   [`audited writes, ${audit.lanes} lanes / one lane (target >= 5)`]: { ratio: results.ratios.audit_lanes_vs_single_lock },
+  "GetProfile, activity recorded / not (target >= 0.9)": { ratio: results.ratios.getprofile_activity_on_vs_off },
 });
 console.table({ [`screening against ${screening.list} (${screening.listed_names} names, threshold ${screening.threshold})`]: {
   "ms per name (target < 2)": screening.ms_per_name,

@@ -69,6 +69,13 @@ export async function startProcess(args: string[], env: Record<string, string>, 
   }
 }
 
+/** grantRole grants a platform role with the CLI, as an operator would, and waits for it to finish. */
+export async function grantRole(env: Record<string, string>, email: string, role: string): Promise<void> {
+  const child = spawn(process.execPath, ["bin/user-service.js", "grant-role", "--email", email, "--role", role], { cwd: root, env: { ...process.env, ...env }, stdio: "ignore" });
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`grant-role ${role} for ${email} exited with ${code}`);
+}
+
 /** stopProcess ends a process with SIGTERM and waits for it to exit. */
 export async function stopProcess(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once("exit", resolve));

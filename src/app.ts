@@ -12,7 +12,7 @@ import { UserLifecycleService } from "../gen/platform/user/v1/user_lifecycle_ser
 import { SessionService } from "../gen/platform/user/v1/session_service_pb.js";
 import { ConfigError, type Config } from "./config.js";
 import { buildAppContext, type AppContext, type AppOverrides, type AppServices } from "./context.js";
-import { activityJobs, activityRpc, PREPARE_PARTITIONS, ROLL_UP_ACTIVITY } from "./features/activity/index.js";
+import { activityJobs, activityRpc, MAINTAIN_PARTITIONS, ROLL_UP_ACTIVITY } from "./features/activity/index.js";
 import { auditJobs, auditRpc, CHECKPOINT_AUDIT } from "./features/audit/index.js";
 import { authRpc } from "./features/auth/index.js";
 import { complianceJobs, complianceRpc } from "./features/compliance/index.js";
@@ -79,7 +79,7 @@ export function recurringJobs(config: Config): RecurringJob[] {
     { queue: queues.maintenance, name: "review-profiles", everyMs: config.jobs.reviewSweepSeconds * 1000 },
     { queue: queues.maintenance, name: CHECKPOINT_AUDIT, everyMs: config.audit.checkpointSeconds * 1000 },
     { queue: queues.maintenance, name: ROLL_UP_ACTIVITY, everyMs: config.activity.rollupSeconds * 1000 },
-    { queue: queues.maintenance, name: PREPARE_PARTITIONS, everyMs: DAY_MS },
+    { queue: queues.maintenance, name: MAINTAIN_PARTITIONS, everyMs: DAY_MS },
   ];
 }
 
@@ -172,7 +172,7 @@ export async function listen(context: AppContext, options: ListenOptions = {}): 
     createRequestLogInterceptor(log),
     createMetricsInterceptor(metrics),
     // Outside authentication and the error mapping: refused calls are recorded, with their codes.
-    createActivityInterceptor(activityRecorder, clock),
+    ...(config.activity.recording ? [createActivityInterceptor(activityRecorder, clock)] : []),
     createErrorInterceptor(log),
     createAuthenticateInterceptor((token) => guard.authenticate(token)),
     createAuthorizeInterceptor(authorizer, adminNetworks, metrics),

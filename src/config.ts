@@ -138,12 +138,16 @@ export interface Config {
     highRiskLockSeconds: number;
   };
   activity: {
+    /** Whether calls are recorded (ACTIVITY_RECORDING: on, or off to measure what recording costs). */
+    recording: boolean;
     /** Call records held for writing at most (ACTIVITY_BUFFER_SIZE); more are dropped and counted. */
     bufferSize: number;
     /** How often the call records are written (ACTIVITY_FLUSH_INTERVAL_MS). */
     flushIntervalMs: number;
     /** How often users' daily figures are rolled up (ACTIVITY_ROLLUP_INTERVAL). */
     rollupSeconds: number;
+    /** How long call records and daily figures are kept, in days (ACTIVITY_RETENTION_DAYS); whole months go. */
+    retentionDays: number;
   };
   audit: {
     /** How many hash-chain lanes events outside organizations spread over (AUDIT_CHAIN_LANES); each organization has its own. */
@@ -185,6 +189,14 @@ function adminNetworks(env: Env): NetworkList | undefined {
   } catch (error) {
     throw new ConfigError("ADMIN_IP_ALLOWLIST", (error as Error).message);
   }
+}
+
+/** switchedOn reads an on/off variable. */
+function switchedOn(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw !== "on" && raw !== "off") throw new ConfigError(name, `must be on or off, got "${raw}"`);
+  return raw === "on";
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -438,9 +450,11 @@ export function loadConfig(env: Env = process.env): Config {
       highRiskLockSeconds: duration(env, "HIGH_RISK_LOCK_DURATION", DAY_SECONDS),
     },
     activity: {
+      recording: switchedOn(env, "ACTIVITY_RECORDING", true),
       bufferSize: integer(env, "ACTIVITY_BUFFER_SIZE", 10_000, 100, 1_000_000),
       flushIntervalMs: integer(env, "ACTIVITY_FLUSH_INTERVAL_MS", 1_000, 10, 60_000),
       rollupSeconds: duration(env, "ACTIVITY_ROLLUP_INTERVAL", 3600),
+      retentionDays: integer(env, "ACTIVITY_RETENTION_DAYS", 400, 31, 36_500),
     },
     audit: {
       chainLanes: integer(env, "AUDIT_CHAIN_LANES", 64, 1, 4096),

@@ -375,7 +375,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const platformRoles = given.platformRoles ?? new PlatformRoles({ db, audit, bus, log });
     const authorizer = given.authorizer ?? new RoleAuthorizer(memberships);
     const adminNetworks = given.adminNetworks ?? new AdminNetworks(config.adminNetworks, db, audit);
-    const activity = given.activity ?? new UserActivity({ db, clock, audit, sessions, access: new ActivityAccess(storedMemberships) });
+    const activity = given.activity ?? new UserActivity({ db, clock, audit, sessions, access: new ActivityAccess(storedMemberships), retentionDays: config.activity.retentionDays });
     await activity.preparePartitions();
     const activityRecorder = new ActivityRecorder(db, { bufferSize: config.activity.bufferSize, flushIntervalMs: config.activity.flushIntervalMs, batchSize: ACTIVITY_BATCH_SIZE }, metrics, log);
     closers.add(() => activityRecorder.close());

@@ -33,3 +33,27 @@ export async function ensureMonthlyPartitions(db: Db, table: PartitionedTable, f
     }
   }
 }
+
+/** PARTITION_NAME reads the month out of a partition's name. */
+const PARTITION_NAME = /_(\d{4})_(\d{2})$/;
+
+/**
+ * dropMonthlyPartitionsBefore detaches and drops table's partitions whose whole month lies before
+ * cutoff, and returns their names: retention by the month, without deleting a row at a time.
+ */
+export async function dropMonthlyPartitionsBefore(db: Db, table: PartitionedTable, cutoff: Date): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`select c.relname as name from pg_inherits i
+    join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
+    where p.relname = ${table} order by c.relname`.execute(db);
+  const dropped: string[] = [];
+  for (const { name } of rows) {
+    const month = PARTITION_NAME.exec(name);
+    if (!month || !name.startsWith(`${table}_`)) continue;
+    const end = new Date(Date.UTC(Number(month[1]), Number(month[2]), 1));
+    if (end > cutoff) continue;
+    await sql`alter table ${sql.table(table)} detach partition ${sql.table(name)}`.execute(db);
+    await sql`drop table ${sql.table(name)}`.execute(db);
+    dropped.push(name);
+  }
+  return dropped;
+}

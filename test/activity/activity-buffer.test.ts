@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
+import { ConfigError, loadConfig } from "../../src/config.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { profileClient, registerUser } from "../support/factories.js";
 import { servicesAvailable } from "../support/services.js";
@@ -46,5 +47,16 @@ describeWithServices("activity recording's buffer", () => {
 
     expect(await t.app.context.metrics.getSingleMetricAsString("activity_records_dropped_total")).toMatch(/\{reason="write_failed"\} 2$/m);
     expect(await storedOf(user.userId)).toBe(1);
+  });
+
+  it("records nothing with ACTIVITY_RECORDING=off, and refuses a value that is neither on nor off", async () => {
+    expect(() => loadConfig({ ACTIVITY_RECORDING: "no" })).toThrow(ConfigError);
+    t = await startTestApp({ env: { ACTIVITY_RECORDING: "off" } });
+    const user = await registerUser(t);
+    await profileClient(t, user.accessToken).getProfile({});
+
+    await t.app.context.activityRecorder.flush();
+
+    expect(await storedOf(user.userId)).toBe(0);
   });
 });

@@ -68,4 +68,14 @@ describeWithServices("daily activity rollup", () => {
     const todayOnly = await createClient(ActivityService, t.transport({ token })).getUserMetrics({ days: 1 });
     expect(todayOnly.daily.map((day) => day.day)).toEqual([clock.now().toISOString().slice(0, 10)]);
   });
+
+  it("keeps the daily figures for ACTIVITY_RETENTION_DAYS, and the partitions of the coming months made", async () => {
+    const old = { user_id: user.userId, day: "2001-01-01", login_count: 1, failed_login_count: 0, session_count: 1, session_seconds: 1, rpc_count: 1, rpc_counts_by_feature: "{}", error_count: 0, latency_p50_ms: 1, latency_p95_ms: 1, security_event_count: 0, ip_addresses: "[]", updated_at: new Date() };
+    await t.db.insertInto("user_metrics").values(old).execute();
+
+    await t.app.context.activity.maintainPartitions();
+
+    expect(await t.db.selectFrom("user_metrics").select("day").where("day", "=", "2001-01-01").execute()).toEqual([]);
+    expect(await t.db.selectFrom("user_metrics").select("day").where("user_id", "=", user.userId).where("day", "=", yesterday.toISOString().slice(0, 10)).execute()).toHaveLength(1);
+  });
 });

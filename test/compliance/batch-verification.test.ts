@@ -45,11 +45,19 @@ describeWithServices("VerifyUsers on users whose verification waits for a worker
     ];
 
     const first = await compliance(officer).verifyUsers({ userIds: asked });
-    expect(first.results).toEqual(expected.map((result) => expect.objectContaining(result)));
-    expect(await statusOf(t, listed.userId)).toBe("requires_additional_verification");
+    // A loaded machine may not decide all 23 within the call's budget: those answer TIMED_OUT and are
+    // decided in the background (the budget itself is tested below); the order is the one asked.
+    expect(first.results.map((result) => result.userId)).toEqual(asked);
+    first.results.forEach((result, i) => expect([expected[i]!.outcome, BatchVerificationOutcome.TIMED_OUT]).toContain(result.outcome));
 
-    const again = await compliance(officer).verifyUsers({ userIds: asked });
+    const again = await eventually(
+      () => compliance(officer).verifyUsers({ userIds: asked }),
+      (answer) => answer.results.every((result) => result.outcome !== BatchVerificationOutcome.TIMED_OUT),
+      10_000,
+      "every user decided",
+    );
     expect(again.results).toEqual(expected.map((result) => expect.objectContaining(result)));
+    expect(await statusOf(t, listed.userId)).toBe("requires_additional_verification");
     const decisions = await t.db.selectFrom("audit_trail").select("resource_id").where("action", "=", "user.identity_verification").where("resource_id", "in", asked.filter((id) => id !== unknown)).execute();
     expect(decisions).toHaveLength(asked.length - 1);
   });

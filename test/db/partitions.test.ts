@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { sql } from "kysely";
 import { connectPostgres, type DatabaseHandle } from "../../src/db/create-database.js";
-import { ensureMonthlyPartitions, monthStart, partitionName } from "../../src/db/partitions.js";
+import { dropMonthlyPartitionsBefore, ensureMonthlyPartitions, monthStart, partitionName } from "../../src/db/partitions.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { servicesAvailable } from "../support/services.js";
 
@@ -37,5 +37,19 @@ describeWithServices("monthly partitions", () => {
     await handle.db.insertInto("user_activities").values({ id: crypto.randomUUID(), activity_type: "api_call", method: "ProfileService/GetProfile", status_code: "OK", latency_ms: 1, created_at: new Date("2031-12-31T23:59:59Z") }).execute();
     const [row] = (await sql<{ name: string }>`select tableoid::regclass::text as name from user_activities where created_at = '2031-12-31T23:59:59Z'`.execute(handle.db)).rows;
     expect(row!.name).toBe("user_activities_2031_12");
+  });
+
+  it("drops the months wholly before the cutoff, rows and all, and keeps the month the cutoff falls in", async () => {
+    await ensureMonthlyPartitions(handle.db, "user_activities", new Date("2020-01-01T00:00:00Z"), 2);
+    const at = (iso: string) => ({ id: crypto.randomUUID(), activity_type: "api_call", method: "ProfileService/GetProfile", status_code: "OK", latency_ms: 1, created_at: new Date(iso) });
+    await handle.db.insertInto("user_activities").values([at("2020-01-15T00:00:00Z"), at("2020-02-20T00:00:00Z"), at("2020-03-02T00:00:00Z")]).execute();
+
+    const dropped = await dropMonthlyPartitionsBefore(handle.db, "user_activities", new Date("2020-03-01T00:00:00Z"));
+
+    expect(dropped).toEqual(["user_activities_2020_01", "user_activities_2020_02"]);
+    expect(await partitions()).toEqual(expect.arrayContaining(["user_activities_2020_03"]));
+    expect(await partitions()).not.toEqual(expect.arrayContaining(["user_activities_2020_01"]));
+    const left = await handle.db.selectFrom("user_activities").select("created_at").where("created_at", "<", new Date("2021-01-01T00:00:00Z")).execute();
+    expect(left.map((row) => row.created_at.toISOString())).toEqual(["2020-03-02T00:00:00.000Z"]);
   });
 });

@@ -4,15 +4,15 @@ import type { UserActivity } from "./activity.service.js";
 /** ROLL_UP_ACTIVITY is the recurring job that stores users' daily figures. */
 export const ROLL_UP_ACTIVITY = "roll-up-activity";
 
-/** PREPARE_PARTITIONS is the recurring job that makes the coming months' activity partitions. */
-export const PREPARE_PARTITIONS = "prepare-activity-partitions";
+/** MAINTAIN_PARTITIONS is the recurring job that makes the coming months' activity partitions and drops the expired ones. */
+export const MAINTAIN_PARTITIONS = "maintain-activity-partitions";
 
 /** activityJobs are the activity feature's job processors. */
 export function activityJobs(services: { activity: UserActivity }): JobProcessors {
   return {
     [queues.maintenance]: {
       [ROLL_UP_ACTIVITY]: async () => void (await services.activity.rollUp()),
-      [PREPARE_PARTITIONS]: () => services.activity.preparePartitions(),
+      [MAINTAIN_PARTITIONS]: async () => void (await services.activity.maintainPartitions()),
     },
   };
 }

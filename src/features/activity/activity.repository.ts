@@ -12,9 +12,18 @@ export type ActivityRow = Selectable<UserActivitiesTable>;
 /** MetricsRow is a stored day of a user's figures. */
 export type MetricsRow = Selectable<UserMetricsTable>;
 
-/** insertActivities writes a batch of call records in one statement. */
+/**
+ * insertActivities writes a batch of call records in one statement, each column sent as one array:
+ * a dozen parameters whatever the batch's size, where a row of values each would send thousands.
+ */
 export async function insertActivities(db: Db, records: NewActivity[]): Promise<void> {
-  await db.insertInto("user_activities").values(records).execute();
+  const column = <K extends keyof NewActivity>(key: K) => records.map((record) => record[key] ?? null);
+  await sql`insert into user_activities
+      (id, user_id, session_id, organization_id, activity_type, method, status_code, latency_ms, ip_address, user_agent, request_id, created_at)
+    select * from unnest(
+      ${column("id")}::uuid[], ${column("user_id")}::uuid[], ${column("session_id")}::uuid[], ${column("organization_id")}::uuid[],
+      ${column("activity_type")}::text[], ${column("method")}::text[], ${column("status_code")}::text[], ${column("latency_ms")}::real[],
+      ${column("ip_address")}::text[], ${column("user_agent")}::text[], ${column("request_id")}::text[], ${column("created_at")}::timestamptz[])`.execute(db);
 }
 
 /** ActivityFilter selects one user's call records. */
@@ -134,4 +143,9 @@ export async function countByType(db: DbOrTx, userId: string, from: Date, to: Da
     .orderBy("activity_type")
     .execute();
   return rows.map((row) => ({ activityType: row.activity_type, count: Number(row.count) }));
+}
+
+/** deleteMetricsBefore deletes the daily figures of the days before a day. */
+export async function deleteMetricsBefore(db: DbOrTx, day: string): Promise<void> {
+  await db.deleteFrom("user_metrics").where("day", "<", day).execute();
 }

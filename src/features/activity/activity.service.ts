@@ -1,12 +1,12 @@
 import type { Db } from "../../db/database.js";
-import { ensureMonthlyPartitions } from "../../db/partitions.js";
+import { dropMonthlyPartitionsBefore, ensureMonthlyPartitions } from "../../db/partitions.js";
 import type { Clock } from "../../platform/clock.js";
 import { filterScope, pageOf, readPageToken } from "../../shared/page-token.js";
 import type { Principal } from "../../shared/principal.js";
 import type { AuditLog } from "../audit/index.js";
 import type { ActivityAccess } from "./activity-access.js";
 import type { ActivityTypeValue } from "./activity.convert.js";
-import { countByType, findActivities, findMetrics, upsertMetrics, type ActivityRow } from "./activity.repository.js";
+import { countByType, deleteMetricsBefore, findActivities, findMetrics, upsertMetrics, type ActivityRow } from "./activity.repository.js";
 import { dayOf, dayStart, figuresFromRow, figuresOfDay, type DayFigures, type FigureSources } from "./daily-figures.js";
 
 /** PARTITIONS_AHEAD is how many months of activity partitions are kept made ahead of the current one. */
@@ -19,6 +19,8 @@ export interface ActivityDeps {
   audit: AuditLog;
   sessions: FigureSources["sessions"];
   access: ActivityAccess;
+  /** How long call records and daily figures are kept (ACTIVITY_RETENTION_DAYS). */
+  retentionDays: number;
 }
 
 /** ActivityQuery asks for a page of a user's activity. */
@@ -101,6 +103,19 @@ export class UserActivity {
   /** preparePartitions makes the activity partitions of this month and the next ones, those missing. */
   preparePartitions(): Promise<void> {
     return ensureMonthlyPartitions(this.deps.db, "user_activities", this.deps.clock.now(), PARTITIONS_AHEAD);
+  }
+
+  /**
+   * maintainPartitions makes the coming months' partitions and drops the months wholly older than
+   * the retention period, with the daily figures of those days; it returns the partitions dropped.
+   */
+  async maintainPartitions(): Promise<string[]> {
+    const { db, clock, retentionDays } = this.deps;
+    await this.preparePartitions();
+    const cutoff = dayStart(clock.now(), -retentionDays);
+    const dropped = await dropMonthlyPartitionsBefore(db, "user_activities", cutoff);
+    await deleteMetricsBefore(db, dayOf(cutoff));
+    return dropped;
   }
 
   private sources(): FigureSources {

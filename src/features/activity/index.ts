@@ -2,4 +2,4 @@ export { ActivityRecorder, type ActivityRecorderOptions } from "./activity-recor
 export { ActivityAccess } from "./activity-access.js";
 export { UserActivity } from "./activity.service.js";
 export { activityRpc } from "./activity.rpc.js";
-export { activityJobs, PREPARE_PARTITIONS, ROLL_UP_ACTIVITY } from "./activity.jobs.js";
+export { activityJobs, MAINTAIN_PARTITIONS, ROLL_UP_ACTIVITY } from "./activity.jobs.js";

@@ -30,11 +30,18 @@ export interface ActivitySink {
   record(call: CallRecord): void;
 }
 
+const declaredTypes = new WeakMap<DescMethod, ActivityType>();
+
 /** declaredType is what a successful call of method is: its activity_type option, else by whether it changes anything. */
 function declaredType(method: DescMethod): ActivityType {
-  const declared = getOption(method, activity_type);
-  if (declared !== ActivityType.UNSPECIFIED) return declared;
-  return method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS ? ActivityType.API_CALL : ActivityType.FEATURE_USE;
+  let type = declaredTypes.get(method);
+  if (type === undefined) {
+    const declared = getOption(method, activity_type);
+    const byEffect = method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS ? ActivityType.API_CALL : ActivityType.FEATURE_USE;
+    type = declared !== ActivityType.UNSPECIFIED ? declared : byEffect;
+    declaredTypes.set(method, type);
+  }
+  return type;
 }
 
 /** outcomeType is what a call is recorded as, given how it ended (see the activity_type option in options.proto). */
