@@ -376,7 +376,9 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const authorizer = given.authorizer ?? new RoleAuthorizer(memberships);
     const adminNetworks = given.adminNetworks ?? new AdminNetworks(config.adminNetworks, db, audit);
     const activity = given.activity ?? new UserActivity({ db, clock, audit, sessions, access: new ActivityAccess(storedMemberships), retentionDays: config.activity.retentionDays });
-    await activity.preparePartitions();
+    // The maintenance job makes them too: a start-up that may not (a database user without the
+    // right to create tables) goes on, and the calls it cannot record are counted as dropped.
+    await activity.preparePartitions().catch((error: unknown) => log.warn({ err: error }, "cannot make the activity partitions of the coming months; the maintenance job will try again"));
     const activityRecorder = new ActivityRecorder(db, { bufferSize: config.activity.bufferSize, flushIntervalMs: config.activity.flushIntervalMs, batchSize: ACTIVITY_BATCH_SIZE }, metrics, log);
     closers.add(() => activityRecorder.close());
     const ready = async () => {
