@@ -4,7 +4,7 @@ import { Code, createClient } from "@connectrpc/connect";
 import { AuthService, UserRegistrationRequest_RegistrationType as RegistrationType, UserRegistrationResponse_VerificationStatus as VerificationStatus } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { UserStatus } from "../../gen/platform/user/v1/common_pb.js";
 import { ComplianceService, KycLevel, KycStatus, PepStatus, RiskRating, SanctionsCheckStatus } from "../../gen/platform/user/v1/compliance_service_pb.js";
-import { deliverableEmail, JOB_SETUPS, SCREENING_ENV } from "../support/compliance.js";
+import { deliverableEmail, JOB_SETUP_TIMEOUT_MS, JOB_SETUPS, SCREENING_ENV } from "../support/compliance.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { eventually } from "../support/eventually.js";
 import { profileClient, registerUser, registerWithRole, type RegisteredUser } from "../support/factories.js";
@@ -21,7 +21,7 @@ describe.each(JOB_SETUPS)("identity verification after Register, %s", (_, setup)
   beforeAll(async () => {
     t = await startTestApp({ ...setup, env: ENV });
     officer = await registerWithRole(t, "compliance_officer");
-  });
+  }, JOB_SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await t?.close();
   });

@@ -4,7 +4,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { UserRegistrationResponse_VerificationStatus as VerificationStatus } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { UserStatus } from "../../gen/platform/user/v1/common_pb.js";
 import { ComplianceService, KycLevel, KycStatus } from "../../gen/platform/user/v1/compliance_service_pb.js";
-import { JOB_SETUPS } from "../support/compliance.js";
+import { JOB_SETUP_TIMEOUT_MS, JOB_SETUPS } from "../support/compliance.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { eventually } from "../support/eventually.js";
 import { profileClient, registerUser, registerWithRole, type RegisteredUser } from "../support/factories.js";
@@ -20,7 +20,7 @@ describe.each(JOB_SETUPS)("KYC decisions and trading limits, %s", (_, setup) => 
   beforeAll(async () => {
     t = await startTestApp({ ...setup, env: { REGISTRATIONS_PER_IP_PER_HOUR: "10000" } });
     [officer, second] = await Promise.all([registerWithRole(t, "compliance_officer"), registerWithRole(t, "compliance_officer")]);
-  });
+  }, JOB_SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await t?.close();
   });

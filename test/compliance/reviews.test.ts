@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createClient } from "@connectrpc/connect";
 import { UserRegistrationResponse_VerificationStatus as VerificationStatus } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { ComplianceService, KycLevel, KycStatus } from "../../gen/platform/user/v1/compliance_service_pb.js";
-import { JOB_SETUPS } from "../support/compliance.js";
+import { JOB_SETUP_TIMEOUT_MS, JOB_SETUPS } from "../support/compliance.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { ManualClock } from "../support/clock.js";
 import { eventually } from "../support/eventually.js";
@@ -19,7 +19,7 @@ describe.each(JOB_SETUPS)("periodic reviews, %s", (_, setup) => {
     clock = new ManualClock();
     t = await startTestApp({ ...setup, clock, env: { REGISTRATIONS_PER_IP_PER_HOUR: "10000", LOGIN_SLOWDOWN_BASE_MS: "0" } });
     officer = await registerWithRole(t, "compliance_officer");
-  });
+  }, JOB_SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await t?.close();
   });

@@ -3,7 +3,7 @@ import { Code, createClient } from "@connectrpc/connect";
 import { MfaType } from "../../gen/platform/user/v1/common_pb.js";
 import { ComplianceService, KycLevel, KycStatus } from "../../gen/platform/user/v1/compliance_service_pb.js";
 import { SessionService } from "../../gen/platform/user/v1/session_service_pb.js";
-import { deliverableEmail, JOB_SETUPS, SCREENING_ENV } from "../support/compliance.js";
+import { deliverableEmail, JOB_SETUP_TIMEOUT_MS, JOB_SETUPS, SCREENING_ENV } from "../support/compliance.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { eventually } from "../support/eventually.js";
 import { authClient, profileClient, registerUser, registerWithRole, type RegisteredUser } from "../support/factories.js";
@@ -21,7 +21,7 @@ describe.each(JOB_SETUPS)("risk scoring and the security protocols, %s", (_, set
       env: { HIGH_RISK_THRESHOLD: "30", REGISTRATIONS_PER_IP_PER_HOUR: "10000", LOGIN_SLOWDOWN_BASE_MS: "0", SANCTIONS_LIST_FILE: SCREENING_ENV.SANCTIONS_LIST_FILE },
     });
     officer = await registerWithRole(t, "compliance_officer");
-  });
+  }, JOB_SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await t?.close();
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Code, createClient } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ComplianceService, PepStatus, RiskRating, SanctionsCheckStatus } from "../../gen/platform/user/v1/compliance_service_pb.js";
-import { deliverableEmail, JOB_SETUPS, SCREENING_ENV } from "../support/compliance.js";
+import { deliverableEmail, JOB_SETUP_TIMEOUT_MS, JOB_SETUPS, SCREENING_ENV } from "../support/compliance.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { eventually } from "../support/eventually.js";
 import { profileClient, registerUser, registerWithRole, type RegisteredUser } from "../support/factories.js";
@@ -18,7 +18,7 @@ describe.each(JOB_SETUPS)("ScreenUser, %s", (_, setup) => {
   beforeAll(async () => {
     t = await startTestApp({ ...setup, env: SCREENING_ENV });
     officer = await registerWithRole(t, "compliance_officer");
-  });
+  }, JOB_SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await t?.close();
   });

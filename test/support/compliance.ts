@@ -12,6 +12,12 @@ export const SCREENING_ENV = { SANCTIONS_LIST_FILE: path.join(SANCTIONS_FIXTURES
 /** deliverableEmail is a fresh address under a domain mail reaches (neither reserved for examples nor throwaway), which identity verification can pass. */
 export const deliverableEmail = (label = "user") => `${label}.${randomBytes(5).toString("hex")}@northbridge-capital.co.uk`;
 
+/**
+ * JOB_SETUP_TIMEOUT_MS bounds starting a JOB_SETUPS app: PGlite and the screening lists load in
+ * seconds alone, and several times slower while the other suites load the same two cores.
+ */
+export const JOB_SETUP_TIMEOUT_MS = 90_000;
+
 /** JobSetup is how a test app runs its jobs. */
 export type JobSetup = { embedded?: boolean; runWorkers?: boolean };
 
