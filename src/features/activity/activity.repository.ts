@@ -86,9 +86,9 @@ export async function findCallFigures(db: DbOrTx, from: Date, to: Date, userId?:
       percentile_cont(0.5) within group (order by c.latency_ms) as p50,
       percentile_cont(0.95) within group (order by c.latency_ms) as p95,
       jsonb_agg(distinct c.ip_address) filter (where c.ip_address is not null) as ips,
-      min(f.features::text)::jsonb as features
+      f.features
     from calls c join per_feature f on f.user_id = c.user_id
-    group by c.user_id`.execute(db);
+    group by c.user_id, f.features`.execute(db);
   return rows.map((row) => ({
     userId: row.user_id,
     rpcCount: Number(row.rpc_count),
