@@ -6,12 +6,21 @@ import { createLogger } from "../../src/platform/logger.js";
 import { REDIS_URL, servicesAvailable } from "../support/services.js";
 
 const withServices = await servicesAvailable();
+const namespace = `test:${randomBytes(6).toString("hex")}:`;
 let redis: Redis | undefined;
 
 beforeAll(() => {
-  if (withServices) redis = new Redis(REDIS_URL, { keyPrefix: `test:${randomBytes(6).toString("hex")}:` });
+  if (withServices) redis = new Redis(REDIS_URL, { keyPrefix: namespace });
 });
-afterAll(() => redis?.quit());
+afterAll(async () => {
+  if (!redis) return;
+  // The generations have no expiry: remove them with the rest of the suite's keys.
+  const plain = redis.duplicate({ keyPrefix: "" });
+  const keys = await plain.keys(`${namespace}*`);
+  if (keys.length > 0) await plain.del(...keys);
+  await plain.quit();
+  await redis.quit();
+});
 
 const caches: Array<[string, () => Cache]> = [["MemoryCache", () => new MemoryCache()]];
 if (withServices) caches.push(["RedisCache", () => new RedisCache(redis!, createLogger("silent"))]);
