@@ -16,6 +16,7 @@ import * as riskScoring from "./0014_risk_scoring.js";
 import * as auditLanes from "./0015_audit_lanes.js";
 import * as activity from "./0016_activity.js";
 import * as auditContext from "./0017_audit_context.js";
+import * as auditPartitions from "./0018_audit_partitions.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   "0015_audit_lanes": auditLanes,
   "0016_activity": activity,
   "0017_audit_context": auditContext,
+  "0018_audit_partitions": auditPartitions,
 };

@@ -13,7 +13,7 @@ import { SessionService } from "../gen/platform/user/v1/session_service_pb.js";
 import { ConfigError, type Config } from "./config.js";
 import { buildAppContext, type AppContext, type AppOverrides, type AppServices } from "./context.js";
 import { activityJobs, activityRpc, MAINTAIN_PARTITIONS, ROLL_UP_ACTIVITY } from "./features/activity/index.js";
-import { auditJobs, auditRpc, CHECKPOINT_AUDIT } from "./features/audit/index.js";
+import { auditJobs, auditRpc, CHECKPOINT_AUDIT, MAINTAIN_AUDIT_PARTITIONS } from "./features/audit/index.js";
 import { authRpc } from "./features/auth/index.js";
 import { complianceJobs, complianceRpc } from "./features/compliance/index.js";
 import { mfaRpc } from "./features/mfa/index.js";
@@ -80,6 +80,7 @@ export function recurringJobs(config: Config): RecurringJob[] {
     { queue: queues.maintenance, name: CHECKPOINT_AUDIT, everyMs: config.audit.checkpointSeconds * 1000 },
     { queue: queues.maintenance, name: ROLL_UP_ACTIVITY, everyMs: config.activity.rollupSeconds * 1000 },
     { queue: queues.maintenance, name: MAINTAIN_PARTITIONS, everyMs: DAY_MS },
+    { queue: queues.maintenance, name: MAINTAIN_AUDIT_PARTITIONS, everyMs: DAY_MS },
   ];
 }
 

@@ -154,6 +154,8 @@ export interface Config {
     chainLanes: number;
     /** How often a signed checkpoint of the lanes' heads is written (AUDIT_CHECKPOINT_INTERVAL). */
     checkpointSeconds: number;
+    /** How long entries are kept, in days (AUDIT_RETENTION_DAYS); whole months go, with a signed checkpoint of the cut. */
+    retentionDays: number;
   };
   shutdownGraceMs: number;
   /** Browser origins (scheme://host[:port]) allowed to call the API with Connect-Web or gRPC-Web. */
@@ -459,6 +461,8 @@ export function loadConfig(env: Env = process.env): Config {
     audit: {
       chainLanes: integer(env, "AUDIT_CHAIN_LANES", 64, 1, 4096),
       checkpointSeconds: duration(env, "AUDIT_CHECKPOINT_INTERVAL", 900),
+      // Seven years, as trading regulation expects; never less than one year.
+      retentionDays: integer(env, "AUDIT_RETENTION_DAYS", 2557, 365, 36_500),
     },
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 25_000, 0, 600_000),
     corsOrigins: origins(env),

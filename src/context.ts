@@ -287,7 +287,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
       given.sessions ??
       new Sessions({ db, clock, accessTokens, audit, bus, log, geoip, cache, anomalies, refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds, ...config.sessions });
     const guard = given.guard ?? new SessionGuard(db, accessTokens, bus, clock);
-    const auditTrail = given.auditTrail ?? new AuditTrail({ db, clock, key: signingKey, jwks: () => accessTokens.jwks(), issuer: config.jwt.issuer });
+    const auditTrail = given.auditTrail ?? new AuditTrail({ db, clock, key: signingKey, jwks: () => accessTokens.jwks(), issuer: config.jwt.issuer, retentionDays: config.audit.retentionDays });
     await guard.start();
     const storedMemberships = new StoredMemberships(db);
     const profiles = given.profiles ?? new ProfileService(db, cache, audit, clock, config.profileCacheTtlSeconds, storedMemberships);
@@ -379,6 +379,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     // The maintenance job makes them too: a start-up that may not (a database user without the
     // right to create tables) goes on, and the calls it cannot record are counted as dropped.
     await activity.preparePartitions().catch((error: unknown) => log.warn({ err: error }, "cannot make the activity partitions of the coming months; the maintenance job will try again"));
+    await auditTrail.preparePartitions().catch((error: unknown) => log.warn({ err: error }, "cannot make the audit trail's partitions of the coming months; the maintenance job will try again"));
     const activityRecorder = new ActivityRecorder(db, { bufferSize: config.activity.bufferSize, flushIntervalMs: config.activity.flushIntervalMs, batchSize: ACTIVITY_BATCH_SIZE }, metrics, log);
     closers.add(() => activityRecorder.close());
     const ready = async () => {

@@ -86,7 +86,7 @@ describeWithServices("migration 0015_audit_lanes", () => {
 
     const key = await testSigningKey();
     const tokens = new AccessTokens(key, [], "test", "test", 60);
-    const trail = new AuditTrail({ db, clock: systemClock, key, jwks: () => tokens.jwks(), issuer: "test" });
+    const trail = new AuditTrail({ db, clock: systemClock, key, jwks: () => tokens.jwks(), issuer: "test", retentionDays: 2557 });
     await trail.checkpoint();
     expect(await trail.verify()).toEqual({ valid: true, checked: 4, lanes: 1, checkpoints: 1 });
     const after = await db.selectFrom("audit_trail").select(["lane", "lane_seq"]).where("action", "=", "test.after").executeTakeFirstOrThrow();

@@ -52,4 +52,11 @@ describeWithServices("monthly partitions", () => {
     const left = await handle.db.selectFrom("user_activities").select("created_at").where("created_at", "<", new Date("2021-01-01T00:00:00Z")).execute();
     expect(left.map((row) => row.created_at.toISOString())).toEqual(["2020-03-02T00:00:00.000Z"]);
   });
+
+  it("makes an audit partition refuse TRUNCATE as the trail does, which a partition would not inherit", async () => {
+    await ensureMonthlyPartitions(handle.db, "audit_trail", new Date("2033-05-01T00:00:00Z"), 0);
+
+    await expect(sql`truncate audit_trail_2033_05`.execute(handle.db)).rejects.toMatchObject({ code: "42501" });
+    await expect(sql`truncate user_activities_2031_11`.execute(handle.db)).resolves.toBeDefined();
+  });
 });

@@ -41,7 +41,9 @@ interface LaneState {
 /**
  * ChainCheck checks entries fed in lane order (each lane from its first entry, by seq): every
  * entry follows the one before it in its lane without a gap, chains to its hash, and hashes to its
- * own content; each lane reaches, with the same hash, every head the checkpoints signed for it.
+ * own content; each lane reaches, with the same hash, every head the checkpoints signed for it. A
+ * lane whose first months the retention dropped starts after the entry the signed cut names, and
+ * chains to that entry's hash.
  */
 export class ChainCheck {
   private current: LaneState | undefined;
@@ -71,8 +73,9 @@ export class ChainCheck {
   /** finish ends the check and reports. */
   finish(): ChainReport {
     this.endLane();
-    for (const lane of this.signed.heads.keys()) {
-      if (!this.seen.has(lane)) this.breaks.push({ problem: "truncated", lane });
+    for (const [lane, head] of this.signed.heads) {
+      const cutThrough = this.signed.cuts.get(lane)?.seq ?? 0n;
+      if (!this.seen.has(lane) && head.seq > cutThrough) this.breaks.push({ problem: "truncated", lane });
     }
     const report = { checked: this.checked, lanes: this.lanes, checkpoints: this.signed.count };
     const found = this.firstBreak();
@@ -91,7 +94,8 @@ export class ChainCheck {
 
   private startLane(lane: string): void {
     this.endLane();
-    this.current = { lane, nextSeq: 1n, prevHash: GENESIS_HASH, broken: false };
+    const cut = this.signed.cuts.get(lane);
+    this.current = cut ? { lane, nextSeq: cut.seq + 1n, prevHash: Buffer.from(cut.hash, "hex"), broken: false } : { lane, nextSeq: 1n, prevHash: GENESIS_HASH, broken: false };
     this.seen.add(lane);
     this.lanes++;
   }

@@ -11,13 +11,16 @@ export type SignedHead = [lane: string, seq: string, hash: string];
 /**
  * CheckpointPayload is what a checkpoint signs: the heads of the lanes that moved since the
  * checkpoint before it, and that checkpoint's digest, so the checkpoints form a chain of their own
- * and none can be removed from the middle unnoticed.
+ * and none can be removed from the middle unnoticed. A checkpoint written when old months of the
+ * trail are dropped signs instead, in `cut`, each lane's last entry that goes: the lane's chain is
+ * then checked from the entry after it.
  */
 export interface CheckpointPayload {
   iss: string;
   iat: number;
   prev: string | null;
   heads: SignedHead[];
+  cut?: SignedHead[];
 }
 
 /** checkpointDigest is how the next checkpoint names this one (base64url SHA-256 of the JWS). */
@@ -35,10 +38,18 @@ export function signCheckpoint(key: CheckpointKey, payload: CheckpointPayload): 
     .sign(key.privateKey);
 }
 
+/** LanePoint is an entry of a lane a checkpoint signed: its seq and hash (hex). */
+export interface LanePoint {
+  seq: bigint;
+  hash: string;
+}
+
 /** CheckpointReading is what a sequence of checkpoints vouches for. */
 export interface CheckpointReading {
   /** The highest signed head of every lane any checkpoint names. */
-  heads: Map<string, { seq: bigint; hash: string }>;
+  heads: Map<string, LanePoint>;
+  /** The last entry dropped of every lane the retention cut, if any: the lane goes on from the entry after it. */
+  cuts: Map<string, LanePoint>;
   /** How many checkpoints verified. */
   count: number;
   /** The position (from 0) of the first checkpoint that does not verify or does not chain to the one before; undefined if all do. */
@@ -51,18 +62,25 @@ export interface CheckpointReading {
  */
 export async function readCheckpoints(checkpoints: readonly string[], jwks: JSONWebKeySet): Promise<CheckpointReading> {
   const keys = createLocalJWKSet(jwks);
-  const heads = new Map<string, { seq: bigint; hash: string }>();
+  const heads = new Map<string, LanePoint>();
+  const cuts = new Map<string, LanePoint>();
   let prev: string | null = null;
   for (const [index, jws] of checkpoints.entries()) {
     const payload = await verifiedPayload(jws, keys);
-    if (!payload || payload.prev !== prev) return { heads, count: index, invalidAt: index };
-    for (const [lane, seq, hash] of payload.heads) {
-      const known = heads.get(lane);
-      if (!known || BigInt(seq) > known.seq) heads.set(lane, { seq: BigInt(seq), hash });
-    }
+    if (!payload || payload.prev !== prev) return { heads, cuts, count: index, invalidAt: index };
+    foldHighest(heads, payload.heads);
+    foldHighest(cuts, payload.cut ?? []);
     prev = checkpointDigest(jws);
   }
-  return { heads, count: checkpoints.length };
+  return { heads, cuts, count: checkpoints.length };
+}
+
+/** foldHighest keeps, per lane, the highest of the points known and the ones signed. */
+function foldHighest(points: Map<string, LanePoint>, signed: readonly SignedHead[]): void {
+  for (const [lane, seq, hash] of signed) {
+    const known = points.get(lane);
+    if (!known || BigInt(seq) > known.seq) points.set(lane, { seq: BigInt(seq), hash });
+  }
 }
 
 async function verifiedPayload(jws: string, keys: ReturnType<typeof createLocalJWKSet>): Promise<CheckpointPayload | undefined> {
@@ -70,7 +88,7 @@ async function verifiedPayload(jws: string, keys: ReturnType<typeof createLocalJ
     const { payload, protectedHeader } = await compactVerify(jws, keys, { algorithms: ["EdDSA", "ES256"] });
     if (protectedHeader.typ !== CHECKPOINT_TYPE) return undefined;
     const parsed = JSON.parse(Buffer.from(payload).toString("utf8")) as CheckpointPayload;
-    return Array.isArray(parsed.heads) ? parsed : undefined;
+    return Array.isArray(parsed.heads) && (parsed.cut === undefined || Array.isArray(parsed.cut)) ? parsed : undefined;
   } catch {
     return undefined;
   }

@@ -186,6 +186,13 @@ export async function markSigned(trx: Tx, heads: readonly LaneHead[]): Promise<v
     where h.lane = v.lane and h.signed_seq < v.seq`.execute(trx);
 }
 
+/** findLastEntriesBefore lists each lane's last entry dated before a time: where a cut there leaves the lane. */
+export async function findLastEntriesBefore(db: DbOrTx, before: Date): Promise<LaneHead[]> {
+  const { rows } = await sql<{ lane: string; seq: string; hash: Buffer }>`select distinct on (lane) lane, lane_seq as seq, hash
+    from audit_trail where created_at < ${before} order by lane, lane_seq desc`.execute(db);
+  return rows;
+}
+
 /** insertCheckpoint appends a signed checkpoint. */
 export async function insertCheckpoint(trx: Tx, jws: string, createdAt: Date): Promise<void> {
   await trx.insertInto("audit_checkpoints").values({ jws, created_at: createdAt }).execute();

@@ -1,4 +1,5 @@
 import type { Db, DbOrTx, Tx } from "../../db/database.js";
+import { dropPartitions, ensureMonthlyPartitions, findMonthlyPartitionsBefore } from "../../db/partitions.js";
 import { beforeCommit, transaction } from "../../db/transaction.js";
 import type { JsonObject } from "../../shared/json.js";
 import type { Clock } from "../../platform/clock.js";
@@ -8,7 +9,7 @@ import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { JSONWebKeySet } from "jose";
 import type { AuditRecord } from "./audit-hash.js";
 import { ChainCheck, type ChainReport } from "./audit-chain.js";
-import { checkpointDigest, readCheckpoints, signCheckpoint, type CheckpointKey } from "./audit-checkpoints.js";
+import { checkpointDigest, readCheckpoints, signCheckpoint, type CheckpointKey, type CheckpointPayload } from "./audit-checkpoints.js";
 import { laneOf } from "./audit-lanes.js";
 import {
   appendToLane,
@@ -18,6 +19,7 @@ import {
   findEntries,
   findLaneRows,
   findLastCheckpoint,
+  findLastEntriesBefore,
   findLastEventAt,
   findUnsignedHeads,
   insertCheckpoint,
@@ -26,6 +28,7 @@ import {
   recordOf,
   type AuditFilter,
   type AuditRow,
+  type LaneHead,
 } from "./audit.repository.js";
 
 /** AuditEvent describes one change for the audit trail. Values must hold no secrets. */
@@ -133,7 +136,17 @@ export interface AuditTrailDeps {
   jwks: () => JSONWebKeySet;
   /** Who signs: the access tokens' issuer. */
   issuer: string;
+  /** How long entries are kept, in days (AUDIT_RETENTION_DAYS); whole months go. */
+  retentionDays: number;
 }
+
+/** PARTITIONS_AHEAD is how many months ahead the trail's partitions are made. */
+const PARTITIONS_AHEAD = 3;
+
+const DAY_MS = 86_400_000;
+
+/** hexHeads is how a checkpoint signs lane entries: lane, seq (a decimal string, whichever driver read it) and hash in hex. */
+const hexHeads = (heads: readonly LaneHead[]) => heads.map((head): [string, string, string] => [head.lane, String(head.seq), Buffer.from(head.hash).toString("hex")]);
 
 /** AuditTrail reads the trail, checks its chains and signs checkpoints of their heads. */
 export class AuditTrail {
@@ -169,22 +182,52 @@ export class AuditTrail {
    * and returns how many it signed (none: no checkpoint is written).
    */
   async checkpoint(): Promise<number> {
-    const { db, clock, key, issuer } = this.deps;
-    return transaction(db, async (trx) => {
+    return transaction(this.deps.db, async (trx) => {
       await lockCheckpoints(trx);
       const heads = await findUnsignedHeads(trx);
       if (heads.length === 0) return 0;
-      const last = await findLastCheckpoint(trx);
-      const now = clock.now();
-      const jws = await signCheckpoint(key, {
-        iss: issuer,
-        iat: Math.floor(now.getTime() / 1000),
-        prev: last === undefined ? null : checkpointDigest(last),
-        heads: heads.map((head) => [head.lane, head.seq, Buffer.from(head.hash).toString("hex")]),
-      });
-      await insertCheckpoint(trx, jws, now);
+      await this.appendCheckpoint(trx, { heads: hexHeads(heads) });
       await markSigned(trx, heads);
       return heads.length;
     });
+  }
+
+  /** preparePartitions makes the trail's partitions of this month and the next ones, those missing. */
+  preparePartitions(): Promise<void> {
+    return ensureMonthlyPartitions(this.deps.db, "audit_trail", this.deps.clock.now(), PARTITIONS_AHEAD);
+  }
+
+  /**
+   * maintainPartitions makes the coming months' partitions and drops the months wholly older than
+   * the retention period; it returns the partitions dropped. In the same transaction it signs a
+   * checkpoint of the cut, each lane's last entry that goes, so the chains stay verifiable from there.
+   */
+  async maintainPartitions(): Promise<string[]> {
+    const { db, clock, retentionDays } = this.deps;
+    await this.preparePartitions();
+    const cutoff = new Date(clock.now().getTime() - retentionDays * DAY_MS);
+    return transaction(db, async (trx) => {
+      await lockCheckpoints(trx);
+      const partitions = await findMonthlyPartitionsBefore(trx, "audit_trail", cutoff);
+      if (partitions.length === 0) return [];
+      const cut = await findLastEntriesBefore(trx, partitions.at(-1)!.end);
+      if (cut.length > 0) await this.appendCheckpoint(trx, { heads: [], cut: hexHeads(cut) });
+      await dropPartitions(trx, "audit_trail", partitions);
+      return partitions.map((partition) => partition.name);
+    });
+  }
+
+  /** appendCheckpoint signs what is given, chained to the last checkpoint, and appends it; the caller holds the checkpoint lock. */
+  private async appendCheckpoint(trx: Tx, signed: Pick<CheckpointPayload, "heads" | "cut">): Promise<void> {
+    const { clock, key, issuer } = this.deps;
+    const last = await findLastCheckpoint(trx);
+    const now = clock.now();
+    const jws = await signCheckpoint(key, {
+      iss: issuer,
+      iat: Math.floor(now.getTime() / 1000),
+      prev: last === undefined ? null : checkpointDigest(last),
+      ...signed,
+    });
+    await insertCheckpoint(trx, jws, now);
   }
 }

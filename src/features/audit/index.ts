@@ -1,3 +1,3 @@
 export { AuditLog, AuditTrail, type AuditEvent } from "./audit.service.js";
 export { auditRpc } from "./audit.rpc.js";
-export { auditJobs, CHECKPOINT_AUDIT } from "./audit.jobs.js";
+export { auditJobs, CHECKPOINT_AUDIT, MAINTAIN_AUDIT_PARTITIONS } from "./audit.jobs.js";
