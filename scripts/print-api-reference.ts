@@ -448,18 +448,18 @@ function renderApiReference(registry: Registry, implemented: ReadonlySet<string>
     out.push(`### ${service.name}`, "", ...prose(commentOf(service)).flatMap((p) => [p, ""]));
     const rows = service.methods.map((m) => [
       `[${m.name}](#${slug(`${service.name}.${m.name}`)})`,
-      `${typeLink(m.input)} → ${typeLink(m.output)}`,
+      `${typeLink(m.input)} → ${m.methodKind === "server_streaming" ? "stream " : ""}${typeLink(m.output)}`,
       accessText(m),
       implemented.has(rpcName(m)) ? "yes" : "no (`UNIMPLEMENTED`)",
     ]);
     out.push(...table(["RPC", "Request → Response", "Access", "Implemented"], rows), "");
     for (const method of service.methods) {
-      if (method.methodKind !== "unary") throw new Error(`${rpcName(method)} is not unary; the reference shows unary RPCs only`);
+      if (method.methodKind !== "unary" && method.methodKind !== "server_streaming") throw new Error(`${rpcName(method)} streams requests; the reference shows unary and server-streaming RPCs only`);
       const status = implemented.has(rpcName(method)) ? "implemented" : "not implemented yet";
       out.push(
         `#### ${service.name}.${method.name}`,
         "",
-        `${code(`POST /${rpcName(method)}`)} · access: ${accessText(method)} · ${status}`,
+        `${code(`POST /${rpcName(method)}`)}${method.methodKind === "server_streaming" ? " · streams its responses" : ""} · access: ${accessText(method)} · ${status}`,
         "",
         ...prose(commentOf(method)).flatMap((p) => [p, ""]),
         ...messageSection(method.input, "#####"),

@@ -48,7 +48,7 @@ import { ADMIN_LISTEN, checkListenAddress, checkTlsFiles, listenFailure } from "
 export function features(services: AppServices): ServiceRegistration[] {
   return [
     implement(AuthService, authRpc(services.auth)),
-    implement(AuditService, auditRpc(services.auditTrail)),
+    implement(AuditService, auditRpc(services.auditTrail, services.auditExports)),
     implement(ActivityService, activityRpc(services.activity)),
     implement(ProfileService, profileRpc(services.profiles)),
     implement(MfaService, mfaRpc(services.mfa)),

@@ -1,7 +1,13 @@
+import { once } from "node:events";
+import { createReadStream, createWriteStream } from "node:fs";
+import { access, readFile, rename, rm } from "node:fs/promises";
+import { createInterface } from "node:readline";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { JSONWebKeySet } from "jose";
 import { startApp, startWorker } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { loadFieldCipher, openDataContext } from "./context.js";
+import { loadFieldCipher, openAuditContext, openDataContext } from "./context.js";
+import { checkExport, type ExportRequest } from "./features/audit/index.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { OutboxStore } from "./jobs/outbox-store.js";
 import { rotateSealedValues } from "./features/mfa/index.js";
@@ -14,12 +20,23 @@ import { DomainError } from "./shared/domain-error.js";
 import { PLATFORM_ROLES, type PlatformRole } from "./shared/principal.js";
 import { connectConfiguredRedis } from "./startup.js";
 
-interface Verb {
+interface VerbHelp {
   usage: string;
   summary: string;
   options: NonNullable<ParseArgsConfig["options"]>;
+}
+
+/** ServiceVerb works on the service's configuration and data. */
+interface ServiceVerb extends VerbHelp {
   run(config: Config, log: Logger, values: Record<string, unknown>): Promise<"running" | "done">;
 }
+
+/** OfflineVerb needs no configuration, database or service, so it runs on any machine; it returns the exit code. */
+interface OfflineVerb extends VerbHelp {
+  offline(values: Record<string, unknown>): Promise<number>;
+}
+
+type Verb = ServiceVerb | OfflineVerb;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -118,6 +135,44 @@ function roleVerb(kind: "grant" | "revoke"): Verb {
   };
 }
 
+/** instantOption reads an option that must be an ISO 8601 time. */
+function instantOption(value: unknown, option: string, verb: string): Date {
+  const at = typeof value === "string" ? new Date(value) : undefined;
+  if (!at || Number.isNaN(at.getTime())) throw new UsageError(`${verb} needs --${option} as an ISO 8601 time, such as 2026-01-01T00:00:00Z`, verb);
+  return at;
+}
+
+/**
+ * exportAudit writes a regulatory export of the audit trail to a new file, readable by its owner
+ * only (the log goes to stdout, so the export never shares it). The lines go to FILE.partial,
+ * renamed to FILE once complete, so a failed export never leaves a file that looks whole.
+ */
+async function exportAudit(config: Config, log: Logger, request: ExportRequest, out: string): Promise<void> {
+  if (await access(out).then(() => true, () => false)) throw new UsageError(`${out} exists: export-audit writes a new file`, "export-audit");
+  const context = await openAuditContext(config, { log, maxConnections: 2, createIfMissing: false });
+  const partial = `${out}.partial`;
+  try {
+    const sink = createWriteStream(partial, { mode: 0o600, flags: "wx" });
+    await once(sink, "open");
+    let lines = 0;
+    try {
+      for await (const batch of context.auditExports.export({ userId: null, origin: {} }, request)) {
+        if (!sink.write(`${batch.join("\n")}\n`)) await once(sink, "drain");
+        lines += batch.length;
+      }
+    } finally {
+      await new Promise((resolve) => sink.end(resolve));
+    }
+    await rename(partial, out);
+    log.info({ lines, file: out }, "audit trail exported");
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  } finally {
+    await context.close();
+  }
+}
+
 const verbs: Record<string, Verb> = {
   serve: {
     usage: "user-service serve [--migrate] [--workers]",
@@ -203,6 +258,44 @@ const verbs: Record<string, Verb> = {
       return "done";
     },
   },
+  "export-audit": {
+    usage: "user-service export-audit --from T --to T --reason R --out FILE [--organization ID]",
+    summary: `exports the audit trail of entries made from --from (included) to --to (excluded), ISO 8601
+  times, of one organization or of all, as JSON Lines with the chain hashes and the signed
+  checkpoints that vouch for them, to a new file --out readable by its owner only. The
+  export is recorded in the audit trail with --reason; check it with verify-audit-export. In
+  embedded mode stop the server first, or call the ExportAuditTrail RPC.`,
+    options: { from: { type: "string" }, to: { type: "string" }, organization: { type: "string" }, reason: { type: "string" }, out: { type: "string" } },
+    async run(config, log, values) {
+      const verb = "export-audit";
+      const [createdAfter, createdBefore] = [instantOption(values.from, "from", verb), instantOption(values.to, "to", verb)];
+      if (createdBefore <= createdAfter) throw new UsageError("--to must be after --from", verb);
+      const organizationId = values.organization as string | undefined;
+      if (organizationId !== undefined && !UUID.test(organizationId)) throw new UsageError(`"${organizationId}" is not an organization id (a UUID)`, verb);
+      const reason = typeof values.reason === "string" ? values.reason.trim() : "";
+      if (!reason) throw new UsageError("export-audit needs --reason, such as the regulator's request reference", verb);
+      if (typeof values.out !== "string") throw new UsageError("export-audit needs --out, the file to write", verb);
+      await exportAudit(config, log, { createdAfter, createdBefore, organizationId, reason }, values.out);
+      return "done";
+    },
+  },
+  "verify-audit-export": {
+    usage: "user-service verify-audit-export --jwks FILE [--file EXPORT]",
+    summary: `checks an export of export-audit or ExportAuditTrail (--file, or stdin) with nothing but the
+  service's published keys (--jwks: a saved /.well-known/jwks.json): signatures, hashes, links and
+  that no entry of the range was left out. Needs no configuration or database. Prints the outcome
+  as JSON; exits 0 when the export holds and is complete, 1 when it does not or is not (a range
+  that had not ended when exported), 2 when it cannot be read.`,
+    options: { jwks: { type: "string" }, file: { type: "string" } },
+    async offline(values) {
+      if (typeof values.jwks !== "string") throw new UsageError("verify-audit-export needs --jwks", "verify-audit-export");
+      const jwks = JSON.parse(await readFile(values.jwks, "utf8")) as JSONWebKeySet;
+      const input = typeof values.file === "string" ? createReadStream(values.file) : process.stdin;
+      const report = await checkExport(createInterface({ input, crlfDelay: Infinity }), jwks);
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return report.valid && report.complete ? 0 : 1;
+    },
+  },
   worker: {
     usage: "user-service worker",
     summary: `runs the background job workers until SIGTERM or SIGINT, then finishes the jobs in hand
@@ -262,6 +355,15 @@ async function main(argv: string[]): Promise<number> {
     if (values.help) {
       process.stdout.write(verbHelp(verb));
       return 0;
+    }
+    if ("offline" in verb) {
+      try {
+        return await verb.offline(values);
+      } catch (error) {
+        if (error instanceof UsageError) throw error;
+        process.stderr.write(`${first} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        return 2;
+      }
     }
     const config = loadConfig();
     const log = createLogger(config.logLevel);

@@ -2,9 +2,10 @@ import type { Redis } from "ioredis";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { ConfigError, type Config } from "./config.js";
 import type { DatabaseHandle } from "./db/create-database.js";
+import type { Db } from "./db/database.js";
 import { migrateToLatest } from "./db/migrate.js";
 import { ActivityAccess, ActivityRecorder, UserActivity } from "./features/activity/index.js";
-import { AuditLog, AuditTrail } from "./features/audit/index.js";
+import { AuditExports, AuditLog, AuditTrail } from "./features/audit/index.js";
 import { AdminNetworks, RoleAuthorizer, type Authorizer, type MembershipLookup } from "./features/authorization/index.js";
 import { AuthService, SignInThrottle, type SecondFactor } from "./features/auth/index.js";
 import { CodeGuard, Mfa, MfaSignIn, SmsCodes } from "./features/mfa/index.js";
@@ -38,6 +39,8 @@ export interface AppServices {
   audit: AuditLog;
   /** Reads the audit trail, checks its chains and signs checkpoints of them. */
   auditTrail: AuditTrail;
+  /** Writes regulatory exports of the audit trail. */
+  auditExports: AuditExports;
   /** Users' recorded calls and daily figures. */
   activity: UserActivity;
   profiles: ProfileService;
@@ -164,6 +167,45 @@ async function embeddedSigningKey(dataDir: string, log: Logger): Promise<Signing
   return stored.key;
 }
 
+/**
+ * readTokenKeyFiles reads the configured access-token keys: the signing key (the given one, or
+ * JWT_PRIVATE_KEY_FILE's; undefined in embedded mode until the one under DATA_DIR is read, once the
+ * data directory is this process's) and the previous keys still published.
+ */
+async function readTokenKeyFiles(config: Config, given: SigningKey | undefined): Promise<{ signingKey: SigningKey | undefined; previousKeys: Awaited<ReturnType<typeof loadVerificationKey>>[] }> {
+  const { privateKeyFile, previousKeyFiles } = config.jwt;
+  const signingKey = given ?? (privateKeyFile ? await asConfig("JWT_PRIVATE_KEY_FILE", loadSigningKey(privateKeyFile)) : undefined);
+  const previousKeys = await asConfig("JWT_PREVIOUS_KEY_FILES", Promise.all(previousKeyFiles.map(loadVerificationKey)));
+  return { signingKey, previousKeys };
+}
+
+/** AuditContext is the database with the audit trail's reader and exports: what the audit verbs of the CLI need. */
+export interface AuditContext extends DataContext {
+  auditTrail: AuditTrail;
+  auditExports: AuditExports;
+}
+
+/** openAuditContext opens the database and the audit trail with the service's signing key, without the rest of the service. */
+export async function openAuditContext(config: Config, overrides: DataOverrides = {}): Promise<AuditContext> {
+  const keys = await readTokenKeyFiles(config, undefined);
+  const data = await openDataContext(config, overrides);
+  try {
+    const { database, clock, audit, log } = data;
+    const signingKey = keys.signingKey ?? (await embeddedSigningKey(config.dataDir, log));
+    const accessTokens = new AccessTokens(signingKey, keys.previousKeys, config.jwt.issuer, config.jwt.audience, config.jwt.accessTokenTtlSeconds);
+    const auditTrail = newAuditTrail(config, database.db, clock, signingKey, accessTokens);
+    return { ...data, auditTrail, auditExports: new AuditExports({ db: database.db, clock, audit, trail: auditTrail, issuer: config.jwt.issuer }) };
+  } catch (error) {
+    await data.close();
+    throw error;
+  }
+}
+
+/** newAuditTrail is the audit trail's reader and checker, signing checkpoints with the access-token key. */
+function newAuditTrail(config: Config, db: Db, clock: Clock, signingKey: SigningKey, accessTokens: AccessTokens): AuditTrail {
+  return new AuditTrail({ db, clock, key: signingKey, jwks: () => accessTokens.jwks(), issuer: config.jwt.issuer, retentionDays: config.audit.retentionDays });
+}
+
 /** requireDataKey refuses to go on without DATA_ENCRYPTION_KEY where replicas share a database: only embedded mode may generate its own. */
 function requireDataKey(config: Config, given: Buffer | undefined): void {
   if (!given && !config.dataEncryptionKey && config.databaseUrl) throw new ConfigError("DATA_ENCRYPTION_KEY", "is required when DATABASE_URL is set");
@@ -253,9 +295,7 @@ export function openDataContext(config: Config, overrides: DataOverrides = {}): 
 export function buildAppContext(config: Config, overrides: AppOverrides = {}): Promise<AppContext> {
   const log = overrides.log ?? createLogger(config.logLevel);
   return building(log, async (closers) => {
-    const { privateKeyFile, previousKeyFiles } = config.jwt;
-    const configuredKey = overrides.signingKey ?? (privateKeyFile ? await asConfig("JWT_PRIVATE_KEY_FILE", loadSigningKey(privateKeyFile)) : undefined);
-    const previousKeys = await asConfig("JWT_PREVIOUS_KEY_FILES", Promise.all(previousKeyFiles.map(loadVerificationKey)));
+    const keys = await readTokenKeyFiles(config, overrides.signingKey);
     requireDataKey(config, overrides.dataKey);
     const namespace = overrides.redisNamespace ?? config.redisKeyPrefix;
     const redis = overrides.redis === null ? undefined : (overrides.redis ?? (await connectConfiguredRedis(config, namespace, log)));
@@ -266,7 +306,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const audit = given.audit ?? data.audit;
     const db = database.db;
     describeMode(config, database, redis, log);
-    const signingKey = configuredKey ?? (await embeddedSigningKey(config.dataDir, log));
+    const signingKey = keys.signingKey ?? (await embeddedSigningKey(config.dataDir, log));
     const cipher = await loadFieldCipher(config, log, overrides.dataKey);
 
     const metrics = new Registry();
@@ -274,7 +314,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
     const cache: Cache = redis ? new RedisCache(redis, log) : new MemoryCache();
     const bus: RevocationBus = redis ? new RedisRevocationBus(redis, namespace) : new MemoryRevocationBus();
     closers.add(() => bus.close());
-    const accessTokens = new AccessTokens(signingKey, previousKeys, config.jwt.issuer, config.jwt.audience, config.jwt.accessTokenTtlSeconds);
+    const accessTokens = new AccessTokens(signingKey, keys.previousKeys, config.jwt.issuer, config.jwt.audience, config.jwt.accessTokenTtlSeconds);
     const geoip = overrides.geoip ?? (config.geoipDbFile ? await asConfig("GEOIP_DB_FILE", openGeoIp(config.geoipDbFile), "a GeoIP2 City database") : noGeoIp);
     closers.add(async () => geoip.close());
     const screening = config.screening ? await openScreening(config.screening, log) : undefined;
@@ -287,7 +327,8 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
       given.sessions ??
       new Sessions({ db, clock, accessTokens, audit, bus, log, geoip, cache, anomalies, refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds, ...config.sessions });
     const guard = given.guard ?? new SessionGuard(db, accessTokens, bus, clock);
-    const auditTrail = given.auditTrail ?? new AuditTrail({ db, clock, key: signingKey, jwks: () => accessTokens.jwks(), issuer: config.jwt.issuer, retentionDays: config.audit.retentionDays });
+    const auditTrail = given.auditTrail ?? newAuditTrail(config, db, clock, signingKey, accessTokens);
+    const auditExports = given.auditExports ?? new AuditExports({ db, clock, audit, trail: auditTrail, issuer: config.jwt.issuer });
     await guard.start();
     const storedMemberships = new StoredMemberships(db);
     const profiles = given.profiles ?? new ProfileService(db, cache, audit, clock, config.profileCacheTtlSeconds, storedMemberships);
@@ -390,6 +431,6 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         return false;
       }
     };
-    return { ...data, audit, auditTrail, activity, activityRecorder, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, kyc, tradingLimits, reviews, batches, riskScoring, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
+    return { ...data, audit, auditTrail, auditExports, activity, activityRecorder, redis, redisNamespace: namespace, metrics, accessTokens, sessions, guard, profiles, signIns, secondFactor, auth, mfa, signInRisk, smsSender, memberships, organizations, invitations, preferences, lifecycle, onboarding, verificationProvider, verification, compliance, screenings, kyc, tradingLimits, reviews, batches, riskScoring, platformRoles, authorizer, adminNetworks, cipher, screening, ready };
   });
 }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import { MethodOptions_IdempotencyLevel, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client } from "@connectrpc/connect";
 import type { DescService } from "@bufbuild/protobuf";
+import { AuditService } from "../../gen/platform/user/v1/audit_service_pb.js";
 import { AuthService } from "../../gen/platform/user/v1/auth_service_pb.js";
 import { MfaType, OrgRole, UserStatus } from "../../gen/platform/user/v1/common_pb.js";
 import { ComplianceService, KycLevel, KycStatus } from "../../gen/platform/user/v1/compliance_service_pb.js";
@@ -191,6 +192,10 @@ describeWithServices("the audit trail", () => {
       const signedIn = await as(AuthService).login({ email: user.email, password: user.password, device: { deviceId: "audit-check-laptop" } });
       const sessionId = signedIn.result.case === "tokens" ? signedIn.result.value.sessionId : "";
       return (o) => as(SessionService, user).trustDevice({ sessionId, trusted: true }, o);
+    },
+    "AuditService/ExportAuditTrail": async () => async (o) => {
+      const range = { createdAfter: timestampFromDate(new Date(Date.now() - 3_600_000)), createdBefore: timestampFromDate(new Date()) };
+      for await (const batch of as(AuditService, officer).exportAuditTrail({ ...range, reason: "regulator request" }, o)) void batch;
     },
     "UserLifecycleService/UpdateUserStatus": async () => {
       const user = await registerUser(t);

@@ -88,8 +88,9 @@ const NESTED: Array<[service: string, rpc: string, side: "input" | "output", fie
   ]],
 ];
 
-/** The RPCs beyond the contract: the approvals of organization membership the contract leaves to us, and finding accounts. */
+/** The RPCs beyond the contract: the approvals of organization membership the contract leaves to us, finding accounts, and the regulatory export. */
 const OUR_OWN: Record<string, string[]> = {
+  AuditService: ["ExportAuditTrail"],
   ComplianceService: ["ApproveTradingLimits", "RejectTradingLimits", "VerifyUsers"],
   OrganizationService: ["ListMemberRequests", "ApproveMemberRequest", "RejectMemberRequest"],
   UserLifecycleService: ["ListUsers"],

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { create, createFileRegistry, setExtension, type DescMethod, type MessageInitShape } from "@bufbuild/protobuf";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
-import { EmptySchema, file_google_protobuf_empty, FileDescriptorProtoSchema, MethodOptionsSchema } from "@bufbuild/protobuf/wkt";
+import { EmptySchema, file_google_protobuf_empty, FileDescriptorProtoSchema, MethodOptionsSchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, createClient, createRouterTransport, type Interceptor } from "@connectrpc/connect";
 import { ActivityService } from "../../gen/platform/user/v1/activity_service_pb.js";
 import { AuditService } from "../../gen/platform/user/v1/audit_service_pb.js";
@@ -222,6 +222,23 @@ describeWithServices("authorization through the running server", () => {
 
       it.each<Caller>(["compliance_officer", "admin"])("answers %s", async (who) => {
         await expect(audit(callerOf(who).accessToken).verifyAuditChain({})).resolves.toMatchObject({ valid: true });
+      });
+    });
+
+    describe("ExportAuditTrail", () => {
+      const exportLines = async (who: Caller) => {
+        const range = { createdAfter: timestampFromDate(new Date(Date.now() - 3_600_000)), createdBefore: timestampFromDate(new Date()) };
+        const lines: string[] = [];
+        for await (const batch of audit(callerOf(who).accessToken).exportAuditTrail({ ...range, reason: "authorization check" })) lines.push(...batch.lines);
+        return lines;
+      };
+
+      it.each<Caller>(["plain user", "support"])("refuses %s", async (who) => {
+        await expect(exportLines(who)).rejects.toMatchObject({ code: Code.PermissionDenied });
+      });
+
+      it.each<Caller>(["compliance_officer", "admin"])("answers %s", async (who) => {
+        await expect(exportLines(who)).resolves.toEqual(expect.arrayContaining([expect.stringContaining('"type":"export"')]));
       });
     });
   });

@@ -49,6 +49,8 @@ export interface TestAppOptions {
   log?: Logger;
   /** The data encryption key, instead of TEST_DATA_KEY. */
   dataKey?: Buffer;
+  /** The access-token signing key, instead of testSigningKey()'s (one a CLI run must share). */
+  signingKey?: SigningKey;
   /** Services to use instead of the ones built from config (a second-factor policy, an authorizer...). */
   services?: Partial<AppServices>;
   /** With Redis, run the job workers in the app too (`serve --workers`); otherwise it only relays jobs to Redis. */
@@ -106,7 +108,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       database: handle,
       redis: redis ?? null,
       redisNamespace: namespace,
-      signingKey: await testSigningKey(),
+      signingKey: options.signingKey ?? (await testSigningKey()),
       dataKey: options.dataKey ?? TEST_DATA_KEY,
       clock: options.clock,
       log: options.log,

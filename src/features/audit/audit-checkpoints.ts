@@ -58,16 +58,17 @@ export interface CheckpointReading {
 
 /**
  * readCheckpoints verifies checkpoints, oldest first, against a JWKS (the service's published keys)
- * and folds the heads they sign. It stops at the first one forged, altered or out of the chain.
+ * and folds the heads they sign: a sequence from the very first checkpoint, or from any one on. It stops at the first one forged, altered or out of the chain.
  */
-export async function readCheckpoints(checkpoints: readonly string[], jwks: JSONWebKeySet): Promise<CheckpointReading> {
+export async function readCheckpoints(checkpoints: readonly string[], jwks: JSONWebKeySet, from: "first" | "any" = "first"): Promise<CheckpointReading> {
   const keys = createLocalJWKSet(jwks);
   const heads = new Map<string, LanePoint>();
   const cuts = new Map<string, LanePoint>();
-  let prev: string | null = null;
+  // From "any" checkpoint (an export's), the first one's predecessor is not at hand to compare with.
+  let prev: string | null | undefined = from === "first" ? null : undefined;
   for (const [index, jws] of checkpoints.entries()) {
     const payload = await verifiedPayload(jws, keys);
-    if (!payload || payload.prev !== prev) return { heads, cuts, count: index, invalidAt: index };
+    if (!payload || (prev !== undefined && payload.prev !== prev)) return { heads, cuts, count: index, invalidAt: index };
     foldHighest(heads, payload.heads);
     foldHighest(cuts, payload.cut ?? []);
     prev = checkpointDigest(jws);
@@ -92,4 +93,9 @@ async function verifiedPayload(jws: string, keys: ReturnType<typeof createLocalJ
   } catch {
     return undefined;
   }
+}
+
+/** signedPayload reads what a checkpoint signs without checking the signature: for finding checkpoints, never for trusting them. */
+export function signedPayload(jws: string): CheckpointPayload {
+  return JSON.parse(Buffer.from(jws.split(".")[1] ?? "", "base64url").toString("utf8")) as CheckpointPayload;
 }

@@ -7,6 +7,9 @@ export interface LaneKey {
   resourceId: string;
 }
 
+/** organizationLane is the lane of an organization's events. */
+export const organizationLane = (organizationId: string): string => `org:${organizationId}`;
+
 /**
  * laneOf is the audit lane an event is chained in: its organization's own lane, so a tenant's trail
  * stays one chain (and, with the data distributed by organization, on one node), or else one of
@@ -14,7 +17,7 @@ export interface LaneKey {
  * actions stay in order in one chain.
  */
 export function laneOf(key: LaneKey, platformLanes: number): string {
-  if (key.organizationId !== null) return `org:${key.organizationId}`;
+  if (key.organizationId !== null) return organizationLane(key.organizationId);
   const bucket = sha256(key.actorUserId ?? key.resourceId).readUInt32BE(0) % platformLanes;
   return `platform:${bucket}`;
 }

@@ -168,12 +168,12 @@ export async function lockCheckpoints(trx: Tx): Promise<void> {
   await sql`select pg_advisory_xact_lock(${CHECKPOINT_LOCK})`.execute(trx);
 }
 
-/** findUnsignedHeads lists the lanes whose head moved since the last checkpoint. */
-export function findUnsignedHeads(db: DbOrTx): Promise<LaneHead[]> {
+/** findUnsignedHeads lists the lanes whose head moved since the last checkpoint, and the heads of these lanes as well. */
+export function findUnsignedHeads(db: DbOrTx, lanes: readonly string[] = []): Promise<LaneHead[]> {
   return db
     .selectFrom("audit_lane_heads")
     .select(["lane", "seq", "hash"])
-    .where((eb) => eb("seq", ">", eb.ref("signed_seq")))
+    .where((eb) => eb.or([eb("seq", ">", eb.ref("signed_seq")), eb("lane", "=", sql<string>`any(${[...lanes]}::text[])`)]))
     .orderBy("lane")
     .execute();
 }
@@ -193,9 +193,10 @@ export async function findLastEntriesBefore(db: DbOrTx, before: Date): Promise<L
   return rows;
 }
 
-/** insertCheckpoint appends a signed checkpoint. */
-export async function insertCheckpoint(trx: Tx, jws: string, createdAt: Date): Promise<void> {
-  await trx.insertInto("audit_checkpoints").values({ jws, created_at: createdAt }).execute();
+/** insertCheckpoint appends a signed checkpoint and returns its position. */
+export async function insertCheckpoint(trx: Tx, jws: string, createdAt: Date): Promise<string> {
+  const row = await trx.insertInto("audit_checkpoints").values({ jws, created_at: createdAt }).returning("seq").executeTakeFirstOrThrow();
+  return String(row.seq);
 }
 
 /** findLastCheckpoint is the latest checkpoint, if any. */
@@ -208,4 +209,72 @@ export async function findLastCheckpoint(db: DbOrTx): Promise<string | undefined
 export async function findCheckpoints(db: DbOrTx): Promise<string[]> {
   const rows = await db.selectFrom("audit_checkpoints").select("jws").orderBy("seq").execute();
   return rows.map((row) => row.jws);
+}
+
+/** LaneRun is the part of a lane within a time range: its first and last entries' seqs. */
+export interface LaneRun {
+  lane: string;
+  first: string;
+  last: string;
+}
+
+/** findLaneRuns lists, per lane (or for one), the first and last entries dated in [from, to), by lane. */
+export async function findLaneRuns(db: DbOrTx, from: Date, to: Date, lane?: string): Promise<LaneRun[]> {
+  let query = db
+    .selectFrom("audit_trail")
+    .select((eb) => ["lane", eb.fn.min("lane_seq").as("first"), eb.fn.max("lane_seq").as("last")])
+    .where("created_at", ">=", from)
+    .where("created_at", "<", to)
+    .groupBy("lane")
+    .orderBy("lane");
+  if (lane !== undefined) query = query.where("lane", "=", lane);
+  const rows = await query.execute();
+  return rows.map((row) => ({ lane: row.lane, first: String(row.first), last: String(row.last) }));
+}
+
+/** findEntriesAt lists which of these lane positions hold an entry, with when it was made. */
+export async function findEntriesAt(db: DbOrTx, positions: readonly LanePosition[]): Promise<Map<string, Date>> {
+  if (positions.length === 0) return new Map();
+  const wanted = JSON.stringify(positions);
+  const { rows } = await sql<{ lane: string; created_at: Date }>`select t.lane, t.created_at from audit_trail t
+    join jsonb_to_recordset(${wanted}::jsonb) as p(lane text, seq bigint) on t.lane = p.lane and t.lane_seq = p.seq`.execute(db);
+  return new Map(rows.map((row) => [row.lane, row.created_at]));
+}
+
+/** StoredCheckpoint is a checkpoint with its position among all checkpoints. */
+export interface StoredCheckpoint {
+  seq: string;
+  jws: string;
+}
+
+/** findCheckpointsSince lists checkpoints made at or after a time, after a position, oldest first. */
+export async function findCheckpointsSince(db: DbOrTx, since: Date, afterSeq: string, limit: number): Promise<StoredCheckpoint[]> {
+  const rows = await db
+    .selectFrom("audit_checkpoints")
+    .select(["seq", "jws"])
+    .where("created_at", ">=", since)
+    .where("seq", ">", afterSeq)
+    .orderBy("seq")
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({ seq: String(row.seq), jws: row.jws }));
+}
+
+/** findCheckpointsBetween lists the checkpoints from one position to another, both included, oldest first. */
+export async function findCheckpointsBetween(db: DbOrTx, fromSeq: string, toSeq: string): Promise<StoredCheckpoint[]> {
+  const rows = await db.selectFrom("audit_checkpoints").select(["seq", "jws"]).where("seq", ">=", fromSeq).where("seq", "<=", toSeq).orderBy("seq").execute();
+  return rows.map((row) => ({ seq: String(row.seq), jws: row.jws }));
+}
+
+/** findLaneRange reads a lane's entries with seqs in (after, to], in order, at most limit. */
+export function findLaneRange(db: DbOrTx, lane: string, after: string, to: string, limit: number): Promise<AuditRow[]> {
+  return db
+    .selectFrom("audit_trail")
+    .selectAll()
+    .where("lane", "=", lane)
+    .where("lane_seq", ">", after)
+    .where("lane_seq", "<=", to)
+    .orderBy("lane_seq")
+    .limit(limit)
+    .execute();
 }

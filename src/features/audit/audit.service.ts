@@ -192,6 +192,21 @@ export class AuditTrail {
     });
   }
 
+  /**
+   * checkpointWith signs, like checkpoint, the heads that moved and also the current heads of these
+   * lanes, moved or not (a checkpoint made after a time that signs a lane's head shows the lane had
+   * nothing after it then), and returns the checkpoint's position.
+   */
+  async checkpointWith(lanes: readonly string[]): Promise<string> {
+    return transaction(this.deps.db, async (trx) => {
+      await lockCheckpoints(trx);
+      const heads = await findUnsignedHeads(trx, lanes);
+      const seq = await this.appendCheckpoint(trx, { heads: hexHeads(heads) });
+      await markSigned(trx, heads);
+      return seq;
+    });
+  }
+
   /** preparePartitions makes the trail's partitions of this month and the next ones, those missing. */
   preparePartitions(): Promise<void> {
     return ensureMonthlyPartitions(this.deps.db, "audit_trail", this.deps.clock.now(), PARTITIONS_AHEAD);
@@ -217,8 +232,8 @@ export class AuditTrail {
     });
   }
 
-  /** appendCheckpoint signs what is given, chained to the last checkpoint, and appends it; the caller holds the checkpoint lock. */
-  private async appendCheckpoint(trx: Tx, signed: Pick<CheckpointPayload, "heads" | "cut">): Promise<void> {
+  /** appendCheckpoint signs what is given, chained to the last checkpoint, and appends it (returning its position); the caller holds the checkpoint lock. */
+  private async appendCheckpoint(trx: Tx, signed: Pick<CheckpointPayload, "heads" | "cut">): Promise<string> {
     const { clock, key, issuer } = this.deps;
     const last = await findLastCheckpoint(trx);
     const now = clock.now();
@@ -228,6 +243,6 @@ export class AuditTrail {
       prev: last === undefined ? null : checkpointDigest(last),
       ...signed,
     });
-    await insertCheckpoint(trx, jws, now);
+    return insertCheckpoint(trx, jws, now);
   }
 }

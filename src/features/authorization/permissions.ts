@@ -13,6 +13,7 @@ const PLATFORM_ROLE_PERMISSIONS: Record<Exclude<PlatformRole, "admin">, Readonly
     "activity.read",
     "audit.read",
     "audit.verify",
+    "audit.export",
     "compliance.read",
     "compliance.kyc.update",
     "compliance.limits.update",

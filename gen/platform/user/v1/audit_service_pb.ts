@@ -14,7 +14,71 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file platform/user/v1/audit_service.proto.
  */
 export const file_platform_user_v1_audit_service: GenFile = /*@__PURE__*/
-  fileDesc("CiRwbGF0Zm9ybS91c2VyL3YxL2F1ZGl0X3NlcnZpY2UucHJvdG8SEHBsYXRmb3JtLnVzZXIudjEilQMKCkF1ZGl0RW50cnkSCgoCaWQYASABKAkSFQoNYWN0b3JfdXNlcl9pZBgCIAEoCRIOCgZhY3Rpb24YAyABKAkSFQoNcmVzb3VyY2VfdHlwZRgEIAEoCRITCgtyZXNvdXJjZV9pZBgFIAEoCRIrCgpvbGRfdmFsdWVzGAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIrCgpuZXdfdmFsdWVzGAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIOCgZyZWFzb24YCCABKAkSEgoKaXBfYWRkcmVzcxgJIAEoCRIXCg9vcmdhbml6YXRpb25faWQYCiABKAkSGwoTY29tcGxpYW5jZV9yZWxldmFudBgLIAEoCBIuCgpjcmVhdGVkX2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1c2VyX2FnZW50GA0gASgJEhIKCnJlcXVlc3RfaWQYDiABKAkSHAoUb25fYmVoYWxmX29mX3VzZXJfaWQYDyABKAki2gIKFUxpc3RBdWRpdFRyYWlsUmVxdWVzdBIZCgVsaW1pdBgBIAEoBUIKukgHGgUY6AcoABI4Cg1yZXNvdXJjZV90eXBlGAIgASgJQiG6SB7YAQFyGTIXXlthLXpdW2EtejAtOV8uXXswLDYzfSQSHQoLcmVzb3VyY2VfaWQYAyABKAlCCLpIBXIDGIABEiIKDWFjdG9yX3VzZXJfaWQYBCABKAlCC7pICNgBAXIDsAEBEiQKD29yZ2FuaXphdGlvbl9pZBgFIAEoCUILukgI2AEBcgOwAQESHAoKcGFnZV90b2tlbhgGIAEoCUIIukgFcgMYgAQSMQoNY3JlYXRlZF9hZnRlchgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoOY3JlYXRlZF9iZWZvcmUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImAKFkxpc3RBdWRpdFRyYWlsUmVzcG9uc2USLQoHZW50cmllcxgBIAMoCzIcLnBsYXRmb3JtLnVzZXIudjEuQXVkaXRFbnRyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiGQoXVmVyaWZ5QXVkaXRDaGFpblJlcXVlc3QiwgEKGFZlcmlmeUF1ZGl0Q2hhaW5SZXNwb25zZRINCgV2YWxpZBgBIAEoCBIPCgdjaGVja2VkGAIgASgDEhcKD2ZpcnN0X2Jyb2tlbl9pZBgDIAEoCRI0Cgdwcm9ibGVtGAQgASgOMiMucGxhdGZvcm0udXNlci52MS5BdWRpdENoYWluUHJvYmxlbRITCgticm9rZW5fbGFuZRgFIAEoCRINCgVsYW5lcxgGIAEoBRITCgtjaGVja3BvaW50cxgHIAEoBSr+AQoRQXVkaXRDaGFpblByb2JsZW0SIwofQVVESVRfQ0hBSU5fUFJPQkxFTV9VTlNQRUNJRklFRBAAEicKI0FVRElUX0NIQUlOX1BST0JMRU1fQ09OVEVOVF9DSEFOR0VEEAESIwofQVVESVRfQ0hBSU5fUFJPQkxFTV9MSU5LX0JST0tFThACEicKI0FVRElUX0NIQUlOX1BST0JMRU1fRU5UUklFU19NSVNTSU5HEAMSIQodQVVESVRfQ0hBSU5fUFJPQkxFTV9UUlVOQ0FURUQQBBIqCiZBVURJVF9DSEFJTl9QUk9CTEVNX0NIRUNLUE9JTlRfSU5WQUxJRBAFMp0CCgxBdWRpdFNlcnZpY2USiQEKDkxpc3RBdWRpdFRyYWlsEicucGxhdGZvcm0udXNlci52MS5MaXN0QXVkaXRUcmFpbFJlcXVlc3QaKC5wbGF0Zm9ybS51c2VyLnYxLkxpc3RBdWRpdFRyYWlsUmVzcG9uc2UiJJACAcrzGB0qD29yZ2FuaXphdGlvbl9pZBoKYXVkaXQucmVhZBKAAQoQVmVyaWZ5QXVkaXRDaGFpbhIpLnBsYXRmb3JtLnVzZXIudjEuVmVyaWZ5QXVkaXRDaGFpblJlcXVlc3QaKi5wbGF0Zm9ybS51c2VyLnYxLlZlcmlmeUF1ZGl0Q2hhaW5SZXNwb25zZSIVkAIByvMYDhoMYXVkaXQudmVyaWZ5YgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_struct, file_google_protobuf_timestamp, file_platform_user_v1_options]);
+  fileDesc("CiRwbGF0Zm9ybS91c2VyL3YxL2F1ZGl0X3NlcnZpY2UucHJvdG8SEHBsYXRmb3JtLnVzZXIudjEixQIKF0V4cG9ydEF1ZGl0VHJhaWxSZXF1ZXN0EjkKDWNyZWF0ZWRfYWZ0ZXIYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESOgoOY3JlYXRlZF9iZWZvcmUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESJAoPb3JnYW5pemF0aW9uX2lkGAMgASgJQgu6SAjYAQFyA7ABARIaCgZyZWFzb24YBCABKAlCCrpIB3IFEAEY9AM6cbpIbhpsChRleHBvcnRfcmFuZ2Vfb3JkZXJlZBIqY3JlYXRlZF9iZWZvcmUgbXVzdCBiZSBhZnRlciBjcmVhdGVkX2FmdGVyGih0aGlzLmNyZWF0ZWRfYmVmb3JlID4gdGhpcy5jcmVhdGVkX2FmdGVyIikKGEV4cG9ydEF1ZGl0VHJhaWxSZXNwb25zZRINCgVsaW5lcxgBIAMoCSKVAwoKQXVkaXRFbnRyeRIKCgJpZBgBIAEoCRIVCg1hY3Rvcl91c2VyX2lkGAIgASgJEg4KBmFjdGlvbhgDIAEoCRIVCg1yZXNvdXJjZV90eXBlGAQgASgJEhMKC3Jlc291cmNlX2lkGAUgASgJEisKCm9sZF92YWx1ZXMYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EisKCm5ld192YWx1ZXMYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Eg4KBnJlYXNvbhgIIAEoCRISCgppcF9hZGRyZXNzGAkgASgJEhcKD29yZ2FuaXphdGlvbl9pZBgKIAEoCRIbChNjb21wbGlhbmNlX3JlbGV2YW50GAsgASgIEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnVzZXJfYWdlbnQYDSABKAkSEgoKcmVxdWVzdF9pZBgOIAEoCRIcChRvbl9iZWhhbGZfb2ZfdXNlcl9pZBgPIAEoCSLaAgoVTGlzdEF1ZGl0VHJhaWxSZXF1ZXN0EhkKBWxpbWl0GAEgASgFQgq6SAcaBRjoBygAEjgKDXJlc291cmNlX3R5cGUYAiABKAlCIbpIHtgBAXIZMhdeW2Etel1bYS16MC05Xy5dezAsNjN9JBIdCgtyZXNvdXJjZV9pZBgDIAEoCUIIukgFcgMYgAESIgoNYWN0b3JfdXNlcl9pZBgEIAEoCUILukgI2AEBcgOwAQESJAoPb3JnYW5pemF0aW9uX2lkGAUgASgJQgu6SAjYAQFyA7ABARIcCgpwYWdlX3Rva2VuGAYgASgJQgi6SAVyAxiABBIxCg1jcmVhdGVkX2FmdGVyGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVkX2JlZm9yZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiYAoWTGlzdEF1ZGl0VHJhaWxSZXNwb25zZRItCgdlbnRyaWVzGAEgAygLMhwucGxhdGZvcm0udXNlci52MS5BdWRpdEVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIZChdWZXJpZnlBdWRpdENoYWluUmVxdWVzdCLCAQoYVmVyaWZ5QXVkaXRDaGFpblJlc3BvbnNlEg0KBXZhbGlkGAEgASgIEg8KB2NoZWNrZWQYAiABKAMSFwoPZmlyc3RfYnJva2VuX2lkGAMgASgJEjQKB3Byb2JsZW0YBCABKA4yIy5wbGF0Zm9ybS51c2VyLnYxLkF1ZGl0Q2hhaW5Qcm9ibGVtEhMKC2Jyb2tlbl9sYW5lGAUgASgJEg0KBWxhbmVzGAYgASgFEhMKC2NoZWNrcG9pbnRzGAcgASgFKv4BChFBdWRpdENoYWluUHJvYmxlbRIjCh9BVURJVF9DSEFJTl9QUk9CTEVNX1VOU1BFQ0lGSUVEEAASJwojQVVESVRfQ0hBSU5fUFJPQkxFTV9DT05URU5UX0NIQU5HRUQQARIjCh9BVURJVF9DSEFJTl9QUk9CTEVNX0xJTktfQlJPS0VOEAISJwojQVVESVRfQ0hBSU5fUFJPQkxFTV9FTlRSSUVTX01JU1NJTkcQAxIhCh1BVURJVF9DSEFJTl9QUk9CTEVNX1RSVU5DQVRFRBAEEioKJkFVRElUX0NIQUlOX1BST0JMRU1fQ0hFQ0tQT0lOVF9JTlZBTElEEAUyngMKDEF1ZGl0U2VydmljZRKJAQoOTGlzdEF1ZGl0VHJhaWwSJy5wbGF0Zm9ybS51c2VyLnYxLkxpc3RBdWRpdFRyYWlsUmVxdWVzdBooLnBsYXRmb3JtLnVzZXIudjEuTGlzdEF1ZGl0VHJhaWxSZXNwb25zZSIkkAIByvMYHSoPb3JnYW5pemF0aW9uX2lkGgphdWRpdC5yZWFkEoABChBWZXJpZnlBdWRpdENoYWluEikucGxhdGZvcm0udXNlci52MS5WZXJpZnlBdWRpdENoYWluUmVxdWVzdBoqLnBsYXRmb3JtLnVzZXIudjEuVmVyaWZ5QXVkaXRDaGFpblJlc3BvbnNlIhWQAgHK8xgOGgxhdWRpdC52ZXJpZnkSfwoQRXhwb3J0QXVkaXRUcmFpbBIpLnBsYXRmb3JtLnVzZXIudjEuRXhwb3J0QXVkaXRUcmFpbFJlcXVlc3QaKi5wbGF0Zm9ybS51c2VyLnYxLkV4cG9ydEF1ZGl0VHJhaWxSZXNwb25zZSISyvMYDhoMYXVkaXQuZXhwb3J0MAFiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_struct, file_google_protobuf_timestamp, file_platform_user_v1_options]);
+
+/**
+ * ExportAuditTrailRequest names the part of the audit trail to export.
+ *
+ * @generated from message platform.user.v1.ExportAuditTrailRequest
+ */
+export type ExportAuditTrailRequest = Message<"platform.user.v1.ExportAuditTrailRequest"> & {
+  /**
+   * Created_after exports the entries made at or after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp created_after = 1;
+   */
+  createdAfter?: Timestamp | undefined;
+
+  /**
+   * Created_before exports the entries made before this time.
+   *
+   * @generated from field: google.protobuf.Timestamp created_before = 2;
+   */
+  createdBefore?: Timestamp | undefined;
+
+  /**
+   * Organization_id exports only this organization's entries (its lane); empty exports every lane.
+   *
+   * @generated from field: string organization_id = 3;
+   */
+  organizationId: string;
+
+  /**
+   * Reason is why the export is made, such as a regulator's request reference; recorded in the
+   * audit trail with the export.
+   *
+   * @generated from field: string reason = 4;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message platform.user.v1.ExportAuditTrailRequest.
+ * Use `create(ExportAuditTrailRequestSchema)` to create a new message.
+ */
+export const ExportAuditTrailRequestSchema: GenMessage<ExportAuditTrailRequest> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_audit_service, 0);
+
+/**
+ * ExportAuditTrailResponse is a batch of the export's lines.
+ *
+ * @generated from message platform.user.v1.ExportAuditTrailResponse
+ */
+export type ExportAuditTrailResponse = Message<"platform.user.v1.ExportAuditTrailResponse"> & {
+  /**
+   * Lines are the next lines of the export, each one JSON object, without line ends.
+   *
+   * @generated from field: repeated string lines = 1;
+   */
+  lines: string[];
+};
+
+/**
+ * Describes the message platform.user.v1.ExportAuditTrailResponse.
+ * Use `create(ExportAuditTrailResponseSchema)` to create a new message.
+ */
+export const ExportAuditTrailResponseSchema: GenMessage<ExportAuditTrailResponse> = /*@__PURE__*/
+  messageDesc(file_platform_user_v1_audit_service, 1);
 
 /**
  * AuditEntry is one recorded change.
@@ -139,7 +203,7 @@ export type AuditEntry = Message<"platform.user.v1.AuditEntry"> & {
  * Use `create(AuditEntrySchema)` to create a new message.
  */
 export const AuditEntrySchema: GenMessage<AuditEntry> = /*@__PURE__*/
-  messageDesc(file_platform_user_v1_audit_service, 0);
+  messageDesc(file_platform_user_v1_audit_service, 2);
 
 /**
  * ListAuditTrailRequest asks for a page of audit entries; every filter left empty matches all.
@@ -211,7 +275,7 @@ export type ListAuditTrailRequest = Message<"platform.user.v1.ListAuditTrailRequ
  * Use `create(ListAuditTrailRequestSchema)` to create a new message.
  */
 export const ListAuditTrailRequestSchema: GenMessage<ListAuditTrailRequest> = /*@__PURE__*/
-  messageDesc(file_platform_user_v1_audit_service, 1);
+  messageDesc(file_platform_user_v1_audit_service, 3);
 
 /**
  * ListAuditTrailResponse is a page of audit entries.
@@ -239,7 +303,7 @@ export type ListAuditTrailResponse = Message<"platform.user.v1.ListAuditTrailRes
  * Use `create(ListAuditTrailResponseSchema)` to create a new message.
  */
 export const ListAuditTrailResponseSchema: GenMessage<ListAuditTrailResponse> = /*@__PURE__*/
-  messageDesc(file_platform_user_v1_audit_service, 2);
+  messageDesc(file_platform_user_v1_audit_service, 4);
 
 /**
  * VerifyAuditChainRequest asks for a check of the whole audit trail.
@@ -254,7 +318,7 @@ export type VerifyAuditChainRequest = Message<"platform.user.v1.VerifyAuditChain
  * Use `create(VerifyAuditChainRequestSchema)` to create a new message.
  */
 export const VerifyAuditChainRequestSchema: GenMessage<VerifyAuditChainRequest> = /*@__PURE__*/
-  messageDesc(file_platform_user_v1_audit_service, 3);
+  messageDesc(file_platform_user_v1_audit_service, 5);
 
 /**
  * VerifyAuditChainResponse is the outcome of the check.
@@ -318,7 +382,7 @@ export type VerifyAuditChainResponse = Message<"platform.user.v1.VerifyAuditChai
  * Use `create(VerifyAuditChainResponseSchema)` to create a new message.
  */
 export const VerifyAuditChainResponseSchema: GenMessage<VerifyAuditChainResponse> = /*@__PURE__*/
-  messageDesc(file_platform_user_v1_audit_service, 4);
+  messageDesc(file_platform_user_v1_audit_service, 6);
 
 /**
  * AuditChainProblem is what is wrong where the audit trail breaks.
@@ -419,6 +483,28 @@ export const AuditService: GenService<{
     methodKind: "unary";
     input: typeof VerifyAuditChainRequestSchema;
     output: typeof VerifyAuditChainResponseSchema;
+  },
+  /**
+   * ExportAuditTrail exports the audit trail of a time range, optionally of one organization, for a
+   * regulator: JSON Lines that can be checked offline with nothing but the service's JWKS
+   * (`user-service verify-audit-export`). The lines are streamed in batches; joined with newlines
+   * they are the file `user-service export-audit` writes.
+   *
+   * The first line describes the export; then come the signed checkpoints that vouch for the
+   * entries, then the entries lane by lane, each with its lane, position and chain hashes. Beside
+   * the entries in the range, each lane's run holds the entry just before the range and the entries
+   * after it up to one a checkpoint signed, marked in_range false: they prove no entry of the range
+   * was left out at either end and tie the run to a signature. The export first signs a checkpoint
+   * of the entries written so far, and is itself recorded in the audit trail.
+   *
+   * Required permissions: audit.export (platform admin or compliance officer).
+   *
+   * @generated from rpc platform.user.v1.AuditService.ExportAuditTrail
+   */
+  exportAuditTrail: {
+    methodKind: "server_streaming";
+    input: typeof ExportAuditTrailRequestSchema;
+    output: typeof ExportAuditTrailResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_platform_user_v1_audit_service, 0);
