@@ -193,7 +193,7 @@ export async function openAuditContext(config: Config, overrides: DataOverrides 
     const { database, clock, audit, log } = data;
     const signingKey = keys.signingKey ?? (await embeddedSigningKey(config.dataDir, log));
     const accessTokens = new AccessTokens(signingKey, keys.previousKeys, config.jwt.issuer, config.jwt.audience, config.jwt.accessTokenTtlSeconds);
-    const auditTrail = newAuditTrail(config, database.db, clock, signingKey, accessTokens);
+    const auditTrail = newAuditTrail(config, { db: database.db, clock, log }, signingKey, accessTokens);
     return { ...data, auditTrail, auditExports: new AuditExports({ db: database.db, clock, audit, trail: auditTrail, issuer: config.jwt.issuer }) };
   } catch (error) {
     await data.close();
@@ -202,8 +202,9 @@ export async function openAuditContext(config: Config, overrides: DataOverrides 
 }
 
 /** newAuditTrail is the audit trail's reader and checker, signing checkpoints with the access-token key. */
-function newAuditTrail(config: Config, db: Db, clock: Clock, signingKey: SigningKey, accessTokens: AccessTokens): AuditTrail {
-  return new AuditTrail({ db, clock, key: signingKey, jwks: () => accessTokens.jwks(), issuer: config.jwt.issuer, retentionDays: config.audit.retentionDays });
+function newAuditTrail(config: Config, data: Pick<DataContext, "clock" | "log"> & { db: Db }, signingKey: SigningKey, accessTokens: AccessTokens): AuditTrail {
+  const { db, clock, log } = data;
+  return new AuditTrail({ db, clock, log, key: signingKey, jwks: () => accessTokens.jwks(), issuer: config.jwt.issuer, retentionDays: config.audit.retentionDays });
 }
 
 /** requireDataKey refuses to go on without DATA_ENCRYPTION_KEY where replicas share a database: only embedded mode may generate its own. */
@@ -327,7 +328,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
       given.sessions ??
       new Sessions({ db, clock, accessTokens, audit, bus, log, geoip, cache, anomalies, refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds, ...config.sessions });
     const guard = given.guard ?? new SessionGuard(db, accessTokens, bus, clock);
-    const auditTrail = given.auditTrail ?? newAuditTrail(config, db, clock, signingKey, accessTokens);
+    const auditTrail = given.auditTrail ?? newAuditTrail(config, { db, clock, log }, signingKey, accessTokens);
     const auditExports = given.auditExports ?? new AuditExports({ db, clock, audit, trail: auditTrail, issuer: config.jwt.issuer });
     await guard.start();
     const storedMemberships = new StoredMemberships(db);

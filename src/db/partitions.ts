@@ -23,13 +23,17 @@ export function partitionName(table: PartitionedTable, month: Date): string {
 
 // 42P07: the table exists; 23505: two processes created it at once (its row type's name collided).
 const ALREADY_CREATED = new Set(["42P07", "23505"]);
+// 23514: the table's default partition holds rows of the month, which then stay there.
+const HELD_BY_DEFAULT = "23514";
 
 /**
  * ensureMonthlyPartitions makes table's partitions for the month holding `from` and the `ahead`
- * months after it, those missing only. Every process may run it at once: a partition and its
- * trigger are made in one transaction, so one that exists is complete.
+ * months after it, those missing only, and returns the months it could not make because the
+ * table's default partition already holds rows of them. Every process may run it at once: a
+ * partition and its trigger are made in one transaction, so one that exists is complete.
  */
-export async function ensureMonthlyPartitions(db: Db, table: PartitionedTable, from: Date, ahead: number): Promise<void> {
+export async function ensureMonthlyPartitions(db: Db, table: PartitionedTable, from: Date, ahead: number): Promise<string[]> {
+  const heldByDefault: string[] = [];
   for (let offset = 0; offset <= ahead; offset++) {
     const [start, end] = [monthStart(from, offset), monthStart(from, offset + 1)];
     const name = partitionName(table, start);
@@ -45,9 +49,12 @@ export async function ensureMonthlyPartitions(db: Db, table: PartitionedTable, f
         }
       });
     } catch (error) {
-      if (!ALREADY_CREATED.has((error as { code?: string }).code ?? "")) throw error;
+      const code = (error as { code?: string }).code ?? "";
+      if (code === HELD_BY_DEFAULT) heldByDefault.push(name);
+      else if (!ALREADY_CREATED.has(code)) throw error;
     }
   }
+  return heldByDefault;
 }
 
 /** PARTITION_NAME reads the month out of a partition's name. */

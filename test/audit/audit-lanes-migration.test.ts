@@ -10,6 +10,7 @@ import { auditHash, GENESIS_HASH, type AuditRecord } from "../../src/features/au
 import { AuditLog, AuditTrail } from "../../src/features/audit/index.js";
 import { systemClock } from "../../src/platform/clock.js";
 import { AccessTokens } from "../../src/platform/crypto/access-tokens.js";
+import { createLogger } from "../../src/platform/logger.js";
 import { testSigningKey } from "../support/app.js";
 import { databaseUrl, withAdmin } from "../support/database.js";
 import { servicesAvailable } from "../support/services.js";
@@ -86,7 +87,7 @@ describeWithServices("migration 0015_audit_lanes", () => {
 
     const key = await testSigningKey();
     const tokens = new AccessTokens(key, [], "test", "test", 60);
-    const trail = new AuditTrail({ db, clock: systemClock, key, jwks: () => tokens.jwks(), issuer: "test", retentionDays: 2557 });
+    const trail = new AuditTrail({ db, clock: systemClock, key, jwks: () => tokens.jwks(), issuer: "test", retentionDays: 2557, log: createLogger("silent") });
     await trail.checkpoint();
     expect(await trail.verify()).toEqual({ valid: true, checked: 4, lanes: 1, checkpoints: 1 });
     const after = await db.selectFrom("audit_trail").select(["lane", "lane_seq"]).where("action", "=", "test.after").executeTakeFirstOrThrow();

@@ -8,6 +8,7 @@ import { migrateToLatest } from "../../src/db/migrate.js";
 import { transaction } from "../../src/db/transaction.js";
 import { AuditLog, AuditTrail } from "../../src/features/audit/index.js";
 import { AccessTokens } from "../../src/platform/crypto/access-tokens.js";
+import { createLogger } from "../../src/platform/logger.js";
 import { testSigningKey } from "../support/app.js";
 import { ManualClock } from "../support/clock.js";
 import { databaseUrl, withAdmin } from "../support/database.js";
@@ -27,7 +28,7 @@ describeWithServices("migration 0018_audit_partitions", () => {
     migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
     const key = await testSigningKey();
     const tokens = new AccessTokens(key, [], "test", "test", 60);
-    trail = new AuditTrail({ db, clock, key, jwks: () => tokens.jwks(), issuer: "test", retentionDays: 2557 });
+    trail = new AuditTrail({ db, clock, key, jwks: () => tokens.jwks(), issuer: "test", retentionDays: 2557, log: createLogger("silent") });
   });
   afterAll(async () => {
     await db?.destroy();

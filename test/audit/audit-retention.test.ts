@@ -141,6 +141,24 @@ for (const embedded of [false, true]) {
       expect((await t.app.context.auditTrail.verify()).break).toMatchObject({ problem: "entries_missing", lane: first!.lane, entryId: second!.id });
     });
 
+    it("keeps entries dated past the months made in the default partition, which then holds their month", async () => {
+      clock = new ManualClock(new Date());
+      t = await startTestApp({ embedded, clock, env: { AUDIT_CHAIN_LANES: "2" } });
+      if (embedded) await startupJobsRun();
+      clock.set(new Date("2031-06-15T12:00:00Z"));
+      await record(["late"]);
+      const where = async () =>
+        (await sql<{ name: string }>`select tableoid::regclass::text as name from audit_trail where resource_id = 'late'`.execute(t.db)).rows.map((row) => row.name);
+      expect(await where()).toEqual(["audit_trail_default"]);
+
+      await t.app.context.auditTrail.preparePartitions();
+
+      expect(await partitionsOf(t.db)).not.toContain("audit_trail_2031_06");
+      expect(await partitionsOf(t.db)).toContain("audit_trail_2031_07");
+      expect(await where()).toEqual(["audit_trail_default"]);
+      expect(await t.app.context.auditTrail.verify()).toMatchObject({ valid: true });
+    });
+
     it("keeps the retention at one year at least", async () => {
       clock = new ManualClock(new Date());
       await expect(startTestApp({ embedded, clock, env: { AUDIT_RETENTION_DAYS: "30" } })).rejects.toThrow(/AUDIT_RETENTION_DAYS/);

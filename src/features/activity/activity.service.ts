@@ -101,8 +101,8 @@ export class UserActivity {
   }
 
   /** preparePartitions makes the activity partitions of this month and the next ones, those missing. */
-  preparePartitions(): Promise<void> {
-    return ensureMonthlyPartitions(this.deps.db, "user_activities", this.deps.clock.now(), PARTITIONS_AHEAD);
+  async preparePartitions(): Promise<void> {
+    await ensureMonthlyPartitions(this.deps.db, "user_activities", this.deps.clock.now(), PARTITIONS_AHEAD);
   }
 
   /**

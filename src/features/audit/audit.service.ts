@@ -3,6 +3,7 @@ import { dropPartitions, ensureMonthlyPartitions, findMonthlyPartitionsBefore } 
 import { beforeCommit, transaction } from "../../db/transaction.js";
 import type { JsonObject } from "../../shared/json.js";
 import type { Clock } from "../../platform/clock.js";
+import type { Logger } from "../../platform/logger.js";
 import { newId } from "../../platform/crypto/random.js";
 import { filterScope, pageOf, readPageToken } from "../../shared/page-token.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
@@ -138,6 +139,7 @@ export interface AuditTrailDeps {
   issuer: string;
   /** How long entries are kept, in days (AUDIT_RETENTION_DAYS); whole months go. */
   retentionDays: number;
+  log: Logger;
 }
 
 /** PARTITIONS_AHEAD is how many months ahead the trail's partitions are made. */
@@ -207,9 +209,14 @@ export class AuditTrail {
     });
   }
 
-  /** preparePartitions makes the trail's partitions of this month and the next ones, those missing. */
-  preparePartitions(): Promise<void> {
-    return ensureMonthlyPartitions(this.deps.db, "audit_trail", this.deps.clock.now(), PARTITIONS_AHEAD);
+  /**
+   * preparePartitions makes the trail's partitions of this month and the next ones, those missing.
+   * A month whose entries already went to the default partition (the job did not run for months)
+   * keeps them there, past retention too: nothing is lost, and it is said.
+   */
+  async preparePartitions(): Promise<void> {
+    const held = await ensureMonthlyPartitions(this.deps.db, "audit_trail", this.deps.clock.now(), PARTITIONS_AHEAD);
+    if (held.length > 0) this.deps.log.warn({ partitions: held }, "audit entries of these months are in audit_trail_default, as their partitions were not made in time; they stay there");
   }
 
   /**
