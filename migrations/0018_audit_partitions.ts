@@ -6,7 +6,7 @@ import { sql, type Kysely } from "kysely";
 // to three months ahead; the maintenance job keeps making the next ones. A partitioned table's
 // unique keys must hold the partition key, so the key is (created_at, id); a lane's seqs stay
 // unique because a writer takes the lane's lock and moves its head in audit_lane_heads with the
-// same statement that inserts the row.
+// same statement that inserts the row. Checkpoints that sign a retention cut are marked, for exports.
 const COLUMNS = sql.raw(
   "seq, id, lane, lane_seq, actor_user_id, action, resource_type, resource_id, organization_id, old_values, new_values, " +
     "reason, ip_address, user_agent, compliance_relevant, created_at, request_id, on_behalf_of_user_id, prev_hash, hash",
@@ -90,9 +90,13 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`select setval('audit_trail_seq_numbers', coalesce((select max(seq) from audit_trail), 0) + 1, false)`.execute(db);
   await sql`drop table audit_trail_before`.execute(db);
   await protect(db);
+  // The checkpoints that sign a retention cut, found without reading every checkpoint.
+  await db.schema.alterTable("audit_checkpoints").addColumn("cut", "boolean", (c) => c.notNull().defaultTo(false)).execute();
+  await sql`create index audit_checkpoints_cut on audit_checkpoints (seq) where cut`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.alterTable("audit_checkpoints").dropColumn("cut").execute();
   await setAside(db);
   await sql`create table audit_trail (like audit_trail_before including defaults)`.execute(db);
   await sql`alter table audit_trail alter column seq drop default, alter column seq add generated always as identity`.execute(db);

@@ -5,6 +5,7 @@ import type { Db } from "../../src/db/database.js";
 import { recurringJobs } from "../../src/app.js";
 import { transaction } from "../../src/db/transaction.js";
 import type { CheckpointPayload } from "../../src/features/audit/audit-checkpoints.js";
+import { checkExport } from "../../src/features/audit/index.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { ManualClock } from "../support/clock.js";
 import { servicesAvailable } from "../support/services.js";
@@ -118,6 +119,25 @@ for (const embedded of [false, true]) {
 
       await record(["bob"], ORGANIZATION);
       expect(await t.app.context.auditTrail.verify()).toMatchObject({ valid: true, checked: kept.length + 1, lanes: lanes + 1 });
+    });
+
+    it("exports the months kept, each lane proven to start where the signed cut left it", async () => {
+      await twoYearTrail();
+      await t.app.context.auditTrail.maintainPartitions();
+      clock.set(new Date("2020-03-25T00:00:00Z"));
+      const lines: string[] = [];
+      const request = { createdAfter: new Date("2019-03-01T00:00:00Z"), createdBefore: new Date("2020-03-21T00:00:00Z"), reason: "retention check" };
+      for await (const batch of t.app.context.auditExports.export({ userId: null, origin: {} }, request)) lines.push(...batch);
+
+      const report = await checkExport(
+        (async function* () {
+          yield* lines;
+        })(),
+        t.app.context.accessTokens.jwks(),
+      );
+
+      const kept = await t.db.selectFrom("audit_trail").select("id").where("created_at", ">=", request.createdAfter).where("created_at", "<", request.createdBefore).execute();
+      expect(report).toMatchObject({ valid: true, complete: true, entries: kept.length });
     });
 
     it("detects old months dropped without the signed cut", async () => {

@@ -44,4 +44,6 @@ export interface AuditCheckpointsTable {
   seq: ColumnType<string, never, never>;
   created_at: Date;
   jws: string;
+  /** Whether it signs a retention cut (the last entries dropped) rather than heads. */
+  cut: ColumnType<boolean, boolean | undefined, never>;
 }

@@ -8,11 +8,13 @@ import { organizationLane } from "./audit-lanes.js";
 import {
   findCheckpointsBetween,
   findCheckpointsSince,
+  findCutCheckpoints,
   findEntriesAt,
   findLaneRange,
   findLaneRuns,
   recordOf,
   type LaneRun,
+  type StoredCheckpoint,
 } from "./audit.repository.js";
 import type { AuditLog, AuditTrail } from "./audit.service.js";
 
@@ -94,6 +96,7 @@ export class AuditExports {
     // end; made after the range, it shows that a lane whose head is its run's end had no more.
     const snapshot = runs.length > 0 ? await trail.checkpointWith(runs.map((run) => run.lane)) : undefined;
     const plans = await this.planRuns(runs);
+    const cuts = await this.cutsBefore(runs);
     const header: ExportHeaderLine = {
       type: "export",
       format: EXPORT_FORMAT,
@@ -104,7 +107,7 @@ export class AuditExports {
       exportedAt: clock.now().toISOString(),
     };
     yield [JSON.stringify(header)];
-    yield* this.checkpointLines(plans, snapshot);
+    yield* this.checkpointLines(plans, snapshot, cuts);
     for (const plan of plans) yield* this.entryLines(plan, request);
   }
 
@@ -153,11 +156,30 @@ export class AuditExports {
     return found;
   }
 
-  /** checkpointLines yields the checkpoints that sign the runs' ends and the export's own, and every one between them so their chain can be followed. */
-  private async *checkpointLines(plans: readonly RunPlan[], snapshot: string | undefined): AsyncGenerator<string[]> {
+  /**
+   * cutsBefore finds the checkpoints of the retention cuts that runs start after: a run whose entry
+   * before the range was dropped starts where the signed cut left its lane.
+   */
+  private async cutsBefore(runs: readonly LaneRun[]): Promise<StoredCheckpoint[]> {
+    const previous = (run: LaneRun) => (BigInt(run.first) - 1n).toString();
+    const later = runs.filter((run) => run.first !== "1");
+    const present = await findEntriesAt(this.deps.db, later.map((run) => ({ lane: run.lane, seq: previous(run) })));
+    const wanted = new Map(later.filter((run) => !present.has(run.lane)).map((run) => [run.lane, previous(run)]));
+    if (wanted.size === 0) return [];
+    const cuts = await findCutCheckpoints(this.deps.db);
+    return cuts.filter(({ jws }) => (signedPayload(jws).cut ?? []).some(([lane, seq]) => wanted.get(lane) === String(seq)));
+  }
+
+  /**
+   * checkpointLines yields, in order, the checkpoints of the cuts runs start after, and those that
+   * sign the runs' ends and the export's own, with every one between these so their chain can be followed.
+   */
+  private async *checkpointLines(plans: readonly RunPlan[], snapshot: string | undefined, cuts: readonly StoredCheckpoint[]): AsyncGenerator<string[]> {
     if (snapshot === undefined) return;
     const seqs = [...plans.map((plan) => BigInt(plan.signedBy)), BigInt(snapshot)];
     const [first, last] = [seqs.reduce((a, b) => (b < a ? b : a)), seqs.reduce((a, b) => (b > a ? b : a))];
+    const earlier = cuts.filter((cut) => BigInt(cut.seq) < first);
+    if (earlier.length > 0) yield earlier.map(({ seq, jws }) => JSON.stringify({ type: "checkpoint", seq, jws } satisfies ExportCheckpointLine));
     for (let from = first; from <= last; from += BigInt(LINES_PER_BATCH)) {
       const to = from + BigInt(LINES_PER_BATCH) - 1n < last ? from + BigInt(LINES_PER_BATCH) - 1n : last;
       const checkpoints = await findCheckpointsBetween(this.deps.db, from.toString(), to.toString());

@@ -193,10 +193,20 @@ export async function findLastEntriesBefore(db: DbOrTx, before: Date): Promise<L
   return rows;
 }
 
-/** insertCheckpoint appends a signed checkpoint and returns its position. */
-export async function insertCheckpoint(trx: Tx, jws: string, createdAt: Date): Promise<string> {
-  const row = await trx.insertInto("audit_checkpoints").values({ jws, created_at: createdAt }).returning("seq").executeTakeFirstOrThrow();
+/** insertCheckpoint appends a signed checkpoint (of a retention cut, or of heads) and returns its position. */
+export async function insertCheckpoint(trx: Tx, jws: string, createdAt: Date, cut: boolean): Promise<string> {
+  const row = await trx
+    .insertInto("audit_checkpoints")
+    .values({ jws, created_at: createdAt, ...(cut && { cut }) })
+    .returning("seq")
+    .executeTakeFirstOrThrow();
   return String(row.seq);
+}
+
+/** findCutCheckpoints lists the checkpoints that sign retention cuts, oldest first. */
+export async function findCutCheckpoints(db: DbOrTx): Promise<StoredCheckpoint[]> {
+  const rows = await db.selectFrom("audit_checkpoints").select(["seq", "jws"]).where("cut", "=", true).orderBy("seq").execute();
+  return rows.map((row) => ({ seq: String(row.seq), jws: row.jws }));
 }
 
 /** findLastCheckpoint is the latest checkpoint, if any. */

@@ -250,6 +250,6 @@ export class AuditTrail {
       prev: last === undefined ? null : checkpointDigest(last),
       ...signed,
     });
-    return insertCheckpoint(trx, jws, now);
+    return insertCheckpoint(trx, jws, now, signed.cut !== undefined);
   }
 }
