@@ -10,6 +10,7 @@ import { AuditLog, AuditTrail } from "../../src/features/audit/index.js";
 import { AccessTokens } from "../../src/platform/crypto/access-tokens.js";
 import { createLogger } from "../../src/platform/logger.js";
 import { testSigningKey } from "../support/app.js";
+import { auditPartitions } from "../support/audit.js";
 import { ManualClock } from "../support/clock.js";
 import { databaseUrl, withAdmin } from "../support/database.js";
 import { servicesAvailable } from "../support/services.js";
@@ -38,9 +39,7 @@ describeWithServices("migration 0018_audit_partitions", () => {
   const log = new AuditLog(clock, 2);
   const record = (resourceId: string) => transaction(db, (trx) => log.record(trx, { actorUserId: null, action: "test.event", resourceType: "test", resourceId, origin: {} }));
   const rows = () => db.selectFrom("audit_trail").selectAll().orderBy("seq").execute();
-  const partitions = async () =>
-    (await sql<{ name: string }>`select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
-      join pg_class p on p.oid = i.inhparent where p.relname = 'audit_trail' order by 1`.execute(db)).rows.map((row) => row.name);
+  const partitions = () => auditPartitions(db);
 
   it("moves every entry into monthly partitions unchanged, and the chain goes on", async () => {
     expect((await migrator.migrateTo("0017_audit_context")).error).toBeUndefined();

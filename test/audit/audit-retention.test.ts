@@ -1,28 +1,16 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { decodeJwt } from "jose";
 import { sql } from "kysely";
-import type { Db } from "../../src/db/database.js";
 import { recurringJobs } from "../../src/app.js";
 import { transaction } from "../../src/db/transaction.js";
 import type { CheckpointPayload } from "../../src/features/audit/audit-checkpoints.js";
 import { checkExport } from "../../src/features/audit/index.js";
 import { startTestApp, type TestApp } from "../support/app.js";
+import { auditPartitions, tamperWith } from "../support/audit.js";
 import { ManualClock } from "../support/clock.js";
 import { servicesAvailable } from "../support/services.js";
 
 const withServices = await servicesAvailable();
-
-/** tamper runs a statement with the append-only triggers off, as someone with the database's superuser would. */
-function tamper(db: Db, statement: ReturnType<typeof sql>): Promise<void> {
-  return db.transaction().execute(async (trx) => {
-    await sql`set local session_replication_role = replica`.execute(trx);
-    await statement.execute(trx);
-  });
-}
-
-const partitionsOf = async (db: Db) =>
-  (await sql<{ name: string }>`select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
-    join pg_class p on p.oid = i.inhparent where p.relname = 'audit_trail' order by 1`.execute(db)).rows.map((row) => row.name);
 
 const ORGANIZATION = "0b6f3a52-5a44-4c55-9a0c-6a2c1f0d4e11";
 
@@ -79,14 +67,14 @@ for (const embedded of [false, true]) {
 
     it("makes the coming months' partitions and drops the months wholly past AUDIT_RETENTION_DAYS", async () => {
       await twoYearTrail();
-      expect(await partitionsOf(t.db)).toEqual(expect.arrayContaining(["audit_trail_2019_01", "audit_trail_2019_02", "audit_trail_2019_03", "audit_trail_2020_06"]));
+      expect(await auditPartitions(t.db)).toEqual(expect.arrayContaining(["audit_trail_2019_01", "audit_trail_2019_02", "audit_trail_2019_03", "audit_trail_2020_06"]));
 
       const dropped = await t.app.context.auditTrail.maintainPartitions();
 
       // The cutoff, 2019-03-21, falls in March 2019: that month stays.
       expect(dropped).toEqual(["audit_trail_2019_01", "audit_trail_2019_02"]);
-      expect(await partitionsOf(t.db)).not.toEqual(expect.arrayContaining(["audit_trail_2019_01"]));
-      expect(await partitionsOf(t.db)).toEqual(expect.arrayContaining(["audit_trail_2019_03"]));
+      expect(await auditPartitions(t.db)).not.toEqual(expect.arrayContaining(["audit_trail_2019_01"]));
+      expect(await auditPartitions(t.db)).toEqual(expect.arrayContaining(["audit_trail_2019_03"]));
       const left = await t.db.selectFrom("audit_trail").select("created_at").execute();
       expect(left.every((row) => row.created_at >= new Date("2019-03-01T00:00:00Z"))).toBe(true);
       expect(await t.app.context.auditTrail.maintainPartitions()).toEqual([]);
@@ -144,7 +132,7 @@ for (const embedded of [false, true]) {
       await twoYearTrail();
       const [firstKept] = await t.db.selectFrom("audit_trail").select(["id", "lane"]).where("created_at", ">=", new Date("2019-03-01T00:00:00Z")).orderBy("lane").orderBy("lane_seq").limit(1).execute();
 
-      await tamper(t.db, sql`drop table audit_trail_2019_01, audit_trail_2019_02`);
+      await tamperWith(t.db, sql`drop table audit_trail_2019_01, audit_trail_2019_02`);
 
       const report = await t.app.context.auditTrail.verify();
       expect(report.break).toMatchObject({ problem: "entries_missing", lane: firstKept!.lane, entryId: firstKept!.id });
@@ -156,7 +144,7 @@ for (const embedded of [false, true]) {
       const [first, second] = await t.db.selectFrom("audit_trail").select(["id", "lane"]).orderBy("lane").orderBy("lane_seq").limit(2).execute();
       expect(first!.lane).toBe(second!.lane);
 
-      await tamper(t.db, sql`delete from audit_trail where id = ${first!.id}`);
+      await tamperWith(t.db, sql`delete from audit_trail where id = ${first!.id}`);
 
       expect((await t.app.context.auditTrail.verify()).break).toMatchObject({ problem: "entries_missing", lane: first!.lane, entryId: second!.id });
     });
@@ -173,8 +161,8 @@ for (const embedded of [false, true]) {
 
       await t.app.context.auditTrail.preparePartitions();
 
-      expect(await partitionsOf(t.db)).not.toContain("audit_trail_2031_06");
-      expect(await partitionsOf(t.db)).toContain("audit_trail_2031_07");
+      expect(await auditPartitions(t.db)).not.toContain("audit_trail_2031_06");
+      expect(await auditPartitions(t.db)).toContain("audit_trail_2031_07");
       expect(await where()).toEqual(["audit_trail_default"]);
       expect(await t.app.context.auditTrail.verify()).toMatchObject({ valid: true });
     });

@@ -4,11 +4,11 @@ import { createClient } from "@connectrpc/connect";
 import { compactVerify, createLocalJWKSet } from "jose";
 import { sql } from "kysely";
 import { AuditChainProblem, AuditService } from "../../gen/platform/user/v1/audit_service_pb.js";
-import type { Db } from "../../src/db/database.js";
 import { auditHash, GENESIS_HASH } from "../../src/features/audit/audit-hash.js";
 import { signCheckpoint } from "../../src/features/audit/audit-checkpoints.js";
 import { recordOf, type AuditRow } from "../../src/features/audit/audit.repository.js";
 import { startTestApp, type TestApp } from "../support/app.js";
+import { tamperWith } from "../support/audit.js";
 import { authClient, profileClient, registerUser, registerWithRole } from "../support/factories.js";
 import { createOrganization } from "../support/organizations.js";
 import { servicesAvailable } from "../support/services.js";
@@ -41,14 +41,6 @@ function chainBreaks(rows: AuditRow[]): string[] {
     });
   }
   return breaks;
-}
-
-/** tamper runs statements with the append-only triggers off, as someone with the database's superuser would. */
-function tamper(db: Db, statement: ReturnType<typeof sql>): Promise<void> {
-  return db.transaction().execute(async (trx) => {
-    await sql`set local session_replication_role = replica`.execute(trx);
-    await statement.execute(trx);
-  });
 }
 
 describeWithServices("audit trail", () => {
@@ -190,7 +182,7 @@ describeWithServices("VerifyAuditChain", () => {
   it("names an entry whose content was edited", async () => {
     const { officerToken, userId } = await trailWithCheckpoint();
     const edited = (await userRows(userId))[1]!;
-    await tamper(t.db, sql`update audit_trail set new_values = '{"fullName":"Someone Else"}' where id = ${edited.id}`);
+    await tamperWith(t.db, sql`update audit_trail set new_values = '{"fullName":"Someone Else"}' where id = ${edited.id}`);
 
     expect(await verify(officerToken)).toMatchObject({ valid: false, problem: AuditChainProblem.CONTENT_CHANGED, firstBrokenId: edited.id, brokenLane: edited.lane });
   });
@@ -198,7 +190,7 @@ describeWithServices("VerifyAuditChain", () => {
   it("names the entry after one that was deleted", async () => {
     const { officerToken, userId } = await trailWithCheckpoint();
     const [, deleted, next] = await userRows(userId);
-    await tamper(t.db, sql`delete from audit_trail where id = ${deleted!.id}`);
+    await tamperWith(t.db, sql`delete from audit_trail where id = ${deleted!.id}`);
 
     expect(await verify(officerToken)).toMatchObject({ valid: false, problem: AuditChainProblem.ENTRIES_MISSING, firstBrokenId: next!.id });
   });
@@ -209,7 +201,7 @@ describeWithServices("VerifyAuditChain", () => {
     // The replacement's own hash is right, but the next entry chained to the original's.
     const record = { ...recordOf(replaced!), reason: "forged" };
     const hash = auditHash(Buffer.from(replaced!.prev_hash), record);
-    await tamper(t.db, sql`update audit_trail set reason = 'forged', hash = ${hash} where id = ${replaced!.id}`);
+    await tamperWith(t.db, sql`update audit_trail set reason = 'forged', hash = ${hash} where id = ${replaced!.id}`);
 
     expect(await verify(officerToken)).toMatchObject({ valid: false, problem: AuditChainProblem.LINK_BROKEN, firstBrokenId: next!.id });
   });
@@ -217,7 +209,7 @@ describeWithServices("VerifyAuditChain", () => {
   it("detects the last entries of a lane deleted after a checkpoint signed them", async () => {
     const { officerToken, userId } = await trailWithCheckpoint();
     const last = (await userRows(userId)).at(-1)!;
-    await tamper(t.db, sql`delete from audit_trail where lane = ${last.lane} and lane_seq >= ${last.lane_seq}`);
+    await tamperWith(t.db, sql`delete from audit_trail where lane = ${last.lane} and lane_seq >= ${last.lane_seq}`);
 
     expect(await verify(officerToken)).toMatchObject({ valid: false, problem: AuditChainProblem.TRUNCATED, brokenLane: last.lane, firstBrokenId: "" });
   });
@@ -225,7 +217,7 @@ describeWithServices("VerifyAuditChain", () => {
   it("detects a lane dropped whole", async () => {
     const { officerToken, userId } = await trailWithCheckpoint();
     const { lane } = (await userRows(userId))[0]!;
-    await tamper(t.db, sql`delete from audit_trail where lane = ${lane}`);
+    await tamperWith(t.db, sql`delete from audit_trail where lane = ${lane}`);
 
     expect(await verify(officerToken)).toMatchObject({ valid: false, problem: AuditChainProblem.TRUNCATED, brokenLane: lane });
   });
@@ -234,7 +226,7 @@ describeWithServices("VerifyAuditChain", () => {
     const { officerToken, userId } = await trailWithCheckpoint();
     const last = (await userRows(userId)).at(-1)!;
     const hash = auditHash(Buffer.from(last.prev_hash), { ...recordOf(last), newValues: { fullName: "Rewritten" } });
-    await tamper(t.db, sql`update audit_trail set new_values = '{"fullName":"Rewritten"}', hash = ${hash} where id = ${last.id}`);
+    await tamperWith(t.db, sql`update audit_trail set new_values = '{"fullName":"Rewritten"}', hash = ${hash} where id = ${last.id}`);
 
     expect(await verify(officerToken)).toMatchObject({ valid: false, problem: AuditChainProblem.CONTENT_CHANGED, firstBrokenId: last.id });
   });
