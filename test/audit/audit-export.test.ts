@@ -137,6 +137,15 @@ describeWithServices("audit trail export", () => {
       expect(row.new_values).toEqual({ createdAfter: FROM.toISOString(), createdBefore: TO.toISOString() });
     });
 
+    it("is recorded in the caller's activity once the whole export is streamed", async () => {
+      await exportVia(officer.accessToken, ORGANIZATION);
+      await t.app.context.activityRecorder.flush();
+
+      const calls = await t.db.selectFrom("user_activities").selectAll().where("user_id", "=", officer.userId).where("method", "=", "AuditService/ExportAuditTrail").execute();
+      expect(calls.length).toBeGreaterThan(0);
+      expect(calls.every((call) => call.status_code === "OK" && call.activity_type === "feature_use")).toBe(true);
+    });
+
     it("is refused to users without audit.export, and to a range that ends before it starts", async () => {
       const user = await registerUser(t);
       await expect(exportVia(user.accessToken)).rejects.toMatchObject({ code: Code.PermissionDenied });

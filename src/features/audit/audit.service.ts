@@ -184,14 +184,7 @@ export class AuditTrail {
    * and returns how many it signed (none: no checkpoint is written).
    */
   async checkpoint(): Promise<number> {
-    return transaction(this.deps.db, async (trx) => {
-      await lockCheckpoints(trx);
-      const heads = await findUnsignedHeads(trx);
-      if (heads.length === 0) return 0;
-      await this.appendCheckpoint(trx, { heads: hexHeads(heads) });
-      await markSigned(trx, heads);
-      return heads.length;
-    });
+    return (await this.signHeads([])).signed;
   }
 
   /**
@@ -200,12 +193,19 @@ export class AuditTrail {
    * nothing after it then), and returns the checkpoint's position.
    */
   async checkpointWith(lanes: readonly string[]): Promise<string> {
+    const { seq } = await this.signHeads(lanes);
+    if (seq === undefined) throw new Error(`the audit lanes ${lanes.join(", ")} have no head to sign`);
+    return seq;
+  }
+
+  private signHeads(lanes: readonly string[]): Promise<{ signed: number; seq?: string }> {
     return transaction(this.deps.db, async (trx) => {
       await lockCheckpoints(trx);
       const heads = await findUnsignedHeads(trx, lanes);
+      if (heads.length === 0) return { signed: 0 };
       const seq = await this.appendCheckpoint(trx, { heads: hexHeads(heads) });
       await markSigned(trx, heads);
-      return seq;
+      return { signed: heads.length, seq };
     });
   }
 

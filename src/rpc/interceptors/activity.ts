@@ -75,16 +75,8 @@ export function createActivityInterceptor(sink: ActivitySink, clock: Clock): Int
     if (INFRASTRUCTURE_SERVICES.has(req.service)) return next(req);
     const receivedAt = clock.now();
     const started = performance.now();
-    let code: Code | undefined;
-    let answer: unknown;
-    try {
-      const res = await next(req);
-      if (!res.stream) answer = res.message;
-      return res;
-    } catch (error) {
-      code = error instanceof ConnectError ? error.code : Code.Unknown;
-      throw error;
-    } finally {
+    const finish = (error: unknown, answer?: unknown) => {
+      const code = error === undefined ? undefined : error instanceof ConnectError ? error.code : Code.Unknown;
       const caller = req.contextValues.get(principalKey);
       const subject = caller ? { userId: caller.userId, sessionId: caller.sessionId } : signedInBy(answer);
       const origin = req.contextValues.get(originKey);
@@ -101,6 +93,31 @@ export function createActivityInterceptor(sink: ActivitySink, clock: Clock): Int
         requestId: origin.requestId,
         receivedAt,
       });
+    };
+    let res;
+    try {
+      res = await next(req);
+    } catch (error) {
+      finish(error);
+      throw error;
     }
+    // A streamed response is recorded once its last message is sent, or it fails.
+    if (res.stream) return { ...res, message: recordedAtEnd(res.message, finish) };
+    finish(undefined, res.message);
+    return res;
   };
+}
+
+/** recordedAtEnd passes a stream's messages on and records the call when it ends: sent whole, failed, or given up by the client. */
+async function* recordedAtEnd<T>(messages: AsyncIterable<T>, finish: (error: unknown) => void): AsyncIterable<T> {
+  let outcome: { error: unknown } = { error: new ConnectError("the client stopped reading", Code.Canceled) };
+  try {
+    yield* messages;
+    outcome = { error: undefined };
+  } catch (error) {
+    outcome = { error };
+    throw error;
+  } finally {
+    finish(outcome.error);
+  }
 }
