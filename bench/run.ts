@@ -104,6 +104,16 @@ async function benchService(argon2PerSecond: number): Promise<Record<string, Rpc
     };
     [rpcs.GetProfile, rpcs.GetProfileMember] = await driveAlternately(CONCURRENCY, SECONDS, ROUNDS, readsOwnProfile(sessions), readsOwnProfile(memberSessions));
 
+    // GetProfile by its REST path against the Connect JSON call, in alternating stretches: what
+    // transcoding costs. Both answer JSON, which the driver parses alike.
+    const readsProfileBy = (path: "rest" | "connect"): Caller => (worker) => {
+      const authorization = `Bearer ${sessions[worker]!.accessToken}`;
+      return path === "rest"
+        ? () => client.fetchJson("GET", "/user/profile", { authorization })
+        : () => client.fetchJson("POST", "/platform.user.v1.ProfileService/GetProfile", { authorization, "content-type": "application/json" }, "{}");
+    };
+    [rpcs.GetProfileRest, rpcs.GetProfileConnectJson] = await driveAlternately(CONCURRENCY, SECONDS, ROUNDS, readsProfileBy("rest"), readsProfileBy("connect"));
+
     // The same calls on a second server of the same deployment that records no activity, in
     // alternating stretches: what recording every call costs GetProfile.
     const unrecorded = await startProcess(["bin/user-service.js", "serve"], { ...deployment.env, ACTIVITY_RECORDING: "off" }, path.join(os.tmpdir(), "user-service-bench-server-unrecorded.log"));
@@ -288,6 +298,7 @@ const results = {
     getprofile_member_vs_getprofile: ratio(rpcs.GetProfileMember!.rps, rpcs.GetProfile!.rps),
     audit_lanes_vs_single_lock: ratio(audit.writes_per_s_lanes, audit.writes_per_s_single_lock),
     getprofile_activity_on_vs_off: ratio(rpcs.GetProfileActivityOn!.rps, rpcs.GetProfileActivityOff!.rps),
+    rest_vs_connect_getprofile: ratio(rpcs.GetProfileRest!.rps, rpcs.GetProfileConnectJson!.rps),
   },
 };
 
@@ -306,6 +317,7 @@ console.table({
   "GetProfileMember / GetProfile (target >= 0.9)": { ratio: results.ratios.getprofile_member_vs_getprofile },
   [`audited writes, ${audit.lanes} lanes / one lane (target >= 5)`]: { ratio: results.ratios.audit_lanes_vs_single_lock },
   "GetProfile, activity recorded / not (target >= 0.9)": { ratio: results.ratios.getprofile_activity_on_vs_off },
+  "GetProfile, REST path / Connect JSON (target >= 0.9)": { ratio: results.ratios.rest_vs_connect_getprofile },
 });
 console.table({ [`screening against ${screening.list} (${screening.listed_names} names, threshold ${screening.threshold})`]: {
   "ms per name (target < 2)": screening.ms_per_name,

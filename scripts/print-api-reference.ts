@@ -10,26 +10,18 @@
 // option, validation rules from the protovalidate options, and whether an RPC is implemented from
 // the registrations the composition root hands the router (features() in src/app.ts).
 
-import { spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 import {
-  createFileRegistry,
-  fromBinary,
   getOption,
   hasOption,
   ScalarType,
-  type AnyDesc,
   type DescEnum,
   type DescField,
-  type DescFile,
   type DescMessage,
   type DescMethod,
   type DescService,
   type Registry,
 } from "@bufbuild/protobuf";
 import { reflect, type ReflectMessage } from "@bufbuild/protobuf/reflect";
-import { FileDescriptorSetSchema, type SourceCodeInfo_Location } from "@bufbuild/protobuf/wkt";
 import {
   FieldRulesSchema,
   field as fieldRules,
@@ -43,9 +35,10 @@ import {
 import { accessRuleOf } from "../src/rpc/access-rules.js";
 import { registeredRpcs } from "../src/app.js";
 import { API_SERVICES } from "../src/rpc/router.js";
+import { restRoutes } from "../src/rpc/rest/http-rules.js";
+import { commentOf, compileProto } from "./proto-source.js";
 
 const PACKAGE = "platform.user.v1";
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 // How the well-known types the contract uses look in JSON. A new one must be described here.
 const WELL_KNOWN_JSON: Record<string, string> = {
@@ -67,85 +60,6 @@ const ERROR_CODES: Array<[code: string, meaning: string]> = [
   ["UNIMPLEMENTED", "The RPC is part of the contract but not implemented yet (see each service's table)."],
   ["INTERNAL", "An unexpected failure. The message says no more than that; the service logs the details."],
 ];
-
-/** compileProto builds the contract with `buf build`, comments included. */
-function compileProto(): Registry {
-  const buf = createRequire(import.meta.url).resolve("@bufbuild/buf/bin/buf");
-  const run = spawnSync(process.execPath, [buf, "build", "--as-file-descriptor-set", "-o", "-"], { cwd: ROOT, maxBuffer: 64 << 20 });
-  if (run.status !== 0) throw new Error(`buf build failed: ${run.stderr.toString()}`);
-  return createFileRegistry(fromBinary(FileDescriptorSetSchema, run.stdout));
-}
-
-// ---- Comments -------------------------------------------------------------------------------------
-
-/** sourcePath is a descriptor's path in its file's source code info (see descriptor.proto). */
-function sourcePath(desc: AnyDesc): number[] {
-  switch (desc.kind) {
-    case "message":
-      return desc.parent
-        ? [...sourcePath(desc.parent), 3, desc.parent.proto.nestedType.indexOf(desc.proto)]
-        : [4, desc.file.proto.messageType.indexOf(desc.proto)];
-    case "enum":
-      return desc.parent
-        ? [...sourcePath(desc.parent), 4, desc.parent.proto.enumType.indexOf(desc.proto)]
-        : [5, desc.file.proto.enumType.indexOf(desc.proto)];
-    case "enum_value":
-      return [...sourcePath(desc.parent), 2, desc.parent.proto.value.indexOf(desc.proto)];
-    case "field":
-      return [...sourcePath(desc.parent), 2, desc.parent.proto.field.indexOf(desc.proto)];
-    case "oneof":
-      return [...sourcePath(desc.parent), 8, desc.parent.proto.oneofDecl.indexOf(desc.proto)];
-    case "service":
-      return [6, desc.file.proto.service.indexOf(desc.proto)];
-    case "rpc":
-      return [...sourcePath(desc.parent), 2, desc.parent.proto.method.indexOf(desc.proto)];
-    default:
-      throw new Error(`no source path for ${desc.kind}`);
-  }
-}
-
-const locations = new Map<DescFile, Map<string, SourceCodeInfo_Location>>();
-
-/** fileOf is the file a descriptor is declared in. */
-function fileOf(desc: AnyDesc): DescFile {
-  switch (desc.kind) {
-    case "enum_value":
-    case "field":
-    case "oneof":
-    case "rpc":
-      return desc.parent.file;
-    case "file":
-      return desc;
-    default:
-      return desc.file;
-  }
-}
-
-/**
- * commentOf returns a descriptor's leading comment as paragraphs of lines, without lint directives.
- * Every element the reference shows must have one, so a missing comment fails generation.
- */
-function commentOf(desc: AnyDesc, optional = false): string[][] {
-  const file = fileOf(desc);
-  if (!locations.has(file)) {
-    const byPath = new Map<string, SourceCodeInfo_Location>();
-    for (const location of file.proto.sourceCodeInfo?.location ?? []) byPath.set(location.path.join(","), location);
-    locations.set(file, byPath);
-  }
-  const text = locations.get(file)?.get(sourcePath(desc).join(","))?.leadingComments ?? "";
-  const paragraphs: string[][] = [[]];
-  for (const raw of text.split("\n")) {
-    const line = raw.replace(/^ /, "").trimEnd();
-    if (line.startsWith("buf:lint:")) continue;
-    if (line === "") paragraphs.push([]);
-    else paragraphs.at(-1)!.push(line);
-  }
-  const result = paragraphs.filter((p) => p.length > 0);
-  if (result.length === 0 && !optional) throw new Error(`${describe(desc)} has no comment`);
-  return result;
-}
-
-const describe = (desc: AnyDesc) => ("typeName" in desc ? desc.typeName : `${desc.kind} ${desc.name}`);
 
 // ---- Markdown -------------------------------------------------------------------------------------
 
@@ -316,6 +230,12 @@ function messageRuleTexts(message: DescMessage): string[] {
 // ---- Sections -------------------------------------------------------------------------------------
 
 /** accessText renders an RPC's access rule for the service tables. */
+/** restText names the REST paths an RPC is also served on, from its `google.api.http` annotation. */
+function restText(method: DescMethod): string {
+  const routes = restRoutes([method.parent]).filter((route) => route.method === method);
+  return routes.map((route) => ` · REST ${code(`${route.httpMethod} ${route.template}`)}`).join("");
+}
+
 function accessText(method: DescMethod): string {
   const rule = accessRuleOf(method);
   if (!rule) throw new Error(`${method.parent.typeName}/${method.name} declares no access rule`);
@@ -459,7 +379,7 @@ function renderApiReference(registry: Registry, implemented: ReadonlySet<string>
       out.push(
         `#### ${service.name}.${method.name}`,
         "",
-        `${code(`POST /${rpcName(method)}`)}${method.methodKind === "server_streaming" ? " · streams its responses" : ""} · access: ${accessText(method)} · ${status}`,
+        `${code(`POST /${rpcName(method)}`)}${restText(method)}${method.methodKind === "server_streaming" ? " · streams its responses" : ""} · access: ${accessText(method)} · ${status}`,
         "",
         ...prose(commentOf(method)).flatMap((p) => [p, ""]),
         ...messageSection(method.input, "#####"),

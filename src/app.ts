@@ -189,6 +189,7 @@ export async function listen(context: AppContext, options: ListenOptions = {}): 
     readMaxBytes: 1 << 20,
     corsOrigins: config.corsOrigins,
     trustedProxyHops: config.trustedProxyHops,
+    log: context.log,
   });
   const server = await startServer({
     handler,
