@@ -32,7 +32,9 @@ import {
   predefined,
   PredefinedRulesSchema,
 } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { hasOrganizationPermission, hasPlatformPermission, ORGANIZATION_ROLES } from "../src/features/authorization/permissions.js";
 import { accessRuleOf } from "../src/rpc/access-rules.js";
+import { PLATFORM_ROLES } from "../src/shared/principal.js";
 import { registeredRpcs } from "../src/app.js";
 import { API_SERVICES } from "../src/rpc/router.js";
 import { restRoutes } from "../src/rpc/rest/http-rules.js";
@@ -258,6 +260,38 @@ function accessText(method: DescMethod): string {
   }
 }
 
+/**
+ * rolesAndPermissions renders which role grants which permission, for every permission an RPC
+ * declares: the platform roles (anywhere) and the organization roles (within their organization,
+ * where the RPC's rule names one). It reads the grants from src/features/authorization, so the table
+ * is what the authorizer does.
+ */
+function rolesAndPermissions(services: readonly DescService[]): string[] {
+  const byPermission = new Map<string, DescMethod[]>();
+  for (const method of services.flatMap((s) => s.methods)) {
+    const rule = accessRuleOf(method);
+    const permissions = [rule?.access.case === "permission" ? rule.access.value : "", rule?.otherUserPermission ?? ""].filter(Boolean);
+    for (const permission of permissions) byPermission.set(permission, [...(byPermission.get(permission) ?? []), method]);
+  }
+  const mark = (granted: boolean) => (granted ? "✓" : "");
+  const rows = [...byPermission.keys()].sort().map((permission) => [
+    code(permission),
+    ...PLATFORM_ROLES.map((role) => mark(hasPlatformPermission([role], permission))),
+    ...ORGANIZATION_ROLES.map((role) => mark(hasOrganizationPermission(role, permission))),
+    byPermission.get(permission)!.map((m) => `[${m.name}](#${slug(`${m.parent.name}.${m.name}`)})`).join(", "),
+  ]);
+  return [
+    "### Roles and permissions",
+    "",
+    "Platform roles (granted with `user-service grant-role`) hold their permissions anywhere; organization",
+    "roles hold theirs only within their own organization, and only for RPCs whose rule names the",
+    "organization. Every signed-in user may make the *self* calls.",
+    "",
+    ...table(["Permission", ...PLATFORM_ROLES.map((r) => `platform ${r}`), ...ORGANIZATION_ROLES.map((r) => `organization ${r}`), "RPCs"], rows),
+    "",
+  ];
+}
+
 /** messageSection renders a message: heading, comment, fields and rules. */
 function messageSection(message: DescMessage, level: string): string[] {
   const out = [`${level} ${localName(message)}`, "", ...prose(commentOf(message)).flatMap((p) => [p, ""])];
@@ -332,6 +366,7 @@ function renderApiReference(registry: Registry, implemented: ReadonlySet<string>
     "## Contents",
     "",
     "- [Access rules](#access-rules)",
+    "  - [Roles and permissions](#roles-and-permissions)",
     "- [Errors](#errors)",
     "- [Services](#services)",
     ...services.map((s) => `  - [${s.name}](#${slug(s.name)})`),
@@ -351,6 +386,7 @@ function renderApiReference(registry: Registry, implemented: ReadonlySet<string>
     "  permission). *`p` in the organization `f`, or platform-wide* means that a role in the organization",
     "  whose id is in request field `f` grants it too.",
     "",
+    ...rolesAndPermissions(services),
     "## Errors",
     "",
     "Errors use the standard Connect and gRPC status codes. Expected failures also carry a stable,",
