@@ -96,20 +96,28 @@ describeWithServices("the seeds' REST paths", () => {
       expect(form.status).toBe(415);
     });
 
-    it("answers over HTTP/2 cleartext on the same port", async () => {
+    it("answers over HTTP/2 cleartext on the same port, with and without a body", async () => {
       const session = http2.connect(t.baseUrl);
-      try {
-        const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-          const stream = session.request({ ":method": "GET", ":path": "/user/profile", authorization: `Bearer ${user.accessToken}` });
+      const call = (headers: http2.OutgoingHttpHeaders, body?: string) =>
+        new Promise<{ status: number; json: Body }>((resolve, reject) => {
+          const stream = session.request(headers, { endStream: body === undefined });
           let status = 0;
-          let body = "";
-          stream.on("response", (headers) => (status = Number(headers[":status"])));
-          stream.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
-          stream.on("end", () => resolve({ status, body }));
+          let text = "";
+          stream.on("response", (h) => (status = Number(h[":status"])));
+          stream.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+          stream.on("end", () => resolve({ status, json: JSON.parse(text) as Body }));
           stream.on("error", reject);
+          if (body !== undefined) stream.end(body);
         });
-        expect(answer.status).toBe(200);
-        expect(JSON.parse(answer.body)).toMatchObject({ user_id: user.userId, email: user.email });
+      try {
+        const email = uniqueEmail("h2");
+        const registered = await call(
+          { ":method": "POST", ":path": "/user/register", "content-type": "application/json" },
+          JSON.stringify({ email, password: GOOD_PASSWORD, full_name: "Over H2" }),
+        );
+        expect(registered.status).toBe(200);
+        const profile = await call({ ":method": "GET", ":path": "/user/profile", authorization: `Bearer ${registered.json.access_token as string}` });
+        expect(profile).toMatchObject({ status: 200, json: { user_id: registered.json.user_id, email, full_name: "Over H2" } });
       } finally {
         session.close();
       }
