@@ -17,6 +17,7 @@ import * as auditLanes from "./0015_audit_lanes.js";
 import * as activity from "./0016_activity.js";
 import * as auditContext from "./0017_audit_context.js";
 import * as auditPartitions from "./0018_audit_partitions.js";
+import * as outboxTraceContext from "./0019_outbox_trace_context.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   "0016_activity": activity,
   "0017_audit_context": auditContext,
   "0018_audit_partitions": auditPartitions,
+  "0019_outbox_trace_context": outboxTraceContext,
 };

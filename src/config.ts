@@ -164,6 +164,13 @@ export interface Config {
   trustedProxyHops: number;
   /** Where calls that need a platform role may come from (ADMIN_IP_ALLOWLIST); undefined: anywhere. */
   adminNetworks: NetworkList | undefined;
+  /** OpenTelemetry tracing (README: "Tracing"). */
+  tracing: {
+    /** Where spans are sent, OTLP over HTTP (protobuf); undefined: tracing is off and nothing is registered. */
+    tracesUrl: string | undefined;
+    /** The service.name the spans carry (OTEL_SERVICE_NAME). */
+    serviceName: string;
+  };
 }
 
 /**
@@ -351,6 +358,20 @@ function admin(env: Env, host: string, port: number): Config["admin"] {
   return { host: env.ADMIN_HOST || host, port: adminPort };
 }
 
+/**
+ * tracing reads where spans go: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, else
+ * OTEL_EXPORTER_OTLP_ENDPOINT with /v1/traces appended, as OpenTelemetry specifies both. The
+ * exporter reads the rest of its standard variables (headers, timeout, compression) itself.
+ */
+function tracing(env: Env): Config["tracing"] {
+  const base = url(env, "OTEL_EXPORTER_OTLP_ENDPOINT", ["http:", "https:"]);
+  const traces = url(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", ["http:", "https:"]);
+  return {
+    tracesUrl: traces ?? (base && `${base.endsWith("/") ? base : `${base}/`}v1/traces`),
+    serviceName: env.OTEL_SERVICE_NAME || "user-service",
+  };
+}
+
 /** loadConfig reads the environment; it throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = url(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
@@ -468,5 +489,6 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: origins(env),
     trustedProxyHops: integer(env, "TRUSTED_PROXY_HOPS", 0, 0, 10),
     adminNetworks: adminNetworks(env),
+    tracing: tracing(env),
   };
 }

@@ -30,6 +30,7 @@ import { noGeoIp, openGeoIp, type GeoIp } from "./platform/geoip.js";
 import { loadNetworkList, noNetworks } from "./platform/networks.js";
 import { LogSmsSender, WebhookSmsSender, type SmsSender } from "./platform/sms.js";
 import { MemoryRevocationBus, RedisRevocationBus, type RevocationBus } from "./platform/revocation-bus.js";
+import { startTracing } from "./platform/tracing.js";
 import { Closers } from "./shared/closers.js";
 import { withTimeout } from "./shared/with-timeout.js";
 import { connectConfiguredRedis, openDatabase, redactUrl } from "./startup.js";
@@ -296,6 +297,9 @@ export function openDataContext(config: Config, overrides: DataOverrides = {}): 
 export function buildAppContext(config: Config, overrides: AppOverrides = {}): Promise<AppContext> {
   const log = overrides.log ?? createLogger(config.logLevel);
   return building(log, async (closers) => {
+    // Registered first, so closed last: the spans of everything closed before it are sent.
+    const tracing = startTracing(config.tracing, log);
+    closers.add(() => tracing.shutdown());
     const keys = await readTokenKeyFiles(config, overrides.signingKey);
     requireDataKey(config, overrides.dataKey);
     const namespace = overrides.redisNamespace ?? config.redisKeyPrefix;

@@ -6,6 +6,7 @@ import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
 import { lockDataDir } from "./data-dir-lock.js";
 import type { Db } from "./database.js";
+import { tracedDialect } from "./traced-dialect.js";
 
 // Postgres returns bigint (int8) as a string by default; ours are sequence numbers that fit a JS
 // number only for a while, so they stay strings. Timestamps parse to Date (the default).
@@ -33,7 +34,7 @@ export function connectPostgres(databaseUrl: string, maxConnections = 20): Datab
   // running on it, or the next one, reports it.
   pool.on("error", () => {});
   pool.on("connect", (client) => client.on("error", () => {}));
-  const db: Db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  const db: Db = new Kysely({ dialect: tracedDialect(new PostgresDialect({ pool })) });
   return {
     db,
     mode: "postgres",
@@ -62,7 +63,7 @@ export async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
 
 /** embeddedHandle wraps an open PGlite instance (tests pass in-memory ones); afterClose runs once it is closed. */
 export function embeddedHandle(client: PGlite, afterClose: () => Promise<void> = async () => {}): DatabaseHandle {
-  const db: Db = new Kysely({ dialect: new PGliteDialect(client) });
+  const db: Db = new Kysely({ dialect: tracedDialect(new PGliteDialect(client)) });
   return {
     db,
     mode: "embedded",

@@ -1,5 +1,6 @@
 import type { Logger } from "../platform/logger.js";
 import type { JobMetrics } from "./job-metrics.js";
+import { runTraced } from "./job-tracing.js";
 import type { OutboxStore } from "./outbox-store.js";
 import { Poller } from "./poller.js";
 import type { Job, JobProcessors } from "./queues.js";
@@ -54,7 +55,7 @@ export class InProcessJobRunner {
 
   private async run(job: Job): Promise<void> {
     const { store, processors, policy, metrics, log } = this.options;
-    const outcome = await runJob(job, processors, policy, metrics, log);
+    const outcome = await runTraced(job, "outbox", () => runJob(job, processors, policy, metrics, log));
     try {
       if (outcome.kind === "completed") await store.done([job.id]);
       else if (outcome.kind === "retry") await store.retryLater([job.id], outcome.delayMs, outcome.error);

@@ -67,9 +67,16 @@ export class OutboxStore {
       .updateTable("outbox")
       .set((eb) => ({ available_at: later(leaseMs), attempts: runs ? eb("attempts", "+", 1) : eb.ref("attempts") }))
       .where("id", "in", due)
-      .returning(["id", "queue", "job_name", "payload", "attempts"])
+      .returning(["id", "queue", "job_name", "payload", "attempts", "trace_context"])
       .execute();
-    return rows.map((row) => ({ id: row.id, queue: row.queue as QueueName, name: row.job_name, payload: row.payload, attempt: row.attempts }));
+    return rows.map((row) => ({
+      id: row.id,
+      queue: row.queue as QueueName,
+      name: row.job_name,
+      payload: row.payload,
+      attempt: row.attempts,
+      ...(row.trace_context !== null && { traceContext: row.trace_context }),
+    }));
   }
 
   /** done marks jobs run or handed to their queue: they leave the outbox's backlog. */

@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT } from "@opentelemetry/api";
 import type { Logger } from "../platform/logger.js";
 import { outboxWrites } from "./outbox.js";
 
@@ -34,10 +35,14 @@ export class Poller {
       return;
     }
     clearTimeout(this.timer);
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-      if (!this.stopped) this.timer = setTimeout(() => this.wake(), this.intervalMs);
-    });
+    // Outside the context of whoever woke it (a traced call committing a job): the rounds, and the
+    // timers that chain them, belong to no call's trace.
+    this.running = context.with(ROOT_CONTEXT, () =>
+      this.loop().finally(() => {
+        this.running = undefined;
+        if (!this.stopped) this.timer = setTimeout(() => this.wake(), this.intervalMs);
+      }),
+    );
   }
 
   private async loop(): Promise<void> {

@@ -4,6 +4,7 @@ import type { Logger } from "../platform/logger.js";
 import { closeRedis } from "../platform/redis.js";
 import { bullConnection, bullPrefix } from "./bull-queues.js";
 import type { JobMetrics } from "./job-metrics.js";
+import { runTraced } from "./job-tracing.js";
 import type { OutboxStore } from "./outbox-store.js";
 import { QUEUE_NAMES, type Job, type JobProcessors, type QueueName } from "./queues.js";
 import { runJob } from "./run-job.js";
@@ -61,13 +62,14 @@ export class QueueWorkers {
   }
 
   private jobOf(queue: QueueName, job: BullJob): Job {
-    return { id: job.id!, queue, name: job.name, payload: job.data, attempt: job.attemptsMade + 1 };
+    const traceContext = job.opts.telemetry?.metadata;
+    return { id: job.id!, queue, name: job.name, payload: job.data, attempt: job.attemptsMade + 1, ...(traceContext && { traceContext }) };
   }
 
   private async process(queue: QueueName, bullJob: BullJob): Promise<void> {
     const { processors, metrics, log, backoffMs, store } = this.options;
     const job = this.jobOf(queue, bullJob);
-    const outcome = await runJob(job, processors, { attempts: bullJob.opts.attempts ?? 1, backoffMs }, metrics, log);
+    const outcome = await runTraced(job, "bullmq", () => runJob(job, processors, { attempts: bullJob.opts.attempts ?? 1, backoffMs }, metrics, log));
     if (outcome.kind === "completed") return;
     if (outcome.kind === "retry") throw new Error(outcome.error); // BullMQ waits its back-off and runs it again
     await store.deadLetter(job, outcome.error);

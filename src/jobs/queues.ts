@@ -23,6 +23,8 @@ export interface Job {
   name: string;
   payload: JsonObject;
   attempt: number;
+  /** The W3C trace context of the change that queued it, as JSON: its span continues that trace. Processors never read it. */
+  traceContext?: string;
 }
 
 /** JobProcessor does a job's work. It must be idempotent: a job may run again after a crash. Throwing PermanentJobFailure stops its retries. */

@@ -52,7 +52,8 @@ export class OutboxRelay {
       }
       try {
         await withTimeout(
-          target.addBulk(batch.map((job) => ({ name: job.name, data: job.payload, opts: { jobId: job.id } }))),
+          // The trace context travels as BullMQ's telemetry metadata, beside the job's data.
+          target.addBulk(batch.map((job) => ({ name: job.name, data: job.payload, opts: { jobId: job.id, ...(job.traceContext && { telemetry: { metadata: job.traceContext } }) } }))),
           ADD_TIMEOUT_MS,
         );
         relayed.push(...batch.map((job) => job.id));

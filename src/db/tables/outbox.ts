@@ -13,6 +13,8 @@ export interface OutboxTable {
   dispatched_at: Date | null;
   attempts: Generated<number>;
   last_error: string | null;
+  /** The W3C trace context (JSON of traceparent and tracestate) of the change that queued the job; null when it was not traced. */
+  trace_context: ColumnType<string | null, string | null | undefined, never>;
 }
 
 /** DeadLettersTable holds the jobs that failed for good (a permanent failure or every attempt spent), keyed by their outbox id. */
