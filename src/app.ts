@@ -33,6 +33,7 @@ import { createAuthorizeInterceptor } from "./rpc/interceptors/authorize.js";
 import { createErrorInterceptor } from "./rpc/interceptors/errors.js";
 import { createMetricsInterceptor } from "./rpc/interceptors/metrics.js";
 import { createRequestLogInterceptor } from "./rpc/interceptors/request-log.js";
+import { createTracingInterceptor } from "./rpc/interceptors/tracing.js";
 import { createRoutes, implement, implementedRpcs, type ServiceRegistration } from "./rpc/router.js";
 import { startAdminServer, startServer, type RunningServer } from "./rpc/server.js";
 import { createRequestValidator } from "./rpc/validation.js";
@@ -170,6 +171,8 @@ export async function listen(context: AppContext, options: ListenOptions = {}): 
   const { config, log, metrics, guard, authorizer, adminNetworks, accessTokens, activityRecorder, clock, ready } = context;
   const stopping = new AbortController();
   const interceptors: Interceptor[] = [
+    // First: its span covers the whole call, and the rest runs in its context.
+    createTracingInterceptor(),
     createRequestLogInterceptor(log),
     createMetricsInterceptor(metrics),
     // Outside authentication and the error mapping: refused calls are recorded, with their codes.
