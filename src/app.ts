@@ -25,6 +25,7 @@ import { sessionsRpc } from "./features/sessions/index.js";
 import { profileRpc } from "./features/profile/index.js";
 import { platformRoleCommands } from "./features/platform-roles/index.js";
 import { startControlChannel, type RunningControlChannel } from "./platform/control-channel.js";
+import { consoleDist, createConsoleRoutes } from "./rpc/console.js";
 import { createHandler } from "./rpc/handler.js";
 import { ADMIN_ENDPOINTS, createHttpRoutes, PUBLIC_ENDPOINTS } from "./rpc/http-routes.js";
 import { createAuthenticateInterceptor } from "./rpc/interceptors/authenticate.js";
@@ -188,7 +189,8 @@ export async function listen(context: AppContext, options: ListenOptions = {}): 
   const handler = createHandler({
     routes: createRoutes(features(context), ready, stopping.signal),
     interceptors,
-    fallback: createHttpRoutes(httpRoutes, publicEndpoints),
+    // The browser console is served beside the API it drives (same origin: no CORS, a strict CSP).
+    fallback: createConsoleRoutes(consoleDist(), createHttpRoutes(httpRoutes, publicEndpoints)),
     readMaxBytes: 1 << 20,
     corsOrigins: config.corsOrigins,
     trustedProxyHops: config.trustedProxyHops,
