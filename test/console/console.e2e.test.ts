@@ -212,6 +212,12 @@ describeInBrowser("the browser console, driven in headless Chromium", () => {
     await main().getByRole("button", { name: "Save preferences" }).click();
     await main().getByText("Preferences saved.").waitFor();
     expect(await page.locator("html").getAttribute("data-theme")).toBe("dark");
+    // The dark palette applies whatever the browser prefers.
+    const background = await page.locator("body").evaluate((body) => {
+      const browser = globalThis as unknown as { getComputedStyle(element: unknown): { backgroundColor: string } };
+      return browser.getComputedStyle(body).backgroundColor;
+    });
+    expect(background).toBe("rgb(18, 20, 23)");
 
     // Read again, from another screen and back, and with Reload: what shows is what the server kept.
     await nav("Sessions");
