@@ -1,4 +1,4 @@
-import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { ScalarType, type DescField, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import type { ContextValues } from "@connectrpc/connect";
 import { universalRequestFromNodeRequest } from "@connectrpc/connect-node";
 import { readAllBytes, type UniversalHandler } from "@connectrpc/connect/protocol";
@@ -37,6 +37,8 @@ const invalid = (message: string) => new RestRequestError(400, "invalid_argument
 const BODY_HEADERS = ["content-type", "content-length", "content-encoding", "accept-encoding", "connect-accept-encoding", "connect-content-encoding", "transfer-encoding"];
 // Response headers of the RPC's own envelope, replaced by the REST answer's.
 const ENVELOPE_HEADERS = new Set(["content-type", "content-length", "content-encoding"]);
+
+const rpcPath = (method: DescMethod) => `/${method.parent.typeName}/${method.name}`;
 
 interface Match {
   route: RestRoute;
@@ -231,6 +233,10 @@ async function answer(res: NodeResponse, route: RestRoute, status: number, heade
  */
 export function createRestTranscoder(options: RestTranscoderOptions): (req: NodeRequest, res: NodeResponse) => boolean {
   const index = indexRoutes(options.routes);
+  // A route whose RPC the router does not serve is a wiring mistake: refused at start-up, not per call.
+  for (const { method } of options.routes) {
+    if (!options.handlers.has(rpcPath(method))) throw new Error(`no handler for the REST route of ${rpcPath(method)}`);
+  }
   return (req, res) => {
     const url = req.url ?? "/";
     const queryStart = url.indexOf("?");
@@ -259,9 +265,8 @@ export function createRestTranscoder(options: RestTranscoderOptions): (req: Node
 
 async function serve(options: RestTranscoderOptions, req: NodeRequest, res: NodeResponse, match: Match, query: URLSearchParams): Promise<void> {
   const { method } = match.route;
-  const handler = options.handlers.get(`/${method.parent.typeName}/${method.name}`);
+  const handler = options.handlers.get(rpcPath(method))!;
   try {
-    if (!handler) throw new Error(`no handler for ${method.parent.typeName}/${method.name}`);
     const json = await requestJson(req, match, query, options.readMaxBytes);
     const universal = universalRequestFromNodeRequest(req, res, json, options.contextValues(req));
     for (const name of BODY_HEADERS) universal.header.delete(name);
