@@ -329,8 +329,16 @@ console.table({
   "VerifyUsers, 1,000 users": { ms: batch.users_1000_ms, "decided in the call": batch.users_1000_decided },
 });
 console.table({
-  [`audited writes/s, one lane (concurrency ${audit.concurrency})`]: { "writes/s": audit.writes_per_s_single_lock, "p99 ms": audit.p99_ms_single_lock },
-  [`audited writes/s, ${audit.lanes} lanes (concurrency ${audit.concurrency})`]: { "writes/s": audit.writes_per_s_lanes, "p99 ms": audit.p99_ms_lanes },
+  [`audited writes/s, one lane (concurrency ${audit.concurrency})`]: {
+    "writes/s": audit.writes_per_s_single_lock,
+    "p99 ms": audit.p99_ms_single_lock,
+    "waiting for a lane's lock": audit.lock_waiters_single_lock,
+  },
+  [`audited writes/s, ${audit.lanes} lanes (concurrency ${audit.concurrency})`]: {
+    "writes/s": audit.writes_per_s_lanes,
+    "p99 ms": audit.p99_ms_lanes,
+    "waiting for a lane's lock": audit.lock_waiters_lanes,
+  },
 });
 console.table({ [`${jobs.users} registrations verified by one worker process (concurrency ${jobs.worker_concurrency})`]: { "verifications/s": jobs.verifications_per_s } });
 await fs.writeFile(path.join(root, "bench", "results.json"), `${JSON.stringify(results, null, 2)}\n`);

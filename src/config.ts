@@ -150,7 +150,11 @@ export interface Config {
     retentionDays: number;
   };
   audit: {
-    /** How many hash-chain lanes events outside organizations spread over (AUDIT_CHAIN_LANES); each organization has its own. */
+    /**
+     * How many hash-chain lanes events outside organizations spread over (AUDIT_CHAIN_LANES); each
+     * organization has its own. Two writers wait for each other only when their actors hash to one
+     * lane, so the lanes should far outnumber the transactions writing at once.
+     */
     chainLanes: number;
     /** How often a signed checkpoint of the lanes' heads is written (AUDIT_CHECKPOINT_INTERVAL). */
     checkpointSeconds: number;
@@ -480,7 +484,7 @@ export function loadConfig(env: Env = process.env): Config {
       retentionDays: integer(env, "ACTIVITY_RETENTION_DAYS", 400, 31, 36_500),
     },
     audit: {
-      chainLanes: integer(env, "AUDIT_CHAIN_LANES", 64, 1, 4096),
+      chainLanes: integer(env, "AUDIT_CHAIN_LANES", 256, 1, 4096),
       checkpointSeconds: duration(env, "AUDIT_CHECKPOINT_INTERVAL", 900),
       // Seven years, as trading regulation expects; never less than one year.
       retentionDays: integer(env, "AUDIT_RETENTION_DAYS", 2557, 365, 36_500),

@@ -1,9 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { createClient } from "@connectrpc/connect";
 import { compactVerify, createLocalJWKSet } from "jose";
 import { sql } from "kysely";
 import { AuditChainProblem, AuditService } from "../../gen/platform/user/v1/audit_service_pb.js";
+import { transaction } from "../../src/db/transaction.js";
+import { AuditLog } from "../../src/features/audit/index.js";
 import { auditHash, GENESIS_HASH } from "../../src/features/audit/audit-hash.js";
 import { signCheckpoint } from "../../src/features/audit/audit-checkpoints.js";
 import { recordOf, type AuditRow } from "../../src/features/audit/audit.repository.js";
@@ -177,6 +179,22 @@ describeWithServices("VerifyAuditChain", () => {
     const report = await verify(officerToken);
 
     expect(report).toMatchObject({ valid: true, checked: BigInt(rows.length), lanes: new Set(rows.map((r) => r.lane)).size, checkpoints: 1, problem: AuditChainProblem.UNSPECIFIED, firstBrokenId: "" });
+  });
+
+  it("stays valid when AUDIT_CHAIN_LANES changes: later events chain in the lanes the new count picks", async () => {
+    const { officerToken } = await trailWithCheckpoint();
+    const lanesBefore = new Set((await t.db.selectFrom("audit_trail").select("lane").execute()).map((r) => r.lane));
+    const wider = new AuditLog(t.app.context.clock, 7);
+    for (let n = 0; n < 20; n++) {
+      await transaction(t.db, (trx) =>
+        wider.record(trx, { actorUserId: randomUUID(), action: "profile.update", resourceType: "user", resourceId: randomUUID(), origin: {} }),
+      );
+    }
+    await t.app.context.auditTrail.checkpoint();
+    const lanesAfter = new Set((await t.db.selectFrom("audit_trail").select("lane").execute()).map((r) => r.lane));
+
+    expect([...lanesAfter].filter((lane) => !lanesBefore.has(lane)).length).toBeGreaterThan(0);
+    expect(await verify(officerToken)).toMatchObject({ valid: true, lanes: lanesAfter.size, checkpoints: 2 });
   });
 
   it("names an entry whose content was edited", async () => {
