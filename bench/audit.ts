@@ -85,13 +85,13 @@ export async function measureAuditWrites(seconds: number): Promise<AuditFigures>
   const deployment = await deploy();
   const database = connectPostgres(deployment.databaseUrl, CONCURRENCY);
   const sampler = new pg.Client({ connectionString: deployment.databaseUrl });
+  const waits = new LockWaits(sampler);
   try {
     await sampler.connect();
     await migrateToLatest(database.db);
     // The service's default lanes, or AUDIT_CHAIN_LANES to measure another count.
     const lanes = loadConfig({ AUDIT_CHAIN_LANES: process.env.AUDIT_CHAIN_LANES }).audit.chainLanes;
     const actors = Array.from({ length: ACTORS }, () => randomUUID());
-    const waits = new LockWaits(sampler);
     const writer = (mode: Mode, log: AuditLog): Caller => () => () =>
       waits.during(mode, () =>
         transaction(database.db, (trx) =>
@@ -121,6 +121,7 @@ export async function measureAuditWrites(seconds: number): Promise<AuditFigures>
       lock_waiters_lanes: waiting.lanes,
     };
   } finally {
+    await waits.stop();
     await sampler.end();
     await database.close();
     await deployment.close();
