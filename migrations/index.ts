@@ -18,6 +18,7 @@ import * as activity from "./0016_activity.js";
 import * as auditContext from "./0017_audit_context.js";
 import * as auditPartitions from "./0018_audit_partitions.js";
 import * as outboxTraceContext from "./0019_outbox_trace_context.js";
+import * as mfaCodeBudgets from "./0020_mfa_code_budgets.js";
 
 /** migrations lists every migration in order. Landed migrations are never edited; fixes are new ones. */
 export const migrations: Record<string, Migration> = {
@@ -40,4 +41,5 @@ export const migrations: Record<string, Migration> = {
   "0017_audit_context": auditContext,
   "0018_audit_partitions": auditPartitions,
   "0019_outbox_trace_context": outboxTraceContext,
+  "0020_mfa_code_budgets": mfaCodeBudgets,
 };

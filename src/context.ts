@@ -362,10 +362,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
         slowdownBaseMs: limits.loginSlowdownBaseMs,
       });
     const { mfa: mfaLimits } = config;
-    const codes = new CodeGuard(
-      new Limiter({ name: "mfa-user", reason: "mfa_locked", points: mfaLimits.failuresPerUser, windowSeconds: mfaLimits.failureWindowSeconds }, redis),
-      metrics,
-    );
+    const codes = new CodeGuard({ failuresPerUser: mfaLimits.failuresPerUser, windowSeconds: mfaLimits.failureWindowSeconds }, metrics);
     const { sms: smsConfig } = config;
     const smsSender = given.smsSender ?? (smsConfig.webhookUrl ? new WebhookSmsSender(smsConfig.webhookUrl, smsConfig.webhookToken) : new LogSmsSender(log, smsConfig.logText));
     const hourly = (name: string, points: number) => new Limiter({ name, reason: "sms_rate", points, windowSeconds: 3600 }, redis);

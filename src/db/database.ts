@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from "kysely";
 import type { UserActivitiesTable, UserMetricsTable } from "./tables/activity.js";
 import type { AuditCheckpointsTable, AuditLaneHeadsTable, AuditTrailTable } from "./tables/audit.js";
 import type { ComplianceProfilesTable, TradingLimitRequestsTable } from "./tables/compliance.js";
-import type { MfaBackupCodesTable, MfaChallengesTable, MfaMethodsTable, MfaSmsCodesTable } from "./tables/mfa.js";
+import type { MfaBackupCodesTable, MfaChallengesTable, MfaCodeBudgetsTable, MfaMethodsTable, MfaSmsCodesTable } from "./tables/mfa.js";
 import type { DeadLettersTable, JobSchedulesTable, OutboxTable } from "./tables/outbox.js";
 import type { RefreshTokensTable, SessionsTable, TrustedDevicesTable } from "./tables/sessions.js";
 import type { OrganizationInvitationsTable, OrganizationMemberRequestsTable, OrganizationMembersTable, OrganizationsTable } from "./tables/organizations.js";
@@ -30,6 +30,7 @@ export interface Database {
   mfa_backup_codes: MfaBackupCodesTable;
   mfa_challenges: MfaChallengesTable;
   mfa_sms_codes: MfaSmsCodesTable;
+  mfa_code_budgets: MfaCodeBudgetsTable;
   trusted_devices: TrustedDevicesTable;
   organizations: OrganizationsTable;
   organization_members: OrganizationMembersTable;

@@ -3,8 +3,9 @@ import { Code } from "@connectrpc/connect";
 import { MfaType } from "../../gen/platform/user/v1/common_pb.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { authClient, registerUser, type RegisteredUser } from "../support/factories.js";
+import { ManualClock, midStep } from "../support/clock.js";
 import { failure } from "../support/failure.js";
-import { enrolTotp, startChallenge, totpCode } from "../support/mfa.js";
+import { enrolTotp, mfaClient, startChallenge, totpCode } from "../support/mfa.js";
 import { servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
@@ -72,6 +73,30 @@ describeWithServices("second-factor limits", () => {
     expect(JSON.stringify(audited)).not.toContain(wrong);
   });
 
+  it("judges a user's codes one at a time: of ten wrong codes sent at once to two replicas, the budget's seven are judged", async () => {
+    const user = await registerUser(a);
+    const { secret } = await enrolTotp(a, user);
+    const wrong = await wrongCode(secret);
+    const on = (i: number) => (i % 2 ? b : a);
+    const challenges = await Promise.all(Array.from({ length: 10 }, (_, i) => challengeOn(on(i), user)));
+    const outcomes = await Promise.all(
+      challenges.map((challengeId, i) => failure(authClient(on(i)).completeMfaChallenge({ challengeId, code: wrong, mfaType: MfaType.TOTP }))),
+    );
+    expect(outcomes.map((e) => e.metadata.get("x-error-reason")).sort()).toEqual([...Array(7).fill("invalid_mfa_code"), ...Array(3).fill("mfa_locked")]);
+    const budget = await a.db.selectFrom("mfa_code_budgets").select("failures").where("user_id", "=", user.userId).executeTakeFirstOrThrow();
+    expect(budget.failures).toBe(7);
+  });
+
+  it("counts wrong VerifyMfa codes in the same budget as sign-in codes", async () => {
+    const user = await registerUser(a);
+    const mfa = mfaClient(a, user.accessToken);
+    const setup = await mfa.setupMfa({ mfaType: MfaType.TOTP });
+    const wrong = await wrongCode(setup.secret);
+    for (let i = 0; i < 7; i++) expect((await mfa.verifyMfa({ mfaType: MfaType.TOTP, code: wrong })).verified).toBe(false);
+    const locked = await failure(mfa.verifyMfa({ mfaType: MfaType.TOTP, code: await totpCode(setup.secret) }));
+    expect([locked.code, locked.metadata.get("x-error-reason")]).toEqual([Code.ResourceExhausted, "mfa_locked"]);
+  });
+
   it("accepts one TOTP code once, even sent to two replicas at the same moment", async () => {
     const user = await registerUser(a);
     const { secret } = await enrolTotp(a, user);
@@ -95,5 +120,34 @@ describeWithServices("second-factor limits", () => {
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     const unused = await a.db.selectFrom("mfa_backup_codes").select("id").where("user_id", "=", user.userId).where("used_at", "is", null).execute();
     expect(unused).toHaveLength(9);
+  });
+});
+
+describe("second-factor budget without Redis", () => {
+  const clock = new ManualClock(midStep());
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ embedded: true, clock, env: { MFA_FAILURES_PER_USER: "2", MFA_FAILURE_WINDOW_SECONDS: "60" } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("locks a user's codes out until the window of their first wrong code ends, then counts from zero", async () => {
+    const user = await registerUser(t);
+    const { secret } = await enrolTotp(t, user, clock.now());
+    const wrong = await wrongCode(secret);
+    const challengeId = await challengeOn(t, user);
+    const answer = async (code: string) => failure(authClient(t).completeMfaChallenge({ challengeId, code, mfaType: MfaType.TOTP }));
+
+    expect((await answer(wrong)).metadata.get("x-error-reason")).toBe("invalid_mfa_code");
+    clock.advance(20_000);
+    expect((await answer(wrong)).metadata.get("x-error-reason")).toBe("invalid_mfa_code");
+    const locked = await answer(await totpCode(secret, clock.now()));
+    expect([locked.code, locked.metadata.get("x-error-reason"), locked.metadata.get("retry-after")]).toEqual([Code.ResourceExhausted, "mfa_locked", "40"]);
+
+    clock.advance(40_000);
+    const opened = await authClient(t).completeMfaChallenge({ challengeId, code: await totpCode(secret, clock.now()), mfaType: MfaType.TOTP });
+    expect(opened.tokens?.accessToken).toBeTruthy();
   });
 });

@@ -42,6 +42,7 @@ const TABLE_OWNERS: Record<string, string> = {
   mfa_backup_codes: "src/features/mfa/",
   mfa_challenges: "src/features/mfa/",
   mfa_sms_codes: "src/features/mfa/",
+  mfa_code_budgets: "src/features/mfa/",
   organizations: "src/features/organizations/",
   organization_members: "src/features/organizations/",
   organization_invitations: "src/features/organizations/",

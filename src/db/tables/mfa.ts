@@ -60,3 +60,10 @@ export interface MfaSmsCodesTable {
   expires_at: Date;
   used_at: Date | null;
 }
+
+/** MfaCodeBudgetsTable counts a user's wrong second-factor codes in the current window; its row lock orders the user's code checks. */
+export interface MfaCodeBudgetsTable {
+  user_id: string;
+  failures: ColumnType<number, number | undefined, number>;
+  window_started_at: ColumnType<Date, Date | undefined, Date>;
+}

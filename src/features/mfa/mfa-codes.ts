@@ -1,60 +1,65 @@
 import { Counter, type Registry } from "prom-client";
-import type { DbOrTx } from "../../db/database.js";
+import type { Db, DbOrTx, Tx } from "../../db/database.js";
+import { transaction } from "../../db/transaction.js";
 import type { FieldCipher } from "../../platform/crypto/field-cipher.js";
-import type { Limiter } from "../../platform/rate-limits.js";
-import { claimTotpStep, sealedContext, type JudgingMethod, type MfaMethodRow } from "./mfa.repository.js";
+import * as errors from "./mfa.errors.js";
+import { claimTotpStep, countCodeFailure, lockCodeBudget, sealedContext, type CodeBudget, type JudgingMethod, type MfaMethodRow } from "./mfa.repository.js";
 import { acceptedTotpStep } from "./totp.js";
 
 /** CodeMethod is the method a code was given for, as counted in mfa_failures_total. */
 export type CodeMethod = "totp" | "sms" | "backup_code";
 
+/** CodeBudgetLimits size a user's budget of wrong codes: failuresPerUser per windowSeconds. */
+export interface CodeBudgetLimits {
+  failuresPerUser: number;
+  windowSeconds: number;
+}
+
 /**
- * CodeGuard is what every second-factor code passes: a per-user budget of attempts taken before the
- * code is checked (so concurrent guesses cannot slip past it) and given back when the code was
- * right, and the mfa_failures_total counter.
+ * CodeGuard is what every second-factor code passes: the user's budget of wrong codes per window,
+ * kept in Postgres and locked by the transaction that judges a code (lockCodeBudget, or the
+ * challenge claim), so concurrent codes of one user on any replica are judged one at a time and
+ * none slips past a spent budget; and the mfa_failures_total counter. A right code leaves the
+ * budget as it was.
  */
 export class CodeGuard {
   private readonly failures: Counter<"method">;
 
   constructor(
-    private readonly attempts: Limiter,
+    private readonly limits: CodeBudgetLimits,
     metrics: Registry,
   ) {
     this.failures = new Counter({ name: "mfa_failures_total", help: "Wrong second-factor codes, by method.", labelNames: ["method"], registers: [metrics] });
   }
 
+  /** windowEndedBefore is the start of a window that has ended by now: a budget read with it counts from zero again. */
+  windowEndedBefore(now: Date): Date {
+    return new Date(now.getTime() - this.limits.windowSeconds * 1000);
+  }
+
+  /** admit refuses a code while the user's budget, read under its lock, is spent: mfa_locked until the window ends. */
+  admit(budget: CodeBudget, now: Date): void {
+    if (budget.failures < this.limits.failuresPerUser) return;
+    throw errors.mfaLocked(budget.windowStartedAt.getTime() + this.limits.windowSeconds * 1000 - now.getTime());
+  }
+
   /**
-   * judge takes an attempt from the user's budget (LimitExceeded when it is spent: the user is
-   * locked out of second factors until the window ends), runs check, and gives the attempt back
-   * when the code was right (or check threw) or counts the failure when it was not.
+   * judge runs check in a transaction that holds the user's budget: refused while it is spent, and
+   * a wrong code (check answers false) counted before the budget is let go. A check that throws
+   * rolls everything back: no code was judged.
    */
-  async judge(userId: string, method: CodeMethod, check: () => Promise<boolean>): Promise<boolean> {
-    await this.take(userId);
-    let right: boolean;
-    try {
-      right = await check();
-    } catch (error) {
-      // No code was judged (no such method, a fault): the attempt was not a guess.
-      await this.giveBack(userId);
-      throw error;
-    }
-    if (right) await this.giveBack(userId);
-    else this.failed(method);
-    return right;
+  judge(db: Db, userId: string, method: CodeMethod, now: Date, check: (trx: Tx) => Promise<boolean>): Promise<boolean> {
+    return transaction(db, async (trx) => {
+      this.admit(await lockCodeBudget(trx, userId, this.windowEndedBefore(now)), now);
+      const right = await check(trx);
+      if (!right) await this.failed(trx, userId, method, now);
+      return right;
+    });
   }
 
-  /** take takes one attempt from the user's budget before a code is checked; LimitExceeded when it is spent. */
-  take(userId: string): Promise<number> {
-    return this.attempts.consume(userId);
-  }
-
-  /** giveBack returns the attempt of a code that was right, or was never judged. */
-  giveBack(userId: string): Promise<void> {
-    return this.attempts.refund(userId);
-  }
-
-  /** failed counts a wrong code in mfa_failures_total. */
-  failed(method: CodeMethod): void {
+  /** failed counts a wrong code in the budget trx holds, and in mfa_failures_total. */
+  async failed(trx: Tx, userId: string, method: CodeMethod, now: Date): Promise<void> {
+    await countCodeFailure(trx, userId, now);
     this.failures.inc({ method });
   }
 }

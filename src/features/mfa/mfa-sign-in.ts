@@ -133,27 +133,32 @@ export class MfaSignIn implements SecondFactor {
   }
 
   /**
-   * complete judges a code against the challenge in one transaction: the challenge is claimed, an
-   * attempt taken from the user's code budget, and a right code opens the session in the same
-   * transaction, with both factors in its amr. A wrong one reopens the challenge with one failure
-   * more (five end it), counts in mfa_failures_total and is audited.
+   * complete judges a code against the challenge in one transaction: the challenge is claimed and
+   * the user's code budget locked (a spent one refuses the code), and a right code opens the session
+   * in the same transaction, with both factors in its amr. A wrong one reopens the challenge with
+   * one failure more (five end it), is counted in the budget and mfa_failures_total, and is audited.
    */
   async complete(answer: SecondFactorAnswer, open: (trx: Tx, grant: SessionGrant) => Promise<IssuedTokens>): Promise<IssuedTokens> {
     const { db, clock, audit, codes } = this.deps;
     const now = clock.now();
     let refusal: DomainError | undefined;
-    let userId = "";
     const tokens = await transaction(db, async (trx) => {
-      const claim = await claimChallenge(trx, answer.challengeId, now, CHALLENGE_ATTEMPTS, answer.method === "backup_code" ? null : answer.method);
+      const claim = await claimChallenge(trx, {
+        challengeId: answer.challengeId,
+        now,
+        maxFailures: CHALLENGE_ATTEMPTS,
+        kind: answer.method === "backup_code" ? null : answer.method,
+        budgetWindowEndedBefore: codes.windowEndedBefore(now),
+      });
       const challenge = claim?.challenge;
       // Throwing rolls the claim back: the challenge stays as it was.
       if (!challenge || !timingSafeEqual(challenge.client_binding, clientBinding(answer.origin))) throw invalidMfaChallenge();
       if (!challenge.methods.includes(answer.method)) throw errors.mfaTypeNotOffered();
-      userId = challenge.user_id;
-      await codes.take(userId);
+      const userId = challenge.user_id;
+      codes.admit(claim.budget, now);
       if (await this.codeIsRight(trx, userId, claim.method, answer, now)) return open(trx, grantOf(challenge, answer));
       const failures = await reopenChallenge(trx, challenge.id);
-      codes.failed(answer.method);
+      await codes.failed(trx, userId, answer.method, now);
       await audit.record(trx, {
         actorUserId: userId,
         action: "auth.mfa_failed",
@@ -167,7 +172,6 @@ export class MfaSignIn implements SecondFactor {
       return undefined;
     });
     if (refusal || !tokens) throw refusal ?? invalidMfaCode();
-    await codes.giveBack(userId);
     return tokens;
   }
 

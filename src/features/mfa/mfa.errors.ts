@@ -34,5 +34,9 @@ export const mfaTypeNotOffered = () => new DomainError("invalid_argument", "mfa_
 export const challengeAttemptsExhausted = () =>
   new DomainError("resource_exhausted", "mfa_challenge_attempts", "too many wrong codes for this challenge; sign in again");
 
+/** mfaLocked refuses every code of a user who gave MFA_FAILURES_PER_USER wrong ones in the window, until it ends. */
+export const mfaLocked = (retryAfterMs: number) =>
+  new DomainError("resource_exhausted", "mfa_locked", "too many wrong codes; try again later", { retryAfterMs });
+
 /** invalidPhoneNumber refuses a phone number that cannot exist in its country's numbering plan. */
 export const invalidPhoneNumber = () => new DomainError("invalid_argument", "phone_number_invalid", "phone_number: not a valid phone number");

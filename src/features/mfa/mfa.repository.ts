@@ -1,5 +1,5 @@
-import type { Insertable, Selectable } from "kysely";
-import type { DbOrTx, Tx } from "../../db/database.js";
+import type { Insertable, OnConflictBuilder, Selectable } from "kysely";
+import type { Database, DbOrTx, Tx } from "../../db/database.js";
 import type { MfaChallengesTable, MfaKindValue, MfaMethodsTable } from "../../db/tables/mfa.js";
 
 /** MfaMethodRow is a stored second-factor method. */
@@ -147,21 +147,79 @@ export async function insertChallenge(db: DbOrTx, challenge: Insertable<MfaChall
 /** JudgingMethod is what judging a code needs of the method it is for. */
 export type JudgingMethod = Pick<MfaMethodRow, "id" | "status" | "secret_sealed" | "last_accepted_step">;
 
-/** ChallengeClaim is a claimed challenge and the user's method of the kind it is answered with, if the user has one. */
+/** CodeBudget is a user's wrong second-factor codes in the current window, read under the budget row's lock. */
+export interface CodeBudget {
+  failures: number;
+  /** When the window's first wrong code came; meaningless while failures is 0. */
+  windowStartedAt: Date;
+}
+
+/**
+ * lockedBudget is the conflict action that takes a user's existing budget row: it locks the row
+ * until the transaction ends, so the user's codes are judged one at a time, and counts from zero
+ * again once the window that started before windowEndedBefore has ended. Updating the row (even to
+ * the same count) is what makes RETURNING give its newest version after waiting for the lock.
+ */
+const lockedBudget = (windowEndedBefore: Date) => (conflict: OnConflictBuilder<Database, "mfa_code_budgets">) =>
+  conflict.column("user_id").doUpdateSet((eb) => ({
+    failures: eb.case().when("mfa_code_budgets.window_started_at", "<=", windowEndedBefore).then(0).else(eb.ref("mfa_code_budgets.failures")).end(),
+  }));
+
+/**
+ * lockCodeBudget locks the user's code budget (creating it on their first code) for the rest of
+ * trx and returns it: a code is then judged and, when wrong, counted before any other code of the user.
+ */
+export async function lockCodeBudget(trx: Tx, userId: string, windowEndedBefore: Date): Promise<CodeBudget> {
+  const { failures, window_started_at } = await trx
+    .insertInto("mfa_code_budgets")
+    .values({ user_id: userId })
+    .onConflict(lockedBudget(windowEndedBefore))
+    .returning(["failures", "window_started_at"])
+    .executeTakeFirstOrThrow();
+  return { failures, windowStartedAt: window_started_at };
+}
+
+/** countCodeFailure counts a wrong code in the budget trx has locked, starting a window with the first. */
+export async function countCodeFailure(trx: Tx, userId: string, now: Date): Promise<void> {
+  await trx
+    .updateTable("mfa_code_budgets")
+    .set((eb) => ({
+      failures: eb("failures", "+", 1),
+      window_started_at: eb.case().when("failures", "=", 0).then(now).else(eb.ref("window_started_at")).end(),
+    }))
+    .where("user_id", "=", userId)
+    .execute();
+}
+
+/** ChallengeClaim is a claimed challenge, the user's method of the kind it is answered with (if the user has one) and the user's locked code budget. */
 export interface ChallengeClaim {
   challenge: MfaChallengeRow;
   method: JudgingMethod | undefined;
+  budget: CodeBudget;
+}
+
+/** ClaimRequest says which challenge to claim, when, and what else its claim reads. */
+export interface ClaimRequest {
+  challengeId: string;
+  now: Date;
+  /** A challenge with this many wrong codes is no longer answerable. */
+  maxFailures: number;
+  /** The kind of method the answer is from; null for a backup code. */
+  kind: MfaKindValue | null;
+  /** A code budget whose window started before this counts from zero (lockCodeBudget). */
+  budgetWindowEndedBefore: Date;
 }
 
 /**
  * claimChallenge marks an answerable challenge answered and returns it: not yet answered, not
  * expired, with fewer than maxFailures wrong codes. The row stays locked until trx ends, so answers
  * to one challenge are judged one at a time; undefined when it cannot be answered. The same
- * statement reads the user's method of kind (none for a backup code, kind null): a sign-in is one
- * round trip shorter. The method row is not locked: what spends a code (claimTotpStep,
- * spendSmsCode) decides in its own conditional write.
+ * statement, a round trip fewer each, reads the user's method of kind (none for a backup code, kind
+ * null) and locks the user's code budget (lockCodeBudget). The method row is not locked: what spends a code (claimTotpStep, spendSmsCode) decides in its own
+ * conditional write.
  */
-export async function claimChallenge(trx: Tx, challengeId: string, now: Date, maxFailures: number, kind: MfaKindValue | null): Promise<ChallengeClaim | undefined> {
+export async function claimChallenge(trx: Tx, request: ClaimRequest): Promise<ChallengeClaim | undefined> {
+  const { challengeId, now, maxFailures, kind, budgetWindowEndedBefore } = request;
   const row = await trx
     .with("claimed", (db) =>
       db
@@ -173,15 +231,25 @@ export async function claimChallenge(trx: Tx, challengeId: string, now: Date, ma
         .where("failed_attempts", "<", maxFailures)
         .returningAll(),
     )
+    .with("budget", (db) =>
+      db
+        .insertInto("mfa_code_budgets")
+        .columns(["user_id"])
+        .expression(db.selectFrom("claimed").select("claimed.user_id"))
+        .onConflict(lockedBudget(budgetWindowEndedBefore))
+        .returning(["user_id", "failures", "window_started_at"]),
+    )
     .selectFrom("claimed")
+    .innerJoin("budget", "budget.user_id", "claimed.user_id")
     .leftJoin("mfa_methods as method", (join) => join.onRef("method.user_id", "=", "claimed.user_id").on((eb) => eb("method.kind", "=", eb.val(kind))))
     .selectAll("claimed")
     .select(["method.id as method_id", "method.status as method_status", "method.secret_sealed as method_secret_sealed", "method.last_accepted_step as method_last_accepted_step"])
+    .select(["budget.failures as budget_failures", "budget.window_started_at as budget_window_started_at"])
     .executeTakeFirst();
   if (!row) return undefined;
-  const { method_id, method_status, method_secret_sealed, method_last_accepted_step, ...challenge } = row;
+  const { method_id, method_status, method_secret_sealed, method_last_accepted_step, budget_failures, budget_window_started_at, ...challenge } = row;
   const method = method_id === null || method_status === null ? undefined : { id: method_id, status: method_status, secret_sealed: method_secret_sealed, last_accepted_step: method_last_accepted_step };
-  return { challenge, method };
+  return { challenge, method, budget: { failures: budget_failures, windowStartedAt: budget_window_started_at } };
 }
 
 /** reopenChallenge undoes a claim that a wrong code answered, counting the failure, and returns how many the challenge has had. */

@@ -156,35 +156,33 @@ export class Mfa {
   async verify(caller: Principal, kind: MfaKindValue, code: string, origin: RequestOrigin): Promise<{ verified: boolean; backupCodes: string[] }> {
     const { db, clock, cipher, audit, sessions, codes, sms } = this.deps;
     let backupCodes: string[] = [];
-    const verified = await codes.judge(caller.userId, kind, () =>
-      transaction(db, async (trx) => {
-        const method = await lockMethodOfKind(trx, caller.userId, kind);
-        if (!method || method.status !== "pending") throw errors.noPendingMethod();
-        const now = clock.now();
-        const step = kind === "totp" ? await checkTotp(trx, cipher, method, code, now) : undefined;
-        const right = kind === "totp" ? step !== undefined : await sms.spend(trx, method.id, null, code);
-        if (!right) return false;
-        const first = (await countActiveMethods(trx, caller.userId)) === 0;
-        await activateMethod(trx, method.id, now, step);
-        if (first) {
-          backupCodes = newBackupCodes();
-          await replaceBackupCodes(trx, caller.userId, backupCodes.map(backupCodeHash));
-        }
-        await sessions.recordSecondFactor(trx, caller.sessionId);
-        await this.deps.onboarding.happened(trx, caller.userId, "mfa_enabled", origin);
-        await audit.record(trx, {
-          actorUserId: caller.userId,
-          action: "mfa.activate",
-          resourceType: "mfa_method",
-          resourceId: method.id,
-          oldValues: { status: "pending" },
-          newValues: { kind, status: "active", backupCodesIssued: first },
-          origin,
-          complianceRelevant: true,
-        });
-        return true;
-      }),
-    );
+    const now = clock.now();
+    const verified = await codes.judge(db, caller.userId, kind, now, async (trx) => {
+      const method = await lockMethodOfKind(trx, caller.userId, kind);
+      if (!method || method.status !== "pending") throw errors.noPendingMethod();
+      const step = kind === "totp" ? await checkTotp(trx, cipher, method, code, now) : undefined;
+      const right = kind === "totp" ? step !== undefined : await sms.spend(trx, method.id, null, code);
+      if (!right) return false;
+      const first = (await countActiveMethods(trx, caller.userId)) === 0;
+      await activateMethod(trx, method.id, now, step);
+      if (first) {
+        backupCodes = newBackupCodes();
+        await replaceBackupCodes(trx, caller.userId, backupCodes.map(backupCodeHash));
+      }
+      await sessions.recordSecondFactor(trx, caller.sessionId);
+      await this.deps.onboarding.happened(trx, caller.userId, "mfa_enabled", origin);
+      await audit.record(trx, {
+        actorUserId: caller.userId,
+        action: "mfa.activate",
+        resourceType: "mfa_method",
+        resourceId: method.id,
+        oldValues: { status: "pending" },
+        newValues: { kind, status: "active", backupCodesIssued: first },
+        origin,
+        complianceRelevant: true,
+      });
+      return true;
+    });
     return { verified, backupCodes };
   }
 
