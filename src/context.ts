@@ -375,7 +375,7 @@ export function buildAppContext(config: Config, overrides: AppOverrides = {}): P
       issuer: mfaLimits.totpIssuer,
     });
     const mfa = given.mfa ?? new Mfa({ db, clock, cipher, audit, sessions, profiles, codes, sms, onboarding, totpIssuer: mfaLimits.totpIssuer });
-    const secondFactor = given.secondFactor ?? new MfaSignIn({ db, clock, cipher, audit, codes, sms, sessions, log, stepUpRisk: mfaLimits.stepUpRisk });
+    const secondFactor = given.secondFactor ?? new MfaSignIn({ db, clock, cipher, audit, codes, sms, log, stepUpRisk: mfaLimits.stepUpRisk });
     const { riskyNetworksFile } = mfaLimits;
     const riskyNetworks = riskyNetworksFile ? await asConfig("RISKY_NETWORKS_FILE", loadNetworkList(riskyNetworksFile), "a list of networks") : noNetworks;
     const signInRisk = given.signInRisk ?? new SignInRisk({ db, clock, audit, profiles, geoip, riskyNetworks, metrics, anomalies });

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { Code } from "@connectrpc/connect";
-import { generateKeyPair } from "jose";
+import { Code, createClient } from "@connectrpc/connect";
+import { decodeJwt, generateKeyPair } from "jose";
 import { UserRegistrationRequest_RegistrationType as RegistrationType } from "../../gen/platform/user/v1/auth_service_pb.js";
-import { IdentityProvider } from "../../gen/platform/user/v1/common_pb.js";
+import { IdentityProvider, MfaType } from "../../gen/platform/user/v1/common_pb.js";
+import { SessionService } from "../../gen/platform/user/v1/session_service_pb.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { authClient, GOOD_PASSWORD, profileClient, uniqueEmail } from "../support/factories.js";
+import { enrolTotp } from "../support/mfa.js";
 import { startIdentityProviders, type LocalIdentityProviders, type TestIdentityProvider } from "../support/oidc-provider.js";
 import { servicesAvailable } from "../support/services.js";
 
@@ -25,11 +27,11 @@ describeWithServices("AuthService", () => {
     await idp?.close();
   });
 
-  /** registerFederated signs up with a Google identity and returns its subject. */
-  async function registerFederated(): Promise<{ subject: string; userId: string }> {
+  /** registerFederated signs up with a Google identity and returns its subject, and the sign-up session's token. */
+  async function registerFederated(): Promise<{ subject: string; userId: string; accessToken: string }> {
     const subject = `google-${Math.random().toString(36).slice(2)}`;
     const res = await authClient(t).register({ registrationType: RegistrationType.GOOGLE, idToken: await google.idToken({ sub: subject }), fullName: "Fed User" });
-    return { subject, userId: res.userId };
+    return { subject, userId: res.userId, accessToken: res.accessToken };
   }
 
   describe("Login with an id_token", () => {
@@ -42,6 +44,22 @@ describeWithServices("AuthService", () => {
       await expect(profileClient(t, tokens!.accessToken).getProfile({})).resolves.toMatchObject({ userId });
       const audit = await t.db.selectFrom("audit_trail").select("new_values").where("action", "=", "auth.login").where("resource_id", "=", tokens!.sessionId).executeTakeFirstOrThrow();
       expect(audit.new_values).toMatchObject({ userId, amr: ["fed"] });
+    });
+
+    it("asks a user with a second factor for it, except from a device they trust", async () => {
+      const user = await registerFederated();
+      const { backupCodes } = await enrolTotp(t, user);
+      const login = async (deviceId: string) =>
+        authClient(t).login({ identityProvider: IdentityProvider.GOOGLE, idToken: await google.idToken({ sub: user.subject }), device: { deviceId } });
+
+      const first = await login("tablet-1");
+      if (first.result.case !== "mfaChallenge") throw new Error(`expected an MFA challenge, got ${first.result.case}`);
+      const { tokens } = await authClient(t).completeMfaChallenge({ challengeId: first.result.value.challengeId, code: backupCodes[0]!, mfaType: MfaType.BACKUP_CODE });
+      expect(decodeJwt(tokens!.accessToken).amr).toEqual(["fed", "otp"]);
+      await createClient(SessionService, t.transport({ token: tokens!.accessToken })).trustDevice({ sessionId: tokens!.sessionId, trusted: true });
+
+      expect((await login("tablet-1")).result.case).toBe("tokens");
+      expect((await login("phone-9")).result.case).toBe("mfaChallenge");
     });
 
     it("answers NOT_FOUND for an identity no account is registered with", async () => {

@@ -8,7 +8,7 @@ import { ManualClock } from "../support/clock.js";
 import { dumpDatabase } from "../support/database.js";
 import { authClient, registerUser, type RegisteredUser } from "../support/factories.js";
 import { failure } from "../support/failure.js";
-import { mfaClient, startChallenge } from "../support/mfa.js";
+import { enrolTotp, mfaClient, startChallenge } from "../support/mfa.js";
 import { servicesAvailable } from "../support/services.js";
 
 const describeWithServices = (await servicesAvailable()) ? describe : describe.skip;
@@ -94,6 +94,17 @@ describeWithServices("SMS second factor", () => {
   });
 
   describe("sign-in", () => {
+    it("offers every active method, oldest first, then backup codes, and texts the SMS method", async () => {
+      const user = await registerUser(t);
+      await enrolTotp(t, user, clock.now());
+      const phone = "+34612345678";
+      await enrolSms(user, phone);
+      const textsBefore = texts.sent.length;
+      const challenge = await startChallenge(t, user);
+      expect(challenge.methods).toEqual([MfaType.TOTP, MfaType.SMS, MfaType.BACKUP_CODE]);
+      expect(texts.sent.slice(textsBefore).map((message) => message.to)).toEqual([phone]);
+    });
+
     it("texts a code for the challenge and opens the session with pwd and sms in amr; the code works once", async () => {
       const user = await registerUser(t);
       const phone = "+33612345678";

@@ -101,7 +101,7 @@ describeWithGeoIp("adaptive sign-in", () => {
 
   it("asks a trusted device for the second factor when the sign-in scores MFA_STEP_UP_RISK or more", async () => {
     const user = await signedUpIn(LONDON, "tablet-1");
-    await enrolTotp(t, { ...user, email: user.email }, clock.now());
+    await enrolTotp(t, user, clock.now());
     await createClient(SessionService, t.transport({ token: user.accessToken })).trustDevice({ sessionId: user.sessionId, trusted: true });
     clock.advance(2 * DAY);
     expect((await from(LONDON).login({ email: user.email, password: user.password, device: { deviceId: "tablet-1" } })).result.case).toBe("tokens");

@@ -29,7 +29,7 @@ export interface EnrolledTotp {
  * then VerifyMfa with the code of the time step before now (the service's clock when given, else
  * the wall clock), so a sign-in's code of the current step is not a replay of it.
  */
-export async function enrolTotp(t: TestApp, user: RegisteredUser, now?: Date): Promise<EnrolledTotp> {
+export async function enrolTotp(t: TestApp, user: Pick<RegisteredUser, "accessToken">, now?: Date): Promise<EnrolledTotp> {
   const mfa = mfaClient(t, user.accessToken);
   const setup = await mfa.setupMfa({ mfaType: MfaType.TOTP });
   // On the wall clock, the time is read only now: a step boundary passed during set-up cannot age the code.

@@ -16,7 +16,7 @@ import { mayUseAccount, type VerificationStatusValue } from "../../shared/user-s
 import type { AuditLog } from "../audit/index.js";
 import { findAccountByEmail, findAccountStatus, type ProfileService } from "../profile/index.js";
 import type { Onboarding } from "../onboarding/index.js";
-import type { ClientDevice, IssuedTokens, SessionGrant, Sessions, SignInRisk } from "../sessions/index.js";
+import type { ClientDevice, DeviceStanding, IssuedTokens, SessionGrant, Sessions, SignInRisk } from "../sessions/index.js";
 import * as errors from "./auth.errors.js";
 import { findOidcUser, findPasswordHash, insertOidcCredential, insertPasswordCredential } from "./auth.repository.js";
 import type { SecondFactor, SecondFactorAnswer, SignInOutcome } from "./second-factor.js";
@@ -153,7 +153,7 @@ export class AuthService {
     const { signIns } = this.deps;
     const email = normalizeEmail(emailInput);
     const account = await this.findPasswordAccount(email, device.deviceId);
-    const attempt: SignInAttempt = { origin, email, userId: account?.userId, knownDeviceId: account?.knownDevice ? device.deviceId : undefined };
+    const attempt: SignInAttempt = { origin, email, userId: account?.userId, knownDeviceId: account?.device.known ? device.deviceId : undefined };
     const recentFailures = await signIns.admit(attempt);
     const matched = await this.deps.passwords.verify(account?.passwordHash, password);
     if (!account || !matched) {
@@ -165,23 +165,20 @@ export class AuthService {
       signIns.failed(attempt, "account_not_active");
       throw errors.accountNotActive();
     }
-    return this.firstFactorProven({ userId: account.userId, amr: ["pwd"], device, origin }, recentFailures, account.knownDevice);
+    return this.firstFactorProven({ userId: account.userId, amr: ["pwd"], device, origin }, recentFailures, account.device);
   }
 
   /**
-   * findPasswordAccount finds the account a password sign-in names, with its hash and whether the
-   * device has signed in to it before. An account without a password (registered through a
-   * provider) is no account to a password sign-in.
+   * findPasswordAccount finds the account a password sign-in names, with its hash and the standing
+   * of the device with it (signed in before, trusted). An account without a password (registered
+   * through a provider) is no account to a password sign-in.
    */
   private async findPasswordAccount(email: string, deviceId: string | undefined) {
     const { db, sessions } = this.deps;
     const account = await findAccountByEmail(db, email);
     if (!account) return undefined;
-    const [passwordHash, knownDevice] = await Promise.all([
-      findPasswordHash(db, account.userId),
-      deviceId ? sessions.isKnownDevice(account.userId, deviceId) : false,
-    ]);
-    return passwordHash === undefined ? undefined : { ...account, passwordHash, knownDevice };
+    const [passwordHash, device] = await Promise.all([findPasswordHash(db, account.userId), sessions.deviceStanding(account.userId, deviceId)]);
+    return passwordHash === undefined ? undefined : { ...account, passwordHash, device };
   }
 
   /**
@@ -209,18 +206,20 @@ export class AuthService {
 
   /**
    * firstFactorProven scores the sign-in's risk, refuses it above SIGN_IN_BLOCK_RISK, asks for a
-   * second factor when the account needs one, and otherwise opens the session, scored.
+   * second factor when the account needs one, and otherwise opens the session, scored. The
+   * device's standing is read here unless the first factor's check read it already.
    */
-  private async firstFactorProven(proven: SessionGrant, recentFailures: number, knownDevice?: boolean): Promise<SignInOutcome> {
+  private async firstFactorProven(proven: SessionGrant, recentFailures: number, standing?: DeviceStanding): Promise<SignInOutcome> {
     const { risk, blockRiskAt, secondFactor, sessions } = this.deps;
-    const assessment = await risk.assess(proven, recentFailures, knownDevice);
+    const device = standing ?? (await sessions.deviceStanding(proven.userId, proven.device.deviceId));
+    const assessment = await risk.assess(proven, recentFailures, device.known);
     const grant = { ...proven, risk: assessment };
     if (assessment.score >= blockRiskAt) {
       await risk.refused(grant, assessment);
       throw errors.signInRefusedForRisk();
     }
     const stepUp = await this.deps.stepUp.required(proven.userId);
-    const challenge = await secondFactor.challenge(grant, stepUp);
+    const challenge = await secondFactor.challenge(grant, { stepUp, trustedDevice: device.trusted });
     if (challenge) return { kind: "challenge", challenge };
     if (stepUp) throw errors.additionalVerificationRequired(); // no second factor to give
     return { kind: "tokens", tokens: await sessions.signIn(grant) };

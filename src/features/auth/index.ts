@@ -3,6 +3,7 @@ export { authRpc } from "./auth.rpc.js";
 export { invalidMfaChallenge, invalidMfaCode } from "./auth.errors.js";
 export {
   noSecondFactor,
+  type FirstFactorContext,
   type SecondFactor,
   type SecondFactorAnswer,
   type SecondFactorChallenge,

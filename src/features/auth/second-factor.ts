@@ -21,16 +21,21 @@ export interface SecondFactorAnswer {
   origin: RequestOrigin;
 }
 
+/** FirstFactorContext is what the sign-in knows, besides its grant, when it asks whether a second factor is needed. */
+export interface FirstFactorContext {
+  /** The user's risk asked for additional verification: no trusted device spares the second factor. */
+  stepUp: boolean;
+  /** The sign-in comes from a device the user trusts now (TrustDevice). */
+  trustedDevice: boolean;
+}
+
 /**
  * SecondFactor decides, once a first factor is proven, whether the sign-in needs a second one, and
  * judges the answers to the challenges it sets.
  */
 export interface SecondFactor {
-  /**
-   * challenge returns the challenge the sign-in must answer, or undefined to open the session now.
-   * With stepUp (the user's risk asked for additional verification) no trusted device spares it.
-   */
-  challenge(grant: SessionGrant, stepUp?: boolean): Promise<SecondFactorChallenge | undefined>;
+  /** challenge returns the challenge the sign-in must answer, or undefined to open the session now. */
+  challenge(grant: SessionGrant, context: FirstFactorContext): Promise<SecondFactorChallenge | undefined>;
   /**
    * complete judges an answer and, when it is right, opens the session with open inside the same
    * transaction that spends the challenge (both factors in the grant's amr); a wrong one is a DomainError.

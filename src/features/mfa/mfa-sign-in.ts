@@ -8,21 +8,20 @@ import type { Logger } from "../../platform/logger.js";
 import type { DomainError } from "../../shared/domain-error.js";
 import type { RequestOrigin } from "../../shared/request-origin.js";
 import type { AuditLog } from "../audit/index.js";
-import { invalidMfaChallenge, invalidMfaCode, type SecondFactor, type SecondFactorAnswer, type SecondFactorChallenge, type SecondFactorMethod } from "../auth/index.js";
-import type { IssuedTokens, SessionGrant, Sessions } from "../sessions/index.js";
+import { invalidMfaChallenge, invalidMfaCode, type FirstFactorContext, type SecondFactor, type SecondFactorAnswer, type SecondFactorChallenge, type SecondFactorMethod } from "../auth/index.js";
+import type { IssuedTokens, SessionGrant } from "../sessions/index.js";
 import { backupCodeHash } from "./backup-codes.js";
 import { checkTotp, openPhone, type CodeGuard } from "./mfa-codes.js";
 import type { SmsCodes } from "./sms-codes.js";
 import * as errors from "./mfa.errors.js";
 import {
   claimChallenge,
-  findSignInMethods,
-  insertChallenge,
+  findActiveMethodOfKind,
+  openChallenge,
   reopenChallenge,
   spendBackupCode,
   type JudgingMethod,
   type MfaChallengeRow,
-  type MfaMethodRow,
 } from "./mfa.repository.js";
 
 /** CHALLENGE_TTL_MS is how long a challenge may be answered. */
@@ -66,7 +65,6 @@ export interface MfaSignInDependencies {
   audit: AuditLog;
   codes: CodeGuard;
   sms: SmsCodes;
-  sessions: Sessions;
   log: Logger;
   /** A sign-in this risky needs the second factor even from a trusted device (MFA_STEP_UP_RISK). */
   stepUpRisk: number;
@@ -84,20 +82,16 @@ export class MfaSignIn implements SecondFactor {
   /**
    * challenge holds back a sign-in of a user with an active method, offering their methods and
    * backup codes, unless it comes from a device the user trusts (TrustDevice) and does not look
-   * risky (below MFA_STEP_UP_RISK, and the user's risk asks for no step-up).
+   * risky (below MFA_STEP_UP_RISK, and the user's risk asks for no step-up). The challenge is
+   * stored by the statement that finds whether the user has a method at all.
    */
-  async challenge(grant: SessionGrant, stepUp = false): Promise<SecondFactorChallenge | undefined> {
-    const { db, clock, sessions, stepUpRisk } = this.deps;
-    const { active, unusedBackupCodes } = await findSignInMethods(db, grant.userId);
-    const offered: SecondFactorMethod[] = active.map((method) => method.kind);
-    if (offered.length === 0) return undefined;
-    // Device trust is looked up only for users it could spare a second factor.
+  async challenge(grant: SessionGrant, { stepUp, trustedDevice }: FirstFactorContext): Promise<SecondFactorChallenge | undefined> {
+    const { db, clock, stepUpRisk } = this.deps;
     const risky = stepUp || (grant.risk?.score ?? 0) >= stepUpRisk;
-    if (!risky && (await sessions.isTrustedDevice(grant.userId, grant.device.deviceId))) return undefined;
-    if (unusedBackupCodes > 0) offered.push("backup_code");
+    if (trustedDevice && !risky) return undefined;
     const now = clock.now();
     const { device } = grant;
-    const challengeId = await insertChallenge(db, {
+    const opened = await openChallenge(db, {
       user_id: grant.userId,
       first_factor: grant.amr,
       client_binding: clientBinding(grant.origin),
@@ -106,29 +100,32 @@ export class MfaSignIn implements SecondFactor {
       user_agent: device.userAgent || null,
       app_version: device.appVersion || null,
       ip_address: grant.origin.ipAddress ?? null,
-      methods: offered,
       risk_score: grant.risk?.score ?? 0,
       risk_factors: JSON.stringify(grant.risk?.factors ?? []),
       created_at: now,
       expires_at: new Date(now.getTime() + CHALLENGE_TTL_MS),
     });
-    const sms = active.find((method) => method.kind === "sms");
-    if (sms) await this.textCode(sms, challengeId, grant.origin);
-    return { challengeId, methods: offered };
+    if (!opened) return undefined;
+    const methods = opened.methods as SecondFactorMethod[];
+    if (methods.includes("sms")) await this.textCode(grant.userId, opened.id, grant.origin);
+    return { challengeId: opened.id, methods };
   }
 
   /**
-   * textCode sends the SMS method a code for the challenge. A text that cannot be sent (its budget
-   * spent, the gateway down) is logged and the challenge stands: the user may answer with another method.
+   * textCode sends the user's SMS method a code for the challenge. A text that cannot be sent (its
+   * budget spent, the gateway down) is logged and the challenge stands: the user may answer with
+   * another method.
    */
-  private async textCode(method: MfaMethodRow, challengeId: string, origin: RequestOrigin): Promise<void> {
-    const { cipher, sms, log } = this.deps;
+  private async textCode(userId: string, challengeId: string, origin: RequestOrigin): Promise<void> {
+    const { db, cipher, sms, log } = this.deps;
+    const method = await findActiveMethodOfKind(db, userId, "sms");
+    if (!method) return; // removed since the challenge was opened
     const phone = openPhone(cipher, method);
     try {
-      await sms.reserve(method.user_id, phone);
-      await sms.deliver(phone, await sms.issue(this.deps.db, method.id, challengeId));
+      await sms.reserve(userId, phone);
+      await sms.deliver(phone, await sms.issue(db, method.id, challengeId));
     } catch (error) {
-      log.warn({ err: error, userId: method.user_id, challengeId, requestId: origin.requestId }, "no SMS code sent for a sign-in challenge");
+      log.warn({ err: error, userId, challengeId, requestId: origin.requestId }, "no SMS code sent for a sign-in challenge");
     }
   }
 

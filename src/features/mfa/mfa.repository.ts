@@ -1,4 +1,4 @@
-import type { Insertable, OnConflictBuilder, Selectable } from "kysely";
+import { sql, type Insertable, type OnConflictBuilder, type Selectable } from "kysely";
 import type { Database, DbOrTx, Tx } from "../../db/database.js";
 import type { MfaChallengesTable, MfaKindValue, MfaMethodsTable } from "../../db/tables/mfa.js";
 
@@ -11,31 +11,6 @@ export type MfaChallengeRow = Selectable<MfaChallengesTable>;
 /** findMethods lists a user's methods, oldest first. */
 export function findMethods(db: DbOrTx, userId: string): Promise<MfaMethodRow[]> {
   return db.selectFrom("mfa_methods").selectAll().where("user_id", "=", userId).orderBy("created_at").orderBy("id").execute();
-}
-
-/**
- * findSignInMethods reads, in one query, what a sign-in may be challenged with: the user's active
- * methods, oldest first, and how many unused backup codes the user has (none without an active method).
- */
-export async function findSignInMethods(db: DbOrTx, userId: string): Promise<{ active: MfaMethodRow[]; unusedBackupCodes: number }> {
-  const rows = await db
-    .selectFrom("mfa_methods")
-    .selectAll("mfa_methods")
-    .select((eb) =>
-      eb
-        .selectFrom("mfa_backup_codes")
-        .select(eb.fn.countAll<string>().as("count"))
-        .where("mfa_backup_codes.user_id", "=", userId)
-        .where("mfa_backup_codes.used_at", "is", null)
-        .as("unused_backup_codes"),
-    )
-    .where("mfa_methods.user_id", "=", userId)
-    .where("mfa_methods.status", "=", "active")
-    .orderBy("mfa_methods.created_at")
-    .orderBy("mfa_methods.id")
-    .execute();
-  const active = rows.map(({ unused_backup_codes: _, ...method }) => method);
-  return { active, unusedBackupCodes: Number(rows[0]?.unused_backup_codes ?? 0) };
 }
 
 /**
@@ -138,10 +113,52 @@ export async function countUnusedBackupCodes(db: DbOrTx, userId: string): Promis
   return Number(count);
 }
 
-/** insertChallenge stores a new sign-in challenge and returns its id. */
-export async function insertChallenge(db: DbOrTx, challenge: Insertable<MfaChallengesTable>): Promise<string> {
-  const { id } = await db.insertInto("mfa_challenges").values(challenge).returning("id").executeTakeFirstOrThrow();
-  return id;
+/** ChallengeToOpen is a challenge to store, but for the methods it offers, which opening it reads. */
+export type ChallengeToOpen = Required<Omit<Insertable<MfaChallengesTable>, "id" | "methods" | "failed_attempts" | "completed_at">>;
+
+/** CHALLENGE_COLUMNS are the columns of a ChallengeToOpen, in the order they are inserted. */
+const CHALLENGE_COLUMNS = [
+  "user_id",
+  "first_factor",
+  "client_binding",
+  "device_id",
+  "device_name",
+  "user_agent",
+  "app_version",
+  "ip_address",
+  "risk_score",
+  "risk_factors",
+  "created_at",
+  "expires_at",
+] as const satisfies ReadonlyArray<keyof ChallengeToOpen>;
+
+/**
+ * openChallenge stores a sign-in challenge for a user with an active method and returns its id and
+ * what it offers, which the same statement reads: the user's active methods, oldest first, then
+ * backup codes when one is unused. For a user without an active method nothing is written (undefined).
+ */
+export async function openChallenge(db: DbOrTx, challenge: ChallengeToOpen): Promise<{ id: string; methods: string[] } | undefined> {
+  const userId = challenge.user_id;
+  const unusedBackupCode = db.selectFrom("mfa_backup_codes").select("id").where("user_id", "=", userId).where("used_at", "is", null);
+  const offered = sql<string[]>`array_agg(kind order by created_at, id) || case when exists (${unusedBackupCode}) then array['backup_code'] else array[]::text[] end`;
+  return db
+    .insertInto("mfa_challenges")
+    .columns([...CHALLENGE_COLUMNS, "methods"])
+    .expression((eb) =>
+      eb
+        .selectFrom("mfa_methods")
+        .select([...CHALLENGE_COLUMNS.map((column) => eb.val(challenge[column]).as(column)), offered.as("methods")])
+        .where("user_id", "=", userId)
+        .where("status", "=", "active")
+        .having((eb) => eb.fn.countAll(), ">", 0),
+    )
+    .returning(["id", "methods"])
+    .executeTakeFirst();
+}
+
+/** findActiveMethodOfKind reads the user's active method of a kind, if they have one. */
+export function findActiveMethodOfKind(db: DbOrTx, userId: string, kind: MfaKindValue): Promise<MfaMethodRow | undefined> {
+  return db.selectFrom("mfa_methods").selectAll().where("user_id", "=", userId).where("kind", "=", kind).where("status", "=", "active").executeTakeFirst();
 }
 
 /** JudgingMethod is what judging a code needs of the method it is for. */

@@ -156,14 +156,23 @@ export async function findSession(db: DbOrTx, sessionId: string): Promise<Sessio
   return row && { userId: row.user_id, revoked: row.revoked_at !== null, expiresAt: row.expires_at };
 }
 
-/**
- * hasSessionFromDevice says whether the user has had a session opened from deviceId. Sessions open
- * only on a successful sign-in or sign-up, so naming a device id is not enough to claim one: knowing
- * the owner's is.
- */
-export async function hasSessionFromDevice(db: DbOrTx, userId: string, deviceId: string): Promise<boolean> {
-  const row = await db.selectFrom("sessions").select("id").where("user_id", "=", userId).where("device_id", "=", deviceId).limit(1).executeTakeFirst();
-  return row !== undefined;
+/** DeviceStanding is what a device is to an account: known, and trusted now. */
+export interface DeviceStanding {
+  /** A session was opened from it: sessions open only on a proven sign-in, so naming a device id is not enough to claim one, knowing the owner's is. */
+  known: boolean;
+  /** The user trusts it now (TrustDevice): its sign-in may skip the second factor. */
+  trusted: boolean;
+}
+
+/** findDeviceStanding reads in one query whether the user has had a session opened from deviceId and whether they trust it at now. */
+export async function findDeviceStanding(db: DbOrTx, userId: string, deviceId: string, now: Date): Promise<DeviceStanding> {
+  const { known, trusted } = await db
+    .selectNoFrom((eb) => [
+      eb.exists(eb.selectFrom("sessions").select("id").where("user_id", "=", userId).where("device_id", "=", deviceId)).as("known"),
+      eb.exists(eb.selectFrom("trusted_devices").select("device_id").where("user_id", "=", userId).where("device_id", "=", deviceId).where("trusted_until", ">", now)).as("trusted"),
+    ])
+    .executeTakeFirstOrThrow();
+  return { known: Boolean(known), trusted: Boolean(trusted) };
 }
 
 /** SessionAssurance is how strongly and how recently a session's user proved who they are. */

@@ -25,11 +25,11 @@ import {
   findSessionAssurance,
   findSessionOf,
   findSessionTotals,
+  findDeviceStanding,
   findSignInsSince,
-  isDeviceTrusted,
   trustDevice,
+  type DeviceStanding,
   type SessionRow,
-  hasSessionFromDevice,
   insertRefreshToken,
   insertSession,
   recordSecondFactor,
@@ -370,11 +370,6 @@ export class Sessions {
     return findSignInsSince(this.deps.db, userId, since, 1_000);
   }
 
-  /** isTrustedDevice says whether the user trusts the device now (TrustDevice), so its sign-in may skip the second factor. */
-  isTrustedDevice(userId: string, deviceId: string | undefined): Promise<boolean> {
-    return deviceId ? isDeviceTrusted(this.deps.db, userId, deviceId, this.deps.clock.now()) : Promise.resolve(false);
-  }
-
   /** assurance says when the session was opened and when it last passed a second factor; undefined for no such session. */
   assurance(sessionId: string): Promise<SessionAssurance | undefined> {
     return findSessionAssurance(this.deps.db, sessionId);
@@ -395,12 +390,9 @@ export class Sessions {
     return recordSecondFactor(trx, sessionId, this.deps.clock.now());
   }
 
-  /**
-   * isKnownDevice says whether the user has had a session opened from deviceId: sessions open only
-   * on a proven sign-in, so naming a device id is not enough to claim one, knowing the owner's is.
-   */
-  isKnownDevice(userId: string, deviceId: string): Promise<boolean> {
-    return hasSessionFromDevice(this.deps.db, userId, deviceId);
+  /** deviceStanding says whether the user knows and trusts the device a sign-in names; a sign-in that names none comes from an unknown device. */
+  deviceStanding(userId: string, deviceId: string | undefined): Promise<DeviceStanding> {
+    return deviceId ? findDeviceStanding(this.deps.db, userId, deviceId, this.deps.clock.now()) : Promise.resolve({ known: false, trusted: false });
   }
 
   // The revocation is committed, so a failed announcement is logged, not thrown: replicas that

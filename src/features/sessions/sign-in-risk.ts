@@ -8,7 +8,7 @@ import type { NetworkList } from "../../platform/networks.js";
 import type { AuditLog } from "../audit/index.js";
 import type { ProfileService } from "../profile/index.js";
 import type { SessionAnomalies } from "./session-anomalies.js";
-import { findSignInHistory, hasSessionFromDevice, type SignInHistory } from "./sessions.repository.js";
+import { findSignInHistory, type SignInHistory } from "./sessions.repository.js";
 import type { SessionGrant } from "./sessions.service.js";
 
 /** SignInRiskAssessment is a sign-in's score, 0–100, and the factors that add up to it. */
@@ -72,23 +72,22 @@ export class SignInRisk {
 
   /**
    * assess scores a sign-in. recentFailures is how many failed attempts its budget counted before
-   * it; knownDevice, when the caller already looked, whether the device has signed in to the account.
+   * it; knownDevice whether the device has signed in to the account (Sessions.deviceStanding).
    */
-  async assess(grant: SessionGrant, recentFailures: number, knownDevice?: boolean): Promise<SignInRiskAssessment> {
+  async assess(grant: SessionGrant, recentFailures: number, knownDevice: boolean): Promise<SignInRiskAssessment> {
     const { db, clock, geoip, profiles, riskyNetworks } = this.deps;
     const now = clock.now();
     const place = geoip.locate(grant.origin.ipAddress);
     const { deviceId } = grant.device;
-    const [history, seenDevice, profile] = await Promise.all([
+    const [history, profile] = await Promise.all([
       // Without a place for this sign-in, where earlier ones came from cannot count.
       place ? findSignInHistory(db, grant.userId) : Promise.resolve(NO_HISTORY),
-      knownDevice ?? (deviceId ? hasSessionFromDevice(db, grant.userId, deviceId) : false),
       profiles.get(grant.userId),
     ]);
     const factors: RiskFactor[] = [];
     const add = (factor: keyof typeof POINTS, points: number = POINTS[factor]) => factors.push({ factor, points });
     if (!deviceId) add("unknown_device");
-    else if (!seenDevice) add("new_device");
+    else if (!knownDevice) add("new_device");
     if (place?.country && history.countries.length > 0 && !history.countries.includes(place.country)) add("new_country");
     if (impossibleTravel(history, place, now)) add("impossible_travel");
     if (recentFailures > 0) add("recent_failure", Math.min(MAX_FAILURE_POINTS, recentFailures * POINTS.recent_failure));
