@@ -74,7 +74,7 @@ export interface MfaSignInDependencies {
  * MfaSignIn is the second-factor policy of sign-in: a user with an active method is challenged
  * instead of getting a session, and the session opens once a code of one of the offered methods
  * answers the challenge. A challenge is single use, lives five minutes, is bound to the client that
- * started it and takes five wrong codes; every code also counts against the user's code budget.
+ * started it and takes five wrong codes; every wrong code also counts against the user's code budget.
  */
 export class MfaSignIn implements SecondFactor {
   constructor(private readonly deps: MfaSignInDependencies) {}
